@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP TABLE phone_records;
+DROP TABLE cloud_recordings;
+DROP TABLE events;
+DROP TABLE webinars;
+DROP TABLE meetings;
+DROP TABLE managed_domains;
+DROP TABLE users;
+DROP TABLE role_privileges;
+DROP TABLE custom_roles;
+DROP TABLE accounts;

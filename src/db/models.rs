@@ -1,0 +1,214 @@
+//! One struct per table row, plus the insert forms the services use.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: i64,
+    pub name: String,
+    pub is_free: bool,
+    pub auto_delete_enabled: bool,
+    pub auto_delete_days: i32,
+    pub auto_delete_warn: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub is_free: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_lc: String,
+    pub last_lc: String,
+    pub role: String,
+    pub custom_role_id: Option<i64>,
+    pub status: String,
+    pub user_type: String,
+    pub webinar_license: bool,
+    pub phone_license: bool,
+    pub large_meeting_license: bool,
+    pub is_external: bool,
+    pub is_room: bool,
+    pub deactivated_at: Option<NaiveDateTime>,
+    pub password_hash: Option<String>,
+    pub settings: String,
+    pub language: Option<String>,
+    pub session_epoch: i32,
+    pub created_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_string()
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
+pub struct NewUser {
+    pub account_id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_lc: String,
+    pub last_lc: String,
+    pub role: String,
+    pub custom_role_id: Option<i64>,
+    pub status: String,
+    pub user_type: String,
+    pub webinar_license: bool,
+    pub phone_license: bool,
+    pub large_meeting_license: bool,
+    pub is_external: bool,
+    pub is_room: bool,
+    pub deactivated_at: Option<NaiveDateTime>,
+    pub password_hash: Option<String>,
+    pub settings: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl NewUser {
+    /// An active, basic member with the search columns filled in; callers
+    /// change what differs.
+    pub fn member(account_id: i64, email: &str, first: &str, last: &str, now: NaiveDateTime) -> NewUser {
+        NewUser {
+            account_id,
+            email: email.trim().to_lowercase(),
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            first_lc: first.to_lowercase(),
+            last_lc: last.to_lowercase(),
+            role: "member".into(),
+            custom_role_id: None,
+            status: "active".into(),
+            user_type: "basic".into(),
+            webinar_license: false,
+            phone_license: false,
+            large_meeting_license: false,
+            is_external: false,
+            is_room: false,
+            deactivated_at: None,
+            password_hash: None,
+            settings: "{}".into(),
+            created_at: now,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = custom_roles)]
+pub struct CustomRole {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = meetings)]
+pub struct Meeting {
+    pub id: i64,
+    pub owner_id: i64,
+    pub topic: String,
+    pub uses_pmi: bool,
+    pub start_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = meetings, treat_none_as_default_value = false)]
+pub struct NewMeeting {
+    pub owner_id: i64,
+    pub topic: String,
+    pub uses_pmi: bool,
+    pub start_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webinars, treat_none_as_default_value = false)]
+pub struct NewWebinar {
+    pub owner_id: i64,
+    pub topic: String,
+    pub start_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct NewEvent {
+    pub owner_id: i64,
+    pub title: String,
+    pub start_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = cloud_recordings, treat_none_as_default_value = false)]
+pub struct NewRecording {
+    pub owner_id: i64,
+    pub topic: String,
+    pub size_bytes: i64,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = phone_records, treat_none_as_default_value = false)]
+pub struct NewPhoneRecord {
+    pub account_id: i64,
+    pub user_id: Option<i64>,
+    pub user_email: String,
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub account_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub actor_email: String,
+    pub action: String,
+    pub target_id: Option<i64>,
+    pub target_email: String,
+    pub source: String,
+    pub job_id: Option<i64>,
+    pub transfer_to_email: Option<String>,
+    pub meetings_transferred: i32,
+    pub webinars_transferred: i32,
+    pub events_transferred: i32,
+    pub recordings_transferred: i32,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Insertable)]
+#[diesel(table_name = audit_log, treat_none_as_default_value = false)]
+pub struct NewAuditEntry {
+    pub account_id: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i64>,
+    pub actor_email: String,
+    pub action: String,
+    pub target_id: Option<i64>,
+    pub target_email: String,
+    pub source: String,
+    pub job_id: Option<i64>,
+    pub transfer_to_email: Option<String>,
+    pub meetings_transferred: i32,
+    pub webinars_transferred: i32,
+    pub events_transferred: i32,
+    pub recordings_transferred: i32,
+    pub detail: String,
+}

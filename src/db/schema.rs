@@ -1,0 +1,155 @@
+// Written by hand to match both migration folders (diesel print-schema would
+// give SQLite's Integer for ids; both backends store 64-bit ids).
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        name -> Text,
+        is_free -> Bool,
+        auto_delete_enabled -> Bool,
+        auto_delete_days -> Integer,
+        auto_delete_warn -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    custom_roles (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    role_privileges (role_id, privilege) {
+        role_id -> BigInt,
+        privilege -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        first_lc -> Text,
+        last_lc -> Text,
+        role -> Text,
+        custom_role_id -> Nullable<BigInt>,
+        status -> Text,
+        user_type -> Text,
+        webinar_license -> Bool,
+        phone_license -> Bool,
+        large_meeting_license -> Bool,
+        is_external -> Bool,
+        is_room -> Bool,
+        deactivated_at -> Nullable<Timestamp>,
+        password_hash -> Nullable<Text>,
+        settings -> Text,
+        language -> Nullable<Text>,
+        session_epoch -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    managed_domains (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        domain -> Text,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        topic -> Text,
+        uses_pmi -> Bool,
+        start_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webinars (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        topic -> Text,
+        start_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        title -> Text,
+        start_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cloud_recordings (id) {
+        id -> BigInt,
+        owner_id -> BigInt,
+        topic -> Text,
+        size_bytes -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    phone_records (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        user_email -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        actor_email -> Text,
+        action -> Text,
+        target_id -> Nullable<BigInt>,
+        target_email -> Text,
+        source -> Text,
+        job_id -> Nullable<BigInt>,
+        transfer_to_email -> Nullable<Text>,
+        meetings_transferred -> Integer,
+        webinars_transferred -> Integer,
+        events_transferred -> Integer,
+        recordings_transferred -> Integer,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(meetings -> users (owner_id));
+diesel::joinable!(webinars -> users (owner_id));
+diesel::joinable!(events -> users (owner_id));
+diesel::joinable!(cloud_recordings -> users (owner_id));
+diesel::joinable!(role_privileges -> custom_roles (role_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    custom_roles,
+    role_privileges,
+    users,
+    managed_domains,
+    meetings,
+    webinars,
+    events,
+    cloud_recordings,
+    phone_records,
+    audit_log,
+);

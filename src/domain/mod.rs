@@ -1,0 +1,139 @@
+//! The rules of SPEC.md as plain functions over plain data. No I/O here:
+//! services load the facts, ask these functions, and act on the answer.
+
+pub mod permissions;
+pub mod transfer;
+
+pub use permissions::{check_action, check_role_change, Action, Actor, Mode, Target};
+pub use transfer::{check_transfer, TransferChoice, TransferTarget};
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Active,
+    Deactivated,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "pending" => Some(Status::Pending),
+            "active" => Some(Status::Active),
+            "deactivated" => Some(Status::Deactivated),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Active => "active",
+            Status::Deactivated => "deactivated",
+        }
+    }
+}
+
+/// The privilege a custom role needs for bulk and CSV removal (R5, R60).
+pub const BULK_PRIVILEGE: &str = "users:bulk_remove";
+
+/// Why a rule said no. Each variant names the rule of SPEC.md it enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("R1: only the account owner and admins can do this")]
+    NotAdmin,
+    #[error("R2: the user has not activated their account yet")]
+    Pending,
+    #[error("R3: an admin must first be changed into a member")]
+    AdminMustBeMember,
+    #[error("R3: only the account owner can change an admin's role")]
+    OnlyOwnerChangesAdmins,
+    #[error("R4: the account owner cannot be deactivated, unlinked or deleted")]
+    Owner,
+    #[error("R4: you cannot do this to your own user")]
+    OwnUser,
+    #[error("R5: acting on several users at once needs the bulk privilege")]
+    NoBulkPrivilege,
+    #[error("R31: the email is in a managed domain and cannot be unlinked")]
+    ManagedDomain,
+    #[error("R43: rooms are deleted on the Rooms page")]
+    Room,
+    #[error("R44: deactivated users can be deleted one at a time or by CSV only")]
+    DeactivatedInBulk,
+    #[error("the user is already deactivated")]
+    AlreadyDeactivated,
+    #[error("the user is not deactivated")]
+    NotDeactivated,
+    #[error("R51: the transfer target must be an active user of this account")]
+    TargetNotActive,
+    #[error("R51: the transfer target is the user being removed")]
+    TargetIsRemoved,
+    #[error("R51: the transfer target is also being removed")]
+    TargetInBatch,
+    #[error("R51: choose a user to transfer the data to")]
+    TargetMissing,
+    #[error("R52: cloud recordings need a licensed target")]
+    RecordingsNeedLicense,
+    #[error("R52: webinars need a target with a webinar license")]
+    WebinarsNeedLicense,
+}
+
+impl Refusal {
+    /// The rule of SPEC.md that refused, for audit detail and tests.
+    pub fn rule(self) -> &'static str {
+        use Refusal::*;
+        match self {
+            NotAdmin => "R1",
+            Pending => "R2",
+            AdminMustBeMember | OnlyOwnerChangesAdmins => "R3",
+            Owner | OwnUser => "R4",
+            NoBulkPrivilege => "R5",
+            ManagedDomain => "R31",
+            Room => "R43",
+            DeactivatedInBulk => "R44",
+            TargetNotActive | TargetIsRemoved | TargetInBatch | TargetMissing => "R51",
+            RecordingsNeedLicense | WebinarsNeedLicense => "R52",
+            AlreadyDeactivated | NotDeactivated => "",
+        }
+    }
+
+    /// The message without the rule prefix, as shown to the admin.
+    pub fn message(self) -> String {
+        let text = self.to_string();
+        match text.split_once(": ") {
+            Some((rule, rest)) if rule.starts_with('R') => rest.to_string(),
+            _ => text,
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,12 @@
+//! Offboard: the admin portal that takes people out of an organisation account.
+//! This file wires the parts together and holds nothing else.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod services;
+pub mod web;
+
+pub use config::Config;
+pub use web::{app, AppState};

@@ -1,0 +1,146 @@
+//! The `offboard` command: serve, migrate, seed, create-owner.
+
+use std::io::Read;
+
+use clap::{Parser, Subcommand};
+use offboard::db::{self, DbUrl};
+use offboard::services::{self, seed};
+use offboard::{app, AppState, Config};
+
+#[derive(Parser)]
+#[command(name = "offboard", about = "Offboard: deactivate, unlink and delete users of an organisation account")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the portal.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Seed the demo account first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Fill the database with the demo account or a large benchmark account.
+    Seed {
+        #[arg(long)]
+        demo: bool,
+        /// A benchmark account with this many users.
+        #[arg(long)]
+        users: Option<i64>,
+    },
+    /// Create a new account and its owner; the password is read from standard input.
+    CreateOwner {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> Result<(), AnyError> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve { bind: "127.0.0.1:8080".into(), demo: false, workers: None });
+    match command {
+        Command::Serve { bind, demo, workers } => {
+            let config = Config::from_env(&bind)?;
+            let pool = db::connect(&config.database, 16)?;
+            if demo {
+                let mut conn = pool.get()?;
+                if !seed::has_accounts(&mut conn)? {
+                    print_demo(&seed_demo(&mut conn)?, &config);
+                }
+            }
+            serve(AppState { pool, config }, &bind, workers)?;
+        }
+        Command::Migrate => {
+            let url = database_url();
+            db::connect(&url, 1)?;
+            println!("migrations are up to date");
+        }
+        Command::Seed { demo, users } => {
+            let config = Config::from_env("127.0.0.1:8080")?;
+            let pool = db::connect(&config.database, 2)?;
+            let mut conn = pool.get()?;
+            if demo {
+                print_demo(&seed_demo(&mut conn)?, &config);
+            }
+            if let Some(n) = users {
+                let password = demo_password();
+                let started = std::time::Instant::now();
+                let hash = services::auth::hash_password(&password, false)?;
+                let seeded = seed::seed_big(&mut conn, n, hash, services::now())?;
+                if let db::DbConn::Sqlite(_) = &mut *conn {
+                    diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
+                }
+                println!("seeded {} users in {:.1} s", seeded.users, started.elapsed().as_secs_f64());
+                println!("sign in at {}/login as {} with password {}", config.public_url, seeded.owner_email, password);
+            }
+            if !demo && users.is_none() {
+                return Err("say what to seed: --demo or --users N".into());
+            }
+        }
+        Command::CreateOwner { email } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            if password.len() < 8 {
+                return Err("the password (read from standard input) needs at least 8 characters".into());
+            }
+            let url = database_url();
+            let pool = db::connect(&url, 1)?;
+            let hash = services::auth::hash_password(&password, false)?;
+            let seeded = seed::create_owner(&mut *pool.get()?, &email, hash, services::now())?;
+            println!("created account {} with owner {}", seeded.account_id, seeded.owner_email);
+        }
+    }
+    Ok(())
+}
+
+fn database_url() -> DbUrl {
+    DbUrl::parse(&std::env::var("DATABASE_URL").unwrap_or_else(|_| offboard::config::DEFAULT_DATABASE.into()))
+}
+
+/// `OFFBOARD_DEMO_PASSWORD`, else a fresh random one.
+fn demo_password() -> String {
+    std::env::var("OFFBOARD_DEMO_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| {
+        use rand::Rng;
+        let bytes: [u8; 9] = rand::rng().random();
+        offboard::config::encode_hex(&bytes)
+    })
+}
+
+fn seed_demo(conn: &mut db::DbConn) -> Result<(seed::Seeded, String), AnyError> {
+    let password = demo_password();
+    let hash = services::auth::hash_password(&password, false)?;
+    Ok((seed::seed_demo(conn, &hash, services::now())?, password))
+}
+
+fn print_demo((seeded, password): &(seed::Seeded, String), config: &Config) {
+    println!("Demo account seeded: {} users.", seeded.users);
+    println!("Sign in at {}/login", config.public_url);
+    println!("  owner:    {}  password: {}", seeded.owner_email, password);
+    println!("  admin:    admin@acme.example (same password)");
+    println!("  helpdesk: helpdesk@acme.example (admin with the bulk privilege; same password)");
+}
+
+#[actix_web::main]
+async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::io::Result<()> {
+    tracing::info!("Offboard listening on http://{bind}");
+    let mut server = actix_web::HttpServer::new(move || app(state.clone()));
+    if let Some(w) = workers {
+        server = server.workers(w);
+    }
+    server.bind(bind)?.run().await
+}

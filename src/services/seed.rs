@@ -1,0 +1,260 @@
+//! Demo and benchmark data, and the first owner of an account.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::models::*;
+use crate::db::schema::*;
+use crate::db::DbConn;
+use crate::domain::BULK_PRIVILEGE;
+
+use super::{ServiceError, ServiceResult};
+
+const FIRST_NAMES: &[&str] = &[
+    "Anna", "Bram", "Citra", "Daan", "Eva", "Fajar", "Gita", "Hendrik", "Indah", "Joost", "Kartika", "Lars",
+    "Maria", "Noor", "Oscar", "Putri", "Quinten", "Rina", "Sanne", "Teguh", "Umar", "Vera", "Wulan", "Xander",
+    "Yusuf", "Zoe", "Agus", "Bas", "Dewi", "Emma", "Fenna", "Gilang", "Hana", "Ivo", "Jasmijn", "Kevin",
+];
+const LAST_NAMES: &[&str] = &[
+    "de Vries", "Jansen", "Santoso", "Bakker", "Wijaya", "Visser", "Smit", "Hidayat", "Meijer", "Kusuma",
+    "de Boer", "Mulder", "Pratama", "Bos", "Vos", "Saputra", "Peters", "Hendriks", "Lestari", "van Dijk",
+    "Setiawan", "Dekker", "Nugroho", "Brouwer", "Wibowo", "de Graaf", "Gunawan", "van Leeuwen", "Halim", "Kok",
+];
+
+pub struct Seeded {
+    pub account_id: i64,
+    pub owner_email: String,
+    pub users: i64,
+}
+
+fn new_account(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    diesel::insert_into(accounts::table)
+        .values(&NewAccount { name, is_free: false, created_at: now })
+        .returning(accounts::id)
+        .get_result(conn)
+}
+
+fn insert_user(conn: &mut DbConn, user: &NewUser) -> QueryResult<i64> {
+    diesel::insert_into(users::table).values(user).returning(users::id).get_result(conn)
+}
+
+/// Multi-row inserts do not compile through `MultiConnection`: one arm each.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            DbConn::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
+/// `create-owner`: a new account whose owner signs in with this password.
+pub fn create_owner(conn: &mut DbConn, email: &str, password_hash: String, now: NaiveDateTime) -> ServiceResult<Seeded> {
+    let email = email.trim().to_lowercase();
+    if !email.contains('@') {
+        return Err(ServiceError::Invalid(format!("'{email}' is not an email address")));
+    }
+    conn.transaction(|conn| {
+        if super::users::find_any_by_email(conn, &email)?.is_some() {
+            return Err(ServiceError::Invalid(format!("{email} already has a user")));
+        }
+        let account_id = new_account(conn, "My account", now)?;
+        let mut owner = NewUser::member(account_id, &email, "Account", "Owner", now);
+        owner.role = "owner".into();
+        owner.user_type = "licensed".into();
+        owner.password_hash = Some(password_hash);
+        insert_user(conn, &owner)?;
+        Ok(Seeded { account_id, owner_email: email, users: 1 })
+    })
+}
+
+pub fn has_accounts(conn: &mut DbConn) -> ServiceResult<bool> {
+    Ok(accounts::table.select(accounts::id).first::<i64>(conn).optional()?.is_some())
+}
+
+/// The demo account of the README: every kind of user the rules talk about,
+/// all signing in with one password.
+pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> ServiceResult<Seeded> {
+    conn.transaction(|conn| {
+        let account_id = new_account(conn, "Acme Demo", now)?;
+        diesel::insert_into(managed_domains::table)
+            .values((managed_domains::account_id.eq(account_id), managed_domains::domain.eq("acme.example")))
+            .execute(conn)?;
+        let role_id: i64 = diesel::insert_into(custom_roles::table)
+            .values((custom_roles::account_id.eq(account_id), custom_roles::name.eq("Helpdesk")))
+            .returning(custom_roles::id)
+            .get_result(conn)?;
+        diesel::insert_into(role_privileges::table)
+            .values((role_privileges::role_id.eq(role_id), role_privileges::privilege.eq(BULK_PRIVILEGE)))
+            .execute(conn)?;
+
+        let with_password = |mut u: NewUser| {
+            u.password_hash = Some(password_hash.to_string());
+            u
+        };
+        let mut owner = NewUser::member(account_id, "owner@acme.example", "Olivia", "Owner", now);
+        owner.role = "owner".into();
+        owner.user_type = "licensed".into();
+        owner.webinar_license = true;
+        insert_user(conn, &with_password(owner))?;
+        let mut admin = NewUser::member(account_id, "admin@acme.example", "Anna", "Admin", now);
+        admin.role = "admin".into();
+        admin.user_type = "licensed".into();
+        insert_user(conn, &with_password(admin))?;
+        let mut helpdesk = NewUser::member(account_id, "helpdesk@acme.example", "Bram", "Beheerder", now);
+        helpdesk.role = "admin".into();
+        helpdesk.custom_role_id = Some(role_id);
+        insert_user(conn, &with_password(helpdesk))?;
+
+        let mut room = NewUser::member(account_id, "room-boardroom@acme.example", "Boardroom", "Room", now);
+        room.is_room = true;
+        insert_user(conn, &room)?;
+
+        let mut count = 4;
+        for i in 0..200usize {
+            let first = FIRST_NAMES[i % FIRST_NAMES.len()];
+            let last = LAST_NAMES[(i * 7) % LAST_NAMES.len()];
+            let slug = format!("{}.{}{}", first, last.replace(' ', ""), i).to_lowercase();
+            let domain = match i % 25 {
+                0..=2 => "partner.example",
+                3 => "external.example",
+                _ => "acme.example",
+            };
+            let mut u = NewUser::member(account_id, &format!("{slug}@{domain}"), first, last, now);
+            u.is_external = domain == "external.example";
+            if i % 2 == 0 {
+                u.user_type = "licensed".into();
+                u.webinar_license = i % 10 == 0;
+                u.phone_license = i % 6 == 0;
+            }
+            if i % 11 == 5 {
+                u.status = "pending".into();
+            } else if i % 9 == 4 {
+                u.status = "deactivated".into();
+                u.user_type = "basic".into();
+                u.webinar_license = false;
+                u.phone_license = false;
+                u.deactivated_at = Some(now - Duration::days((i % 60) as i64 + 1));
+            }
+            let phone = u.phone_license;
+            let email = u.email.clone();
+            let id = insert_user(conn, &with_password(u))?;
+            add_content(conn, account_id, id, &email, i, phone, now)?;
+            count += 1;
+        }
+        Ok(Seeded { account_id, owner_email: "owner@acme.example".into(), users: count })
+    })
+}
+
+/// Meetings (one in three on the PMI), webinars, events, recordings and
+/// phone records, spread by the user's index so every kind shows up.
+fn add_content(
+    conn: &mut DbConn,
+    account_id: i64,
+    owner_id: i64,
+    email: &str,
+    i: usize,
+    phone: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let when = now + Duration::days((i % 30) as i64 + 1);
+    let meetings: Vec<NewMeeting> = (0..i % 4)
+        .map(|k| NewMeeting { owner_id, topic: format!("Meeting {}", k + 1), uses_pmi: k == 2, start_at: when })
+        .collect();
+    insert_many!(conn, meetings::table, &meetings)?;
+    if i % 5 == 0 {
+        insert_many!(conn, webinars::table, &vec![NewWebinar { owner_id, topic: "Quarterly webinar".into(), start_at: when }])?;
+    }
+    if i % 3 == 0 {
+        insert_many!(conn, events::table, &vec![NewEvent { owner_id, title: "Team event".into(), start_at: when }])?;
+    }
+    if i % 2 == 0 {
+        let recs: Vec<NewRecording> = (0..(i % 3) + 1)
+            .map(|k| NewRecording { owner_id, topic: format!("Recording {}", k + 1), size_bytes: 1_000_000 * (k as i64 + 1), recorded_at: now })
+            .collect();
+        insert_many!(conn, cloud_recordings::table, &recs)?;
+    }
+    if phone {
+        let recs: Vec<NewPhoneRecord> = ["call_recording", "voicemail"]
+            .iter()
+            .map(|kind| NewPhoneRecord { account_id, user_id: Some(owner_id), user_email: email.to_string(), kind: kind.to_string(), created_at: now })
+            .collect();
+        insert_many!(conn, phone_records::table, &recs)?;
+    }
+    Ok(())
+}
+
+/// A large account for benchmarks: `n` users (the owner included), emails
+/// `u0000001@bench.example`..., inserted in multi-row batches in one transaction.
+pub fn seed_big(conn: &mut DbConn, n: i64, owner_hash: String, now: NaiveDateTime) -> ServiceResult<Seeded> {
+    const BATCH: i64 = 1000;
+    conn.transaction(|conn| {
+        let account_id = new_account(conn, "Bench Corp", now)?;
+        let mut owner = NewUser::member(account_id, "owner@bench.example", "Bench", "Owner", now);
+        owner.role = "owner".into();
+        owner.user_type = "licensed".into();
+        owner.webinar_license = true;
+        owner.password_hash = Some(owner_hash);
+        insert_user(conn, &owner)?;
+        let mut start = 1;
+        while start < n {
+            let end = (start + BATCH).min(n);
+            let batch: Vec<NewUser> = (start..end).map(|i| bench_user(account_id, i, now)).collect();
+            insert_many!(conn, users::table, &batch)?;
+            let ids: Vec<(i64, String)> = users::table
+                .filter(users::account_id.eq(account_id))
+                .filter(users::email.ge(&batch[0].email))
+                .filter(users::email.le(&batch[batch.len() - 1].email))
+                .select((users::id, users::email))
+                .order(users::email)
+                .load(conn)?;
+            let mut meetings = Vec::new();
+            let mut webinars = Vec::new();
+            let mut events = Vec::new();
+            let mut recordings = Vec::new();
+            for (k, (id, _)) in ids.iter().enumerate() {
+                let i = start + k as i64;
+                if i % 4 == 0 {
+                    meetings.push(NewMeeting { owner_id: *id, topic: "Weekly".into(), uses_pmi: i % 12 == 0, start_at: now });
+                }
+                if i % 8 == 0 {
+                    recordings.push(NewRecording { owner_id: *id, topic: "Recording".into(), size_bytes: 1 << 20, recorded_at: now });
+                }
+                if i % 20 == 0 {
+                    webinars.push(NewWebinar { owner_id: *id, topic: "Webinar".into(), start_at: now });
+                    events.push(NewEvent { owner_id: *id, title: "Event".into(), start_at: now });
+                }
+            }
+            insert_many!(conn, meetings::table, &meetings)?;
+            insert_many!(conn, webinars::table, &webinars)?;
+            insert_many!(conn, events::table, &events)?;
+            insert_many!(conn, cloud_recordings::table, &recordings)?;
+            start = end;
+        }
+        Ok(Seeded { account_id, owner_email: "owner@bench.example".into(), users: n })
+    })
+}
+
+pub fn bench_email(i: i64) -> String {
+    format!("u{i:07}@bench.example")
+}
+
+fn bench_user(account_id: i64, i: i64, now: NaiveDateTime) -> NewUser {
+    let first = FIRST_NAMES[(i as usize) % FIRST_NAMES.len()];
+    let last = LAST_NAMES[(i as usize / FIRST_NAMES.len()) % LAST_NAMES.len()];
+    let mut u = NewUser::member(account_id, &bench_email(i), first, last, now);
+    match i % 20 {
+        0 => u.status = "pending".into(),
+        1 => {
+            u.status = "deactivated".into();
+            u.deactivated_at = Some(now - Duration::days(i % 90));
+        }
+        _ => {
+            if i % 2 == 0 {
+                u.user_type = "licensed".into();
+                u.webinar_license = i % 10 == 0;
+            }
+        }
+    }
+    u
+}

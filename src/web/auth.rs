@@ -1,0 +1,69 @@
+//! Sign-in and sign-out for every user of an account (R11).
+
+use actix_session::Session;
+use actix_web::{get, post, web, HttpResponse, Responder};
+use serde::Deserialize;
+
+use crate::domain::Role;
+use crate::services::auth::{self, SignIn};
+
+use super::pages::LoginPage;
+use super::session::{self, csrf_token};
+use super::{redirect, AppState, WebError};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(login_page).service(login).service(logout);
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    signed_out: Option<String>,
+}
+
+#[get("/login")]
+async fn login_page(session: Session, query: web::Query<LoginQuery>) -> impl Responder {
+    LoginPage {
+        csrf: csrf_token(&session),
+        email: String::new(),
+        error: None,
+        notice: query.signed_out.as_ref().map(|_| "You have been signed out.".to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+}
+
+#[post("/login")]
+async fn login(state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, WebError> {
+    let LoginForm { email, password } = form.into_inner();
+    let lookup = email.clone();
+    let outcome = state.db(move |conn| auth::sign_in(conn, &lookup, &password)).await?;
+    let error = match outcome {
+        SignIn::Ok { user_id, epoch } => {
+            session::sign_in(&session, user_id, epoch)?;
+            return Ok(redirect("/"));
+        }
+        SignIn::BadCredentials => "The email or password is not correct.",
+        SignIn::Deactivated => "Your account has been deactivated. Contact your account admin.",
+        SignIn::Pending => "Your account is not activated yet. Open the activation email first.",
+    };
+    let page = LoginPage { csrf: csrf_token(&session), email, error: Some(error.to_string()), notice: None };
+    Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(askama::Template::render(&page).map_err(|e| WebError::Internal(e.to_string()))?))
+}
+
+#[post("/logout")]
+async fn logout(session: Session) -> HttpResponse {
+    session::sign_out(&session);
+    redirect("/login?signed_out=1")
+}
+
+/// Where `/` sends a user: admins to the Users page, members to their profile.
+pub fn home_for(role: &str) -> &'static str {
+    match Role::parse(role) {
+        Some(Role::Owner | Role::Admin) => "/users",
+        _ => "/profile",
+    }
+}

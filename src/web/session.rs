@@ -1,0 +1,175 @@
+//! Who is asking: the signed-in user from the session cookie, the admin
+//! extractor that refuses members, and the CSRF guard.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpRequest};
+use diesel::prelude::*;
+use rand::Rng;
+
+use crate::db::models::User;
+use crate::domain::{Actor, Role, BULK_PRIVILEGE};
+use crate::services::{self, ServiceError};
+
+use super::{AppState, WebError};
+
+const USER_ID: &str = "uid";
+const EPOCH: &str = "epoch";
+const CSRF: &str = "csrf";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// Starts a signed-in session. A fresh session id (and CSRF token) at sign-in
+/// stops a fixed session from being carried over.
+pub fn sign_in(session: &Session, user_id: i64, epoch: i32) -> Result<(), WebError> {
+    session.renew();
+    session.clear();
+    let ok = session.insert(USER_ID, user_id).is_ok() && session.insert(EPOCH, epoch).is_ok();
+    if !ok {
+        return Err(WebError::Internal("cannot write the session".into()));
+    }
+    csrf_token(session);
+    Ok(())
+}
+
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// The session's CSRF token, made on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(token)) = session.get::<String>(CSRF) {
+        return token;
+    }
+    let bytes: [u8; 24] = rand::rng().random();
+    let token = crate::config::encode_hex(&bytes);
+    let _ = session.insert(CSRF, &token);
+    token
+}
+
+fn is_htmx(req: &HttpRequest) -> bool {
+    req.headers().contains_key("HX-Request")
+}
+
+/// Any signed-in, active user of an account.
+pub struct SignedIn {
+    pub user: User,
+    pub csrf: String,
+}
+
+impl FromRequest for SignedIn {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let signed_out = WebError::SignedOut { htmx: is_htmx(&req) };
+            let session = req.get_session();
+            let (Ok(Some(user_id)), Ok(Some(epoch))) = (session.get::<i64>(USER_ID), session.get::<i32>(EPOCH)) else {
+                return Err(signed_out);
+            };
+            let state = req.app_data::<web::Data<AppState>>().ok_or(WebError::Internal("no state".into()))?;
+            let user = state.db(move |conn| services::auth::session_user(conn, user_id, epoch)).await?;
+            match user {
+                Some(user) => Ok(SignedIn { user, csrf: csrf_token(&session) }),
+                None => {
+                    // Deactivated, deleted, or sessions ended since: this session is over (R11).
+                    session.purge();
+                    Err(signed_out)
+                }
+            }
+        })
+    }
+}
+
+/// The account owner or an admin (R1); members get 403.
+pub struct Admin {
+    pub user: User,
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+impl FromRequest for Admin {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let SignedIn { user, csrf } = signed_in.await?;
+            let role = Role::parse(&user.role).unwrap_or(Role::Member);
+            if !matches!(role, Role::Owner | Role::Admin) {
+                return Err(WebError::Forbidden("Only the account owner and admins can open this page.".into()));
+            }
+            let state = state.ok_or(WebError::Internal("no state".into()))?;
+            let role_id = user.custom_role_id;
+            let custom_bulk_privilege = match role_id {
+                Some(role_id) if role == Role::Admin => state.db(move |conn| has_privilege(conn, role_id, BULK_PRIVILEGE)).await?,
+                _ => false,
+            };
+            let actor = Actor { id: user.id, role, custom_bulk_privilege };
+            Ok(Admin { user, actor, csrf })
+        })
+    }
+}
+
+fn has_privilege(conn: &mut crate::db::DbConn, role_id: i64, privilege: &str) -> Result<bool, ServiceError> {
+    use crate::db::schema::role_privileges as rp;
+    let found: Option<i64> = rp::table
+        .filter(rp::role_id.eq(role_id))
+        .filter(rp::privilege.eq(privilege))
+        .select(rp::role_id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Refuses every state-changing request whose token does not match the
+/// session's: from the `X-CSRF-Token` header (htmx), else the `csrf` field of
+/// a urlencoded form (plain HTML forms), else `?csrf=` (multipart uploads).
+pub async fn csrf_guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.call(req).await;
+    }
+    let expected = req.get_session().get::<String>(CSRF).ok().flatten();
+    let mut sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let is_form = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if sent.is_none() && is_form {
+        let body = req.extract::<web::Bytes>().await?;
+        sent = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|fields| fields.into_iter().find(|(k, _)| k == CSRF).map(|(_, v)| v));
+        req.set_payload(Payload::from(body));
+    }
+    if sent.is_none() {
+        sent = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.into_inner().into_iter().find(|(k, _)| k == CSRF).map(|(_, v)| v));
+    }
+    match (expected, sent) {
+        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => next.call(req).await,
+        _ => Err(WebError::Csrf.into()),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

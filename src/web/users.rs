@@ -1,0 +1,112 @@
+//! The Users page (owner and admins) and the member's profile page.
+
+use actix_web::{get, web, HttpRequest, HttpResponse, Responder};
+use serde::Deserialize;
+
+use crate::domain::Status;
+use crate::services::users::{self as user_service, UserQuery};
+use crate::services::{self, ServiceError};
+
+use super::auth::home_for;
+use super::pages::{licenses_of, Layout, ProfilePage, UserRow, UsersPage, UsersTable};
+use super::session::{Admin, SignedIn};
+use super::{redirect, AppState, WebError};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(home).service(users_page).service(profile);
+}
+
+#[get("/")]
+async fn home(me: SignedIn) -> HttpResponse {
+    redirect(home_for(&me.user.role))
+}
+
+#[derive(Deserialize, Default)]
+pub struct UsersParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub status: String,
+    pub after: Option<String>,
+}
+
+impl UsersParams {
+    fn query(&self) -> Result<UserQuery, WebError> {
+        let status = match self.status.as_str() {
+            "" | "all" => None,
+            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(format!("Unknown status filter '{s}'.")))?),
+        };
+        Ok(UserQuery {
+            search: Some(self.q.clone()).filter(|q| !q.trim().is_empty()),
+            status,
+            after: self.after.clone().filter(|a| !a.is_empty()),
+        })
+    }
+
+    /// The URL of this listing with another cursor, so paging also works typed in.
+    fn url_after(&self, after: Option<&str>) -> String {
+        let mut pairs = Vec::new();
+        if !self.q.is_empty() {
+            pairs.push(("q", self.q.as_str()));
+        }
+        if !self.status.is_empty() {
+            pairs.push(("status", self.status.as_str()));
+        }
+        if let Some(a) = after {
+            pairs.push(("after", a));
+        }
+        let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if qs.is_empty() {
+            "/users".into()
+        } else {
+            format!("/users?{qs}")
+        }
+    }
+}
+
+#[get("/users")]
+async fn users_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: web::Query<UsersParams>,
+) -> Result<HttpResponse, WebError> {
+    let query = params.query()?;
+    let account_id = admin.user.account_id;
+    let (page, domains) = state
+        .db(move |conn| {
+            let page = user_service::list_users(conn, account_id, &query)?;
+            let domains = services::users::managed_domains(conn, account_id)?;
+            Ok::<_, ServiceError>((page, domains))
+        })
+        .await?;
+    let table = UsersTable {
+        rows: page.users.iter().map(|u| UserRow::new(u, &admin.actor, &domains)).collect(),
+        q: params.q.clone(),
+        status: params.status.clone(),
+        next_url: page.next_after.as_deref().map(|a| params.url_after(Some(a))),
+        first_url: params.after.as_ref().map(|_| params.url_after(None)),
+        bulk_allowed: admin.actor.has_bulk_privilege(),
+    };
+    // htmx asks for the table only; the address bar gets the whole page.
+    let body = if req.headers().contains_key("HX-Request") {
+        askama::Template::render(&table)
+    } else {
+        askama::Template::render(&UsersPage { layout: Layout::new("Users", &admin.user, &admin.csrf), table })
+    }
+    .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+}
+
+#[get("/profile")]
+async fn profile(me: SignedIn) -> impl Responder {
+    let u = &me.user;
+    ProfilePage {
+        layout: Layout::new("Profile", u, &me.csrf),
+        name: u.full_name(),
+        email: u.email.clone(),
+        role: u.role.clone(),
+        user_type: u.user_type.clone(),
+        licenses: licenses_of(u),
+    }
+}
