@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_session::{Session, SessionExt};
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
@@ -134,12 +134,12 @@ fn has_privilege(conn: &mut crate::db::DbConn, role_id: i64, privilege: &str) ->
 /// Refuses every state-changing request whose token does not match the
 /// session's: from the `X-CSRF-Token` header (htmx), else the `csrf` field of
 /// a urlencoded form (plain HTML forms), else `?csrf=` (multipart uploads).
-pub async fn csrf_guard(
+pub async fn csrf_guard<B: MessageBody>(
     mut req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.call(req).await;
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     let expected = req.get_session().get::<String>(CSRF).ok().flatten();
     let mut sent = req
@@ -165,8 +165,10 @@ pub async fn csrf_guard(
             .and_then(|q| q.into_inner().into_iter().find(|(k, _)| k == CSRF).map(|(_, v)| v));
     }
     match (expected, sent) {
-        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => next.call(req).await,
-        _ => Err(WebError::Csrf.into()),
+        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        _ => Ok(req.error_response(WebError::Csrf).map_into_right_body()),
     }
 }
 

@@ -1,0 +1,6 @@
+//! One integration test binary (link time). Runs on SQLite by default and on
+//! PostgreSQL with `OFFBOARD_TEST_DB=postgres`.
+
+mod auth;
+mod support;
+mod users_page;

@@ -1,0 +1,379 @@
+//! `TestApp`: the real app on a fresh, migrated database per test (a temp
+//! SQLite file, or a new PostgreSQL database when `OFFBOARD_TEST_DB=postgres`),
+//! with helpers to seed what a test names and to sign in as anyone.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::cookie::Key;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::test;
+use diesel::prelude::*;
+use offboard::config::Config;
+use offboard::db::models::*;
+use offboard::db::schema::*;
+use offboard::db::{self, DbUrl, Pool};
+use offboard::services;
+use offboard::AppState;
+
+pub const PASSWORD: &str = "correct horse 1";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Which database the suite runs on.
+pub fn backend() -> &'static str {
+    match std::env::var("OFFBOARD_TEST_DB").as_deref() {
+        Ok("postgres") => "postgres",
+        _ => "sqlite",
+    }
+}
+
+fn pg_server() -> String {
+    std::env::var("OFFBOARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// Removes the test's database when the test ends, passed or failed.
+pub struct TestDb {
+    pub url: DbUrl,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("offboard_test_{}_{}_{}", std::process::id(), n, rand_suffix());
+        if backend() == "postgres" {
+            let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_server())).expect("PostgreSQL is not reachable; start it or run ./test.sh");
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
+            TestDb { url: DbUrl::Postgres(format!("{}/{name}", pg_server())), pg_name: Some(name) }
+        } else {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            TestDb { url: DbUrl::Sqlite(path.to_string_lossy().into_owned()), pg_name: None }
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match (&self.url, &self.pg_name) {
+            (DbUrl::Postgres(_), Some(name)) => {
+                if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{}/postgres", pg_server())) {
+                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                }
+            }
+            (DbUrl::Sqlite(path), _) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What a test says about a user it wants.
+#[derive(Clone)]
+pub struct UserSpec {
+    pub email: String,
+    pub role: &'static str,
+    pub status: &'static str,
+    pub licensed: bool,
+    pub webinar: bool,
+    pub phone: bool,
+    pub external: bool,
+    pub room: bool,
+    pub custom_role_id: Option<i64>,
+}
+
+impl UserSpec {
+    pub fn member(email: &str) -> UserSpec {
+        UserSpec {
+            email: email.into(),
+            role: "member",
+            status: "active",
+            licensed: false,
+            webinar: false,
+            phone: false,
+            external: false,
+            room: false,
+            custom_role_id: None,
+        }
+    }
+    pub fn admin(email: &str) -> UserSpec {
+        UserSpec { role: "admin", ..UserSpec::member(email) }
+    }
+    pub fn status(mut self, s: &'static str) -> Self {
+        self.status = s;
+        self
+    }
+    pub fn licensed(mut self) -> Self {
+        self.licensed = true;
+        self
+    }
+    pub fn webinar(mut self) -> Self {
+        self.licensed = true;
+        self.webinar = true;
+        self
+    }
+    pub fn phone(mut self) -> Self {
+        self.phone = true;
+        self
+    }
+    pub fn external(mut self) -> Self {
+        self.external = true;
+        self
+    }
+    pub fn room(mut self) -> Self {
+        self.room = true;
+        self
+    }
+    pub fn custom_role(mut self, id: i64) -> Self {
+        self.custom_role_id = Some(id);
+        self
+    }
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub account_id: i64,
+    pub owner_id: i64,
+    hash: String,
+    _db: TestDb,
+}
+
+impl TestApp {
+    /// A fresh database with one account ("Acme", managed domain acme.test)
+    /// and its owner owner@acme.test.
+    pub fn new() -> TestApp {
+        let db = TestDb::new();
+        let pool: Pool = db::connect(&db.url, 4).expect("database");
+        let config = Config {
+            database: db.url.clone(),
+            session_key: Key::generate(),
+            secure_cookies: false,
+            public_url: "http://127.0.0.1".into(),
+            fast_hashes: true,
+        };
+        let hash = services::auth::hash_password(PASSWORD, true).expect("hash");
+        let now = services::now();
+        let mut conn = pool.get().expect("conn");
+        let account_id: i64 = diesel::insert_into(accounts::table)
+            .values(&NewAccount { name: "Acme", is_free: false, created_at: now })
+            .returning(accounts::id)
+            .get_result(&mut *conn)
+            .expect("account");
+        diesel::insert_into(managed_domains::table)
+            .values((managed_domains::account_id.eq(account_id), managed_domains::domain.eq("acme.test")))
+            .execute(&mut *conn)
+            .expect("domain");
+        drop(conn);
+        let mut app = TestApp { state: AppState { pool, config }, account_id, owner_id: 0, hash, _db: db };
+        app.owner_id = app.user(UserSpec { role: "owner", ..UserSpec::member("owner@acme.test").licensed() });
+        app
+    }
+
+    pub fn conn(&self) -> db::PooledConn {
+        self.state.pool.get().expect("conn")
+    }
+
+    /// Adds a user to the test account; returns its id.
+    pub fn user(&self, spec: UserSpec) -> i64 {
+        self.user_in(self.account_id, spec)
+    }
+
+    pub fn user_in(&self, account_id: i64, spec: UserSpec) -> i64 {
+        let now = services::now();
+        let local = spec.email.split('@').next().unwrap_or("x");
+        let mut u = NewUser::member(account_id, &spec.email, &capitalise(local), "Tester", now);
+        u.role = spec.role.into();
+        u.status = spec.status.into();
+        u.user_type = if spec.licensed { "licensed" } else { "basic" }.into();
+        u.webinar_license = spec.webinar;
+        u.phone_license = spec.phone;
+        u.is_external = spec.external;
+        u.is_room = spec.room;
+        u.custom_role_id = spec.custom_role_id;
+        u.password_hash = Some(self.hash.clone());
+        if spec.status == "deactivated" {
+            u.deactivated_at = Some(now);
+        }
+        diesel::insert_into(users::table).values(&u).returning(users::id).get_result(&mut *self.conn()).expect("insert user")
+    }
+
+    /// A user with a given first and last name.
+    pub fn named(&self, email: &str, first: &str, last: &str) -> i64 {
+        let id = self.user(UserSpec::member(email));
+        diesel::update(users::table.find(id))
+            .set((users::first_name.eq(first), users::last_name.eq(last), users::first_lc.eq(first.to_lowercase()), users::last_lc.eq(last.to_lowercase())))
+            .execute(&mut *self.conn())
+            .expect("rename");
+        id
+    }
+
+    /// Another account, with its own owner; returns (account id, owner id).
+    pub fn other_account(&self, owner_email: &str) -> (i64, i64) {
+        let account_id: i64 = diesel::insert_into(accounts::table)
+            .values(&NewAccount { name: "Other", is_free: false, created_at: services::now() })
+            .returning(accounts::id)
+            .get_result(&mut *self.conn())
+            .expect("account");
+        let owner = self.user_in(account_id, UserSpec { role: "owner", ..UserSpec::member(owner_email) });
+        (account_id, owner)
+    }
+
+    pub fn load_user(&self, id: i64) -> Option<User> {
+        users::table.find(id).select(User::as_select()).first(&mut *self.conn()).optional().expect("load user")
+    }
+
+    pub fn client(&self) -> Client<'_> {
+        Client { app: self, cookies: RefCell::new(HashMap::new()), csrf: RefCell::new(String::new()) }
+    }
+
+    /// A client signed in as `email` (password [`PASSWORD`]).
+    pub async fn signed_in(&self, email: &str) -> Client<'_> {
+        let c = self.client();
+        let r = c.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in of {email} failed: {}", r.body);
+        c
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+    /// The emails of the user rows shown, in order.
+    pub fn emails(&self) -> Vec<String> {
+        attr_values(&self.body, "data-user-email")
+    }
+    /// The text of the first `role="alert"` element.
+    pub fn alert(&self) -> Option<String> {
+        let start = self.body.find("role=\"alert\"")?;
+        let rest = &self.body[start..];
+        let open = rest.find('>')? + 1;
+        let close = rest[open..].find('<')?;
+        Some(rest[open..open + close].trim().to_string())
+    }
+}
+
+pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(i, _)| {
+            let start = i + needle.len();
+            html[start..].find('"').map(|end| unescape(&html[start..start + end]))
+        })
+        .collect()
+}
+
+/// Undoes the HTML escaping of attribute values (askama writes `&#38;` and friends).
+pub fn unescape(s: &str) -> String {
+    s.replace("&#38;", "&").replace("&amp;", "&").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&#60;", "<").replace("&#62;", ">").replace("&lt;", "<").replace("&gt;", ">")
+}
+
+/// A browser-like client: keeps cookies and the CSRF token of the last page.
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    cookies: RefCell<HashMap<String, String>>,
+    csrf: RefCell<String>,
+}
+
+impl Client<'_> {
+    pub async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>, extra: &[(&str, &str)]) -> Resp {
+        let srv = test::init_service(offboard::app(self.app.state.clone())).await;
+        let mut req = test::TestRequest::default().method(method).uri(path);
+        let cookie = self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        if !cookie.is_empty() {
+            req = req.insert_header((header::COOKIE, cookie));
+        }
+        for (k, v) in extra {
+            req = req.insert_header((*k, *v));
+        }
+        if let Some(fields) = form {
+            req = req
+                .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+                .set_payload(serde_urlencoded::to_string(fields).expect("form"));
+        }
+        let resp = test::call_service(&srv, req.to_request()).await;
+        for c in resp.response().cookies() {
+            if c.max_age().is_some_and(|a| a.is_zero()) || c.value().is_empty() {
+                self.cookies.borrow_mut().remove(c.name());
+            } else {
+                self.cookies.borrow_mut().insert(c.name().to_string(), c.value().to_string());
+            }
+        }
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = String::from_utf8_lossy(&test::read_body(resp).await).into_owned();
+        if let Some(token) = csrf_in(&body) {
+            *self.csrf.borrow_mut() = token;
+        }
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn htmx_get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, None, &[("HX-Request", "true")]).await
+    }
+
+    /// A form post carrying the CSRF token, as the page's form would.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let token = self.csrf.borrow().clone();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.send(Method::POST, path, Some(&all), &[]).await
+    }
+
+    /// A post without the CSRF token: what a forged cross-site form sends.
+    pub async fn post_without_csrf(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        self.send(Method::POST, path, Some(fields), &[]).await
+    }
+
+    /// An htmx post: the token travels in the header.
+    pub async fn htmx_post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let token = self.csrf.borrow().clone();
+        self.send(Method::POST, path, Some(fields), &[("HX-Request", "true"), ("X-CSRF-Token", token.as_str())]).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Resp {
+        self.get("/login").await;
+        self.post("/login", &[("email", email), ("password", password)]).await
+    }
+
+    pub fn csrf(&self) -> String {
+        self.csrf.borrow().clone()
+    }
+}
+
+/// The token from a hidden `csrf` field or the htmx header attribute.
+fn csrf_in(body: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    if let Some(i) = body.find(marker) {
+        let start = i + marker.len();
+        return body[start..].find('"').map(|e| body[start..start + e].to_string());
+    }
+    let marker = "\"X-CSRF-Token\": \"";
+    let i = body.find(marker)?;
+    let start = i + marker.len();
+    body[start..].find('"').map(|e| body[start..start + e].to_string())
+}

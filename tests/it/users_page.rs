@@ -1,0 +1,182 @@
+//! The Users page: listing, search, status filter, keyset paging, htmx partials.
+
+use actix_web::http::StatusCode;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn lists_every_user_of_the_account_with_contract_attributes() {
+    let app = TestApp::new();
+    app.user(UserSpec::member("active@acme.test"));
+    app.user(UserSpec::member("pending@acme.test").status("pending"));
+    app.user(UserSpec::member("off@acme.test").status("deactivated"));
+    let (_, _) = app.other_account("boss@other.test");
+    let c = app.signed_in("owner@acme.test").await;
+    let r = c.get("/users").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut emails = r.emails();
+    emails.sort();
+    assert_eq!(emails, ["active@acme.test", "off@acme.test", "owner@acme.test", "pending@acme.test"]);
+    assert_eq!(attr_values(&r.body, "name").iter().filter(|n| *n == "user_ids").count(), 4);
+    let bulk = attr_values(&r.body, "data-bulk-action");
+    assert_eq!(bulk, ["deactivate", "unlink", "delete"]);
+    assert!(r.body.contains("id=\"select-all\""));
+    // The More menu offers what the rules allow: nothing on the owner's own row.
+    let actions = attr_values(&r.body, "data-action");
+    assert!(actions.contains(&"deactivate".to_string()));
+    assert!(actions.contains(&"activate".to_string()));
+    assert!(actions.contains(&"delete".to_string()));
+    assert!(actions.contains(&"edit".to_string()));
+    assert!(r.body.contains("/static/htmx.min.js"));
+}
+
+#[actix_web::test]
+async fn search_matches_email_first_and_last_name_prefixes_case_insensitively() {
+    let app = TestApp::new();
+    app.named("jan.devries@acme.test", "Jan", "de Vries");
+    app.named("siti@acme.test", "Siti", "Rahayu");
+    app.named("bob@acme.test", "Robert", "Janssen");
+    let c = app.signed_in("owner@acme.test").await;
+    let sorted = |r: Resp| {
+        let mut e = r.emails();
+        e.sort();
+        e
+    };
+    assert_eq!(sorted(c.get("/users?q=SITI").await), ["siti@acme.test"]);
+    assert_eq!(sorted(c.get("/users?q=jan").await), ["bob@acme.test", "jan.devries@acme.test"]);
+    assert_eq!(sorted(c.get("/users?q=rah").await), ["siti@acme.test"]);
+    assert_eq!(sorted(c.get("/users?q=bob%40").await), ["bob@acme.test"]);
+    assert_eq!(sorted(c.get("/users?q=jan+de").await), ["jan.devries@acme.test"]);
+    assert!(c.get("/users?q=zzz").await.emails().is_empty());
+    // Not a substring search: "vries" is not a prefix of anything.
+    assert!(c.get("/users?q=vries").await.emails().is_empty());
+}
+
+#[actix_web::test]
+async fn status_filter_shows_only_that_status() {
+    let app = TestApp::new();
+    app.user(UserSpec::member("a1@acme.test"));
+    app.user(UserSpec::member("p1@acme.test").status("pending"));
+    app.user(UserSpec::member("d1@acme.test").status("deactivated"));
+    app.user(UserSpec::member("d2@acme.test").status("deactivated"));
+    let c = app.signed_in("owner@acme.test").await;
+    assert_eq!(c.get("/users?status=deactivated").await.emails(), ["d1@acme.test", "d2@acme.test"]);
+    assert_eq!(c.get("/users?status=pending").await.emails(), ["p1@acme.test"]);
+    assert_eq!(c.get("/users?status=active").await.emails(), ["a1@acme.test", "owner@acme.test"]);
+    assert_eq!(c.get("/users?status=deactivated&q=d2").await.emails(), ["d2@acme.test"]);
+}
+
+#[actix_web::test]
+async fn pages_of_fifty_follow_rel_next_without_gaps_or_repeats() {
+    let app = TestApp::new();
+    for i in 0..120 {
+        app.user(UserSpec::member(&format!("user{i:03}@acme.test")));
+    }
+    let c = app.signed_in("owner@acme.test").await;
+    let mut seen = Vec::new();
+    let mut url = "/users".to_string();
+    let mut pages = 0;
+    loop {
+        let r = c.get(&url).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let emails = r.emails();
+        assert!(emails.len() <= 50);
+        seen.extend(emails);
+        pages += 1;
+        match next_href(&r.body) {
+            Some(next) => url = next,
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen.len(), 121);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, seen, "ordered by email, no repeats");
+}
+
+#[actix_web::test]
+async fn paging_keeps_search_and_filter() {
+    let app = TestApp::new();
+    for i in 0..60 {
+        app.user(UserSpec::member(&format!("x{i:02}@acme.test")).status("deactivated"));
+        app.user(UserSpec::member(&format!("y{i:02}@acme.test")).status("deactivated"));
+    }
+    let c = app.signed_in("owner@acme.test").await;
+    let r = c.get("/users?q=x&status=deactivated").await;
+    assert_eq!(r.emails().len(), 50);
+    let next = next_href(&r.body).expect("next");
+    assert!(next.contains("q=x") && next.contains("status=deactivated"), "{next}");
+    let r = c.get(&next).await;
+    assert_eq!(r.emails().len(), 10);
+    assert!(r.emails().iter().all(|e| e.starts_with('x')));
+    assert!(next_href(&r.body).is_none());
+}
+
+#[actix_web::test]
+async fn htmx_gets_the_table_partial_and_the_address_bar_the_page() {
+    let app = TestApp::new();
+    let c = app.signed_in("owner@acme.test").await;
+    let full = c.get("/users?q=own").await;
+    assert!(full.body.contains("<html"));
+    let part = c.htmx_get("/users?q=own").await;
+    assert_eq!(part.status, StatusCode::OK);
+    assert!(!part.body.contains("<html"));
+    assert_eq!(part.emails(), ["owner@acme.test"]);
+}
+
+#[actix_web::test]
+async fn users_of_another_account_are_never_listed() {
+    let app = TestApp::new();
+    let (other, _) = app.other_account("boss@other.test");
+    app.user_in(other, UserSpec::member("stranger@other.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    assert!(c.get("/users?q=stranger").await.emails().is_empty());
+    assert!(!c.get("/users").await.body.contains("other.test"));
+}
+
+#[actix_web::test]
+async fn admin_without_bulk_privilege_sees_bulk_buttons_disabled() {
+    let app = TestApp::new();
+    app.user(UserSpec::admin("a@acme.test"));
+    let c = app.signed_in("a@acme.test").await;
+    let r = c.get("/users").await;
+    assert!(r.body.contains("data-bulk-action=\"deactivate\" disabled"), "{}", r.body);
+    let owner = app.signed_in("owner@acme.test").await;
+    assert!(!owner.get("/users").await.body.contains("data-bulk-action=\"deactivate\" disabled"));
+}
+
+#[actix_web::test]
+async fn names_and_emails_are_shown_inert() {
+    let app = TestApp::new();
+    app.named("x@acme.test", "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>");
+    let c = app.signed_in("owner@acme.test").await;
+    let r = c.get("/users").await;
+    assert!(!r.body.contains("<script>alert"));
+    assert!(!r.body.contains("<img src=x"));
+    assert!(r.body.contains("&lt;script&gt;") || r.body.contains("&#60;script&#62;"), "escaped, not dropped");
+}
+
+#[actix_web::test]
+async fn responses_carry_security_headers() {
+    let app = TestApp::new();
+    let r = app.client().get("/login").await;
+    assert!(r.header("content-security-policy").unwrap_or_default().contains("frame-ancestors 'none'"));
+    assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
+}
+
+#[actix_web::test]
+async fn htmx_is_served_from_the_app() {
+    let app = TestApp::new();
+    let r = app.client().get("/static/htmx.min.js").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.starts_with("var htmx="));
+}
+
+fn next_href(body: &str) -> Option<String> {
+    let i = body.find("rel=\"next\"")?;
+    let tag_start = body[..i].rfind("<a ")?;
+    let tag = &body[tag_start..];
+    attr_values(tag, "href").into_iter().next()
+}
