@@ -15,3 +15,35 @@ document.addEventListener("keydown", function (e) {
     if (s) s.focus();
   });
 });
+// Dialogs loaded by htmx into #dialog: focus moves in, Escape or Cancel closes
+// them and gives focus back to the row's More button.
+var lastMenu = null;
+document.addEventListener("htmx:afterSwap", function (e) {
+  if (e.detail.target && e.detail.target.id === "dialog") {
+    var first = e.detail.target.querySelector("input:not([type=hidden]), select, button, a");
+    if (first) first.focus();
+  }
+});
+document.addEventListener("click", function (e) {
+  var item = e.target.closest && e.target.closest("details.more-menu a");
+  if (item) {
+    var d = item.closest("details");
+    lastMenu = d.querySelector("summary");
+    d.removeAttribute("open");
+  }
+  var close = e.target.closest && e.target.closest("#dialog [data-dialog-close]");
+  if (close && document.getElementById("users-table")) {
+    e.preventDefault();
+    closeDialog();
+  }
+});
+function closeDialog() {
+  var dialog = document.getElementById("dialog");
+  if (dialog) dialog.innerHTML = "";
+  if (lastMenu && document.body.contains(lastMenu)) lastMenu.focus();
+}
+document.addEventListener("keydown", function (e) {
+  if (e.key === "Escape" && document.querySelector("#dialog [role=dialog]") && document.getElementById("users-table")) {
+    closeDialog();
+  }
+});

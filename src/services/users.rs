@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::db::models::User;
 use crate::db::schema::users;
 use crate::db::DbConn;
-use crate::domain::Status;
+use crate::domain::{Role, Status, Target};
 
 use super::ServiceResult;
 
@@ -106,4 +106,23 @@ pub fn find_any_by_email(conn: &mut DbConn, email: &str) -> ServiceResult<Option
 pub fn managed_domains(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<String>> {
     use crate::db::schema::managed_domains as md;
     Ok(md::table.filter(md::account_id.eq(account_id)).select(md::domain).load(conn)?)
+}
+
+/// The facts about a user that the rules look at.
+pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
+    let domain = u.email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    Target {
+        id: u.id,
+        role: Role::parse(&u.role).unwrap_or(Role::Member),
+        status: Status::parse(&u.status).unwrap_or(Status::Pending),
+        is_room: u.is_room,
+        is_external: u.is_external,
+        in_managed_domain: managed_domains.iter().any(|d| d == domain),
+    }
+}
+
+/// Contact search: active users only, so a deactivated user is not found (R12).
+pub fn directory_search(conn: &mut DbConn, account_id: i64, term: &str) -> ServiceResult<Vec<User>> {
+    let query = UserQuery { search: Some(term.to_string()), status: Some(Status::Active), after: None };
+    Ok(list_users(conn, account_id, &query)?.users)
 }

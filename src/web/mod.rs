@@ -5,6 +5,7 @@ pub mod auth;
 pub mod errors;
 pub mod pages;
 pub mod session;
+pub mod user_actions;
 pub mod users;
 
 use actix_session::storage::CookieSessionStore;
@@ -68,6 +69,7 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|e, _| WebError::BadRequest(format!("The address is malformed: {e}")).into()))
         .configure(auth::config)
         .configure(users::config)
+        .configure(user_actions::config)
         .service(actix_files::Files::new("/static", static_dir()))
         .default_service(web::to(|| async { Err::<HttpResponse, _>(WebError::NotFound) }))
         .wrap(from_fn(session::csrf_guard))

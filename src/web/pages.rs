@@ -4,7 +4,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use crate::db::models::User;
-use crate::domain::{check_action, Action, Actor, Mode, Role, Status, Target};
+use crate::domain::{check_action, Action, Actor, Mode, Role};
+use crate::services::users::target_of;
 
 /// What every page's frame needs.
 pub struct Layout {
@@ -12,11 +13,13 @@ pub struct Layout {
     pub csrf: String,
     pub me_email: String,
     pub is_admin: bool,
+    pub flash: Option<String>,
 }
 
 impl Layout {
-    pub fn new(title: &str, user: &User, csrf: &str) -> Layout {
+    pub fn new(title: &str, user: &User, csrf: &str, flash: Option<String>) -> Layout {
         Layout {
+            flash,
             title: title.to_string(),
             csrf: csrf.to_string(),
             me_email: user.email.clone(),
@@ -81,18 +84,6 @@ pub fn licenses_of(u: &User) -> String {
     }
 }
 
-pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
-    let domain = u.email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
-    Target {
-        id: u.id,
-        role: Role::parse(&u.role).unwrap_or(Role::Member),
-        status: Status::parse(&u.status).unwrap_or(Status::Pending),
-        is_room: u.is_room,
-        is_external: u.is_external,
-        in_managed_domain: managed_domains.iter().any(|d| d == domain),
-    }
-}
-
 impl UserRow {
     pub fn new(u: &User, actor: &Actor, managed_domains: &[String]) -> UserRow {
         let target = target_of(u, managed_domains);
@@ -132,4 +123,55 @@ pub struct UsersTable {
 pub struct UsersPage {
     pub layout: Layout,
     pub table: UsersTable,
+}
+
+/// A dialog shown as a page of its own when typed in or opened without JavaScript.
+#[derive(Template, WebTemplate)]
+#[template(path = "dialog_page.html")]
+pub struct DialogPage {
+    pub layout: Layout,
+    pub dialog: String,
+}
+
+/// The confirm dialog of deactivate and activate, and the transfer dialog of
+/// unlink and delete (R42, R45, R50-R53).
+#[derive(Template, WebTemplate)]
+#[template(path = "_action_dialog.html")]
+pub struct ActionDialog {
+    pub csrf: String,
+    pub user_id: i64,
+    pub email: String,
+    pub action: String,
+    pub title: String,
+    pub explanation: String,
+    pub refusal: Option<String>,
+    pub removes: bool,
+    pub summary: crate::services::user_actions::DataSummary,
+    pub transferable_meetings: i64,
+    pub verb: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "_edit_dialog.html")]
+pub struct EditDialog {
+    pub csrf: String,
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub refusal: Option<String>,
+}
+
+/// What htmx swaps into the flash area after an action, with the dialog closed.
+#[derive(Template, WebTemplate)]
+#[template(path = "_flash.html")]
+pub struct Flash {
+    pub message: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "directory.html")]
+pub struct DirectoryPage {
+    pub layout: Layout,
+    pub q: String,
+    pub people: Vec<(String, String)>,
 }

@@ -22,6 +22,7 @@ use super::{AppState, WebError};
 const USER_ID: &str = "uid";
 const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// Starts a signed-in session. A fresh session id (and CSRF token) at sign-in
@@ -52,7 +53,20 @@ pub fn csrf_token(session: &Session) -> String {
     token
 }
 
-fn is_htmx(req: &HttpRequest) -> bool {
+/// A message for the next full page this session opens (after a redirect).
+pub fn set_flash(session: &Session, message: &str) {
+    let _ = session.insert(FLASH, message);
+}
+
+/// htmx partials leave the flash for the next full page.
+fn take_flash(req: &HttpRequest, session: &Session) -> Option<String> {
+    if is_htmx(req) {
+        return None;
+    }
+    session.remove_as::<String>(FLASH).and_then(Result::ok)
+}
+
+pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().contains_key("HX-Request")
 }
 
@@ -60,6 +74,7 @@ fn is_htmx(req: &HttpRequest) -> bool {
 pub struct SignedIn {
     pub user: User,
     pub csrf: String,
+    pub flash: Option<String>,
 }
 
 impl FromRequest for SignedIn {
@@ -77,7 +92,7 @@ impl FromRequest for SignedIn {
             let state = req.app_data::<web::Data<AppState>>().ok_or(WebError::Internal("no state".into()))?;
             let user = state.db(move |conn| services::auth::session_user(conn, user_id, epoch)).await?;
             match user {
-                Some(user) => Ok(SignedIn { user, csrf: csrf_token(&session) }),
+                Some(user) => Ok(SignedIn { user, csrf: csrf_token(&session), flash: take_flash(&req, &session) }),
                 None => {
                     // Deactivated, deleted, or sessions ended since: this session is over (R11).
                     session.purge();
@@ -93,6 +108,22 @@ pub struct Admin {
     pub user: User,
     pub actor: Actor,
     pub csrf: String,
+    pub flash: Option<String>,
+}
+
+impl Admin {
+    /// The actor as the services and the audit log name them.
+    pub fn info(&self) -> crate::services::user_actions::ActorInfo {
+        crate::services::user_actions::ActorInfo {
+            actor: self.actor,
+            account_id: self.user.account_id,
+            email: self.user.email.clone(),
+        }
+    }
+
+    pub fn layout(&self, title: &str) -> super::pages::Layout {
+        super::pages::Layout::new(title, &self.user, &self.csrf, self.flash.clone())
+    }
 }
 
 impl FromRequest for Admin {
@@ -103,7 +134,7 @@ impl FromRequest for Admin {
         let signed_in = SignedIn::from_request(req, payload);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let SignedIn { user, csrf } = signed_in.await?;
+            let SignedIn { user, csrf, flash } = signed_in.await?;
             let role = Role::parse(&user.role).unwrap_or(Role::Member);
             if !matches!(role, Role::Owner | Role::Admin) {
                 return Err(WebError::Forbidden("Only the account owner and admins can open this page.".into()));
@@ -115,7 +146,7 @@ impl FromRequest for Admin {
                 _ => false,
             };
             let actor = Actor { id: user.id, role, custom_bulk_privilege };
-            Ok(Admin { user, actor, csrf })
+            Ok(Admin { user, actor, csrf, flash })
         })
     }
 }

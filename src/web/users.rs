@@ -8,12 +8,12 @@ use crate::services::users::{self as user_service, UserQuery};
 use crate::services::{self, ServiceError};
 
 use super::auth::home_for;
-use super::pages::{licenses_of, Layout, ProfilePage, UserRow, UsersPage, UsersTable};
+use super::pages::{licenses_of, DirectoryPage, Layout, ProfilePage, UserRow, UsersPage, UsersTable};
 use super::session::{Admin, SignedIn};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(users_page).service(profile);
+    cfg.service(home).service(users_page).service(profile).service(directory);
 }
 
 #[get("/")]
@@ -92,7 +92,7 @@ async fn users_page(
     let body = if req.headers().contains_key("HX-Request") {
         askama::Template::render(&table)
     } else {
-        askama::Template::render(&UsersPage { layout: Layout::new("Users", &admin.user, &admin.csrf), table })
+        askama::Template::render(&UsersPage { layout: admin.layout("Users"), table })
     }
     .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
@@ -102,11 +102,31 @@ async fn users_page(
 async fn profile(me: SignedIn) -> impl Responder {
     let u = &me.user;
     ProfilePage {
-        layout: Layout::new("Profile", u, &me.csrf),
+        layout: Layout::new("Profile", u, &me.csrf, me.flash.clone()),
         name: u.full_name(),
         email: u.email.clone(),
         role: u.role.clone(),
         user_type: u.user_type.clone(),
         licenses: licenses_of(u),
     }
+}
+
+#[derive(Deserialize)]
+struct DirectoryParams {
+    #[serde(default)]
+    q: String,
+}
+
+/// The account's contact directory, for every signed-in user. Deactivated
+/// and pending users are not found here (R12).
+#[get("/directory")]
+async fn directory(state: web::Data<AppState>, me: SignedIn, params: web::Query<DirectoryParams>) -> Result<impl Responder, WebError> {
+    let account_id = me.user.account_id;
+    let q = params.q.clone();
+    let people = state.db(move |conn| user_service::directory_search(conn, account_id, &q)).await?;
+    Ok(DirectoryPage {
+        layout: Layout::new("Directory", &me.user, &me.csrf, me.flash.clone()),
+        q: params.q.clone(),
+        people: people.iter().map(|u| (u.full_name(), u.email.clone())).collect(),
+    })
 }

@@ -3,4 +3,5 @@
 
 mod auth;
 mod support;
+mod user_actions;
 mod users_page;

@@ -77,6 +77,16 @@ impl Drop for TestDb {
     }
 }
 
+#[derive(Clone, Copy, Default)]
+pub struct Owned {
+    pub meetings: i64,
+    pub pmi: i64,
+    pub webinars: i64,
+    pub events: i64,
+    pub recordings: i64,
+    pub phone: i64,
+}
+
 /// What a test says about a user it wants.
 #[derive(Clone)]
 pub struct UserSpec {
@@ -231,6 +241,53 @@ impl TestApp {
         users::table.find(id).select(User::as_select()).first(&mut *self.conn()).optional().expect("load user")
     }
 
+    /// Gives a user data: meetings (of which `pmi` on the Personal Meeting
+    /// ID), webinars, events, cloud recordings and phone records.
+    pub fn give(&self, user_id: i64, owned: Owned) {
+        let now = services::now();
+        let mut conn = self.conn();
+        let email = self.load_user(user_id).expect("user").email;
+        for k in 0..owned.meetings {
+            diesel::insert_into(meetings::table)
+                .values(&NewMeeting { owner_id: user_id, topic: format!("m{k}"), uses_pmi: k < owned.pmi, start_at: now })
+                .execute(&mut *conn)
+                .expect("meeting");
+        }
+        for k in 0..owned.webinars {
+            diesel::insert_into(webinars::table).values(&NewWebinar { owner_id: user_id, topic: format!("w{k}"), start_at: now }).execute(&mut *conn).expect("webinar");
+        }
+        for k in 0..owned.events {
+            diesel::insert_into(events::table).values(&NewEvent { owner_id: user_id, title: format!("e{k}"), start_at: now }).execute(&mut *conn).expect("event");
+        }
+        for k in 0..owned.recordings {
+            diesel::insert_into(cloud_recordings::table)
+                .values(&NewRecording { owner_id: user_id, topic: format!("r{k}"), size_bytes: 1, recorded_at: now })
+                .execute(&mut *conn)
+                .expect("recording");
+        }
+        for k in 0..owned.phone {
+            diesel::insert_into(phone_records::table)
+                .values(&NewPhoneRecord { account_id: self.account_id, user_id: Some(user_id), user_email: email.clone(), kind: if k % 2 == 0 { "call_recording" } else { "voicemail" }.into(), created_at: now })
+                .execute(&mut *conn)
+                .expect("phone");
+        }
+    }
+
+    /// What a user owns now: (meetings, webinars, events, recordings).
+    pub fn owned(&self, user_id: i64) -> (i64, i64, i64, i64) {
+        let mut c = self.conn();
+        (
+            meetings::table.filter(meetings::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
+            webinars::table.filter(webinars::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
+            events::table.filter(events::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
+            cloud_recordings::table.filter(cloud_recordings::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
+        )
+    }
+
+    pub fn audit(&self) -> Vec<AuditEntry> {
+        audit_log::table.order(audit_log::id).select(AuditEntry::as_select()).load(&mut *self.conn()).expect("audit")
+    }
+
     pub fn client(&self) -> Client<'_> {
         Client { app: self, cookies: RefCell::new(HashMap::new()), csrf: RefCell::new(String::new()) }
     }
@@ -358,10 +415,6 @@ impl Client<'_> {
     pub async fn sign_in(&self, email: &str, password: &str) -> Resp {
         self.get("/login").await;
         self.post("/login", &[("email", email), ("password", password)]).await
-    }
-
-    pub fn csrf(&self) -> String {
-        self.csrf.borrow().clone()
     }
 }
 

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmark of the Users page at scale. Seeds a fresh database with
+# BENCH_USERS users (default 1,000,000), serves it, and loads three pages
+# (first page, a search, a deep page) with wrk over loopback at concurrency
+# BENCH_CONCURRENCY (16) for BENCH_SECONDS (15) each. Prints seed time,
+# requests/s, p50/p99 latency per page and the server's peak RSS.
+#   scripts/bench.sh                 # SQLite (the embedded default)
+#   BENCH_BACKEND=postgres scripts/bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${BENCH_USERS:-1000000}
+C=${BENCH_CONCURRENCY:-16}
+D=${BENCH_SECONDS:-15}
+PORT=${BENCH_PORT:-18181}
+BACKEND=${BENCH_BACKEND:-sqlite}
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet
+BIN=$PWD/target/release/offboard
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
+  [ "$BACKEND" = postgres ] && psql "postgres://postgres@127.0.0.1:5432/postgres" -qc "DROP DATABASE IF EXISTS offboard_bench WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [ "$BACKEND" = postgres ]; then
+  psql "postgres://postgres@127.0.0.1:5432/postgres" -qc "DROP DATABASE IF EXISTS offboard_bench WITH (FORCE)" -c "CREATE DATABASE offboard_bench" >/dev/null
+  export DATABASE_URL=postgres://postgres@127.0.0.1:5432/offboard_bench
+else
+  export DATABASE_URL=$work/bench.db
+fi
+export OFFBOARD_DEMO_PASSWORD=bench-password-1
+cd "$work"
+
+echo "== seeding $N users on $BACKEND"
+/usr/bin/time -f "seed: %e s wall, %M KB peak RSS" "$BIN" seed --users "$N" 2>&1 | grep -v "sign in at"
+
+"$BIN" serve --bind 127.0.0.1:$PORT >"$work/serve.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$PORT/login && break; sleep 0.1; done
+
+jar=$work/cookies
+token=$(curl -s -c "$jar" -b "$jar" http://127.0.0.1:$PORT/login | grep -o 'name="csrf" value="[^"]*"' | cut -d'"' -f4)
+curl -s -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$token" --data-urlencode "email=owner@bench.example" \
+  --data-urlencode "password=$OFFBOARD_DEMO_PASSWORD" http://127.0.0.1:$PORT/login
+cookie=$(awk '$6=="offboard_session"{print "offboard_session=" $7}' "$jar")
+check=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" http://127.0.0.1:$PORT/users)
+[ "$check" = 200 ] || { echo "sign-in failed ($check)"; cat "$work/serve.log"; exit 1; }
+
+deep=$(printf 'u%07d%%40bench.example' $((N * 9 / 10)))
+printf '\n%-34s %10s %9s %9s %8s\n' "page (concurrency $C, ${D}s)" "req/s" "p50" "p99" "non-2xx"
+for spec in "first page|/users" "search (email prefix)|/users?q=u00042" "search (first name)|/users?q=maria" \
+            "status filter|/users?status=deactivated" "deep page (90%)|/users?after=$deep"; do
+  name=${spec%%|*}; path=${spec#*|}
+  curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path" | grep -q 'data-user-email' || { echo "$name returned no rows"; exit 1; }
+  out=$(wrk -t1 -c"$C" -d"${D}s" --latency -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path")
+  rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+  p50=$(awk '$1=="50%"{print $2}' <<<"$out")
+  p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+  errs=$(awk '/Non-2xx/{print $5}' <<<"$out")
+  printf '%-34s %10s %9s %9s %8s\n' "$name" "$rps" "$p50" "$p99" "${errs:-0}"
+done
+echo
+echo "server peak RSS: $(awk '/VmHWM/{printf "%.0f MB", $2/1024}' /proc/$pid/status)"

@@ -1,0 +1,359 @@
+//! Deactivate, activate, unlink and delete one user, with the data transfer
+//! (R10-R14, R30-R32, R40-R46, R50-R53). Each call is one transaction: the
+//! rules are checked on rows read inside it, so a change made by another
+//! admin between dialog and confirm is seen, and a refusal changes nothing.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::models::{NewAccount, NewAuditEntry, User};
+use crate::db::schema::*;
+use crate::db::DbConn;
+use crate::domain::{check_action, check_role_change, check_transfer, Action, Actor, Mode, Role, Status, TransferChoice, TransferTarget};
+
+use super::{audit, users as user_queries, ServiceError, ServiceResult};
+
+/// Who asked, as the audit log names them.
+#[derive(Debug, Clone)]
+pub struct ActorInfo {
+    pub actor: Actor,
+    pub account_id: i64,
+    pub email: String,
+}
+
+/// Where the request came from, for R5/R44 and the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub mode: Mode,
+    pub job_id: Option<i64>,
+}
+
+impl Origin {
+    pub const SINGLE: Origin = Origin { mode: Mode::Single, job_id: None };
+
+    fn source(&self) -> &'static str {
+        match self.mode {
+            Mode::Single => "single",
+            Mode::Bulk => "bulk",
+            Mode::Csv => "csv",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Transfer {
+    pub choice: TransferChoice,
+    pub to_email: Option<String>,
+}
+
+/// What a user owns, shown in the dialog before the admin confirms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataSummary {
+    pub meetings: i64,
+    pub pmi_meetings: i64,
+    pub webinars: i64,
+    pub events: i64,
+    pub recordings: i64,
+    pub phone_records: i64,
+}
+
+pub fn data_summary(conn: &mut DbConn, user_id: i64) -> ServiceResult<DataSummary> {
+    let count = |n: QueryResult<i64>| n.map_err(ServiceError::from);
+    Ok(DataSummary {
+        meetings: count(meetings::table.filter(meetings::owner_id.eq(user_id)).count().get_result(conn))?,
+        pmi_meetings: count(
+            meetings::table
+                .filter(meetings::owner_id.eq(user_id))
+                .filter(meetings::uses_pmi.eq(true))
+                .count()
+                .get_result(conn),
+        )?,
+        webinars: count(webinars::table.filter(webinars::owner_id.eq(user_id)).count().get_result(conn))?,
+        events: count(events::table.filter(events::owner_id.eq(user_id)).count().get_result(conn))?,
+        recordings: count(cloud_recordings::table.filter(cloud_recordings::owner_id.eq(user_id)).count().get_result(conn))?,
+        phone_records: count(phone_records::table.filter(phone_records::user_id.eq(user_id)).count().get_result(conn))?,
+    })
+}
+
+/// What an action did, for the flash message and the tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub action: Action,
+    pub email: String,
+    pub moved: Moved,
+    pub transfer_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moved {
+    pub meetings: i64,
+    pub webinars: i64,
+    pub events: i64,
+    pub recordings: i64,
+}
+
+/// The user as the rules see them.
+pub fn target_facts(conn: &mut DbConn, user: &User) -> ServiceResult<crate::domain::Target> {
+    let domains = user_queries::managed_domains(conn, user.account_id)?;
+    Ok(user_queries::target_of(user, &domains))
+}
+
+/// Takes the write lock first: on PostgreSQL a row lock on the user, on
+/// SQLite the database's write lock before any read, so the checks below
+/// see the latest committed state and cannot be overtaken.
+fn lock_user(conn: &mut DbConn, user_id: i64) -> ServiceResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::session_epoch.eq(users::session_epoch))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Runs one action on one user in its own transaction.
+pub fn perform(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    user_id: i64,
+    action: Action,
+    transfer: &Transfer,
+    origin: Origin,
+    now: NaiveDateTime,
+) -> ServiceResult<Outcome> {
+    conn.transaction(|conn| perform_in(conn, by, user_id, action, transfer, origin, &[], now))
+}
+
+/// The body of [`perform`] for a caller that already holds a transaction
+/// (a savepoint per row in bulk jobs). `batch` lists the users removed
+/// together with this one (R51).
+#[allow(clippy::too_many_arguments)]
+pub fn perform_in(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    user_id: i64,
+    action: Action,
+    transfer: &Transfer,
+    origin: Origin,
+    batch: &[i64],
+    now: NaiveDateTime,
+) -> ServiceResult<Outcome> {
+    lock_user(conn, user_id)?;
+    // Another account's user is "not found", never "refused".
+    let user = user_queries::find_in_account(conn, by.account_id, user_id)?;
+    let target = target_facts(conn, &user)?;
+    check_action(&by.actor, &target, action, origin.mode)?;
+
+    let mut moved = Moved::default();
+    let mut transfer_to = None;
+    if action.removes() && transfer.choice.any() {
+        let to = resolve_transfer_target(conn, by.account_id, &user, transfer, batch)?;
+        moved = move_data(conn, user.id, to.id, &transfer.choice)?;
+        transfer_to = Some(to.email);
+    }
+
+    let left = data_summary(conn, user.id)?;
+    let detail = match action {
+        Action::Deactivate => deactivate(conn, &user, now)?,
+        Action::Activate => activate(conn, &user)?,
+        Action::Unlink => unlink(conn, &user, &left, now)?,
+        Action::Delete => delete(conn, &user, &left)?,
+    };
+    audit::record(
+        conn,
+        &NewAuditEntry {
+            account_id: by.account_id,
+            at: now,
+            actor_id: Some(by.actor.id),
+            actor_email: by.email.clone(),
+            action: action.as_str().into(),
+            target_id: Some(user.id),
+            target_email: user.email.clone(),
+            source: origin.source().into(),
+            job_id: origin.job_id,
+            transfer_to_email: transfer_to.clone(),
+            meetings_transferred: moved.meetings as i32,
+            webinars_transferred: moved.webinars as i32,
+            events_transferred: moved.events as i32,
+            recordings_transferred: moved.recordings as i32,
+            detail,
+        },
+    )?;
+    Ok(Outcome { action, email: user.email, moved, transfer_to })
+}
+
+fn resolve_transfer_target(
+    conn: &mut DbConn,
+    account_id: i64,
+    user: &User,
+    transfer: &Transfer,
+    batch: &[i64],
+) -> ServiceResult<User> {
+    let email = transfer.to_email.as_deref().map(str::trim).filter(|e| !e.is_empty());
+    let found = match email {
+        Some(e) => user_queries::find_any_by_email(conn, e)?,
+        None => None,
+    };
+    if let Some(t) = &found {
+        lock_user(conn, t.id)?;
+    }
+    let facts = found.as_ref().map(|t| TransferTarget {
+        id: t.id,
+        status: Status::parse(&t.status).unwrap_or(Status::Pending),
+        same_account: t.account_id == account_id,
+        licensed: t.user_type == "licensed",
+        webinar_license: t.webinar_license,
+    });
+    let mut removed_together = batch.to_vec();
+    removed_together.retain(|id| *id != user.id);
+    check_transfer(user.id, &transfer.choice, facts.as_ref(), &removed_together)?;
+    // check_transfer refused a missing target, so there is one here.
+    found.ok_or(ServiceError::Refused(crate::domain::Refusal::TargetMissing))
+}
+
+/// Hands the chosen kinds of data to `to`. Meetings on the Personal Meeting
+/// ID stay behind: they cannot be transferred (R42).
+fn move_data(conn: &mut DbConn, from: i64, to: i64, choice: &TransferChoice) -> ServiceResult<Moved> {
+    let mut moved = Moved::default();
+    if choice.meetings {
+        moved.meetings = diesel::update(meetings::table.filter(meetings::owner_id.eq(from)).filter(meetings::uses_pmi.eq(false)))
+            .set(meetings::owner_id.eq(to))
+            .execute(conn)? as i64;
+    }
+    if choice.webinars {
+        moved.webinars = diesel::update(webinars::table.filter(webinars::owner_id.eq(from)))
+            .set(webinars::owner_id.eq(to))
+            .execute(conn)? as i64;
+    }
+    if choice.events {
+        moved.events = diesel::update(events::table.filter(events::owner_id.eq(from)))
+            .set(events::owner_id.eq(to))
+            .execute(conn)? as i64;
+    }
+    if choice.recordings {
+        moved.recordings = diesel::update(cloud_recordings::table.filter(cloud_recordings::owner_id.eq(from)))
+            .set(cloud_recordings::owner_id.eq(to))
+            .execute(conn)? as i64;
+    }
+    Ok(moved)
+}
+
+/// R10, R13: every license goes, settings stay, sessions end (R11).
+/// An external user also loses the custom role they held here.
+fn deactivate(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> ServiceResult<String> {
+    diesel::update(users::table.find(user.id))
+        .set((
+            users::status.eq(Status::Deactivated.as_str()),
+            users::user_type.eq("basic"),
+            users::webinar_license.eq(false),
+            users::phone_license.eq(false),
+            users::large_meeting_license.eq(false),
+            users::deactivated_at.eq(Some(now)),
+            users::session_epoch.eq(users::session_epoch + 1),
+        ))
+        .execute(conn)?;
+    if user.is_external {
+        diesel::update(users::table.find(user.id)).set(users::custom_role_id.eq(None::<i64>)).execute(conn)?;
+    }
+    Ok(format!("licenses removed: {}", removed_licenses(user)))
+}
+
+fn removed_licenses(user: &User) -> String {
+    let mut l = vec![user.user_type.clone()];
+    for (has, name) in [(user.webinar_license, "webinar"), (user.phone_license, "phone"), (user.large_meeting_license, "large meetings")] {
+        if has {
+            l.push(name.into());
+        }
+    }
+    l.join(", ")
+}
+
+/// R14: back to active as Basic; licenses are not restored.
+fn activate(conn: &mut DbConn, user: &User) -> ServiceResult<String> {
+    diesel::update(users::table.find(user.id))
+        .set((users::status.eq(Status::Active.as_str()), users::deactivated_at.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
+    Ok("reactivated as Basic; licenses not restored".into())
+}
+
+/// R30, R32, R53: the user becomes owner of a new free basic account and
+/// takes along what was not transferred. Phone records stay in this
+/// account's log (R45). An external user's access here simply ends: the
+/// new free account stands for the account of their own.
+fn unlink(conn: &mut DbConn, user: &User, left: &DataSummary, now: NaiveDateTime) -> ServiceResult<String> {
+    let name = format!("{}'s account", user.email);
+    let new_account: i64 = diesel::insert_into(accounts::table)
+        .values(&NewAccount { name: &name, is_free: true, created_at: now })
+        .returning(accounts::id)
+        .get_result(conn)?;
+    diesel::update(phone_records::table.filter(phone_records::user_id.eq(user.id)))
+        .set(phone_records::user_id.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::update(users::table.find(user.id))
+        .set((
+            users::account_id.eq(new_account),
+            users::role.eq("owner"),
+            users::custom_role_id.eq(None::<i64>),
+            users::user_type.eq("basic"),
+            users::webinar_license.eq(false),
+            users::phone_license.eq(false),
+            users::large_meeting_license.eq(false),
+            users::is_external.eq(false),
+            users::session_epoch.eq(users::session_epoch + 1),
+        ))
+        .execute(conn)?;
+    Ok(format!(
+        "moved to a new free account with {} meetings, {} webinars, {} events, {} recordings",
+        left.meetings, left.webinars, left.events, left.recordings
+    ))
+}
+
+/// R40-R46: the user and what was not transferred are gone (foreign keys
+/// cascade), the email is free again (R41); phone records stay in the
+/// account's log with the email kept (R45).
+fn delete(conn: &mut DbConn, user: &User, left: &DataSummary) -> ServiceResult<String> {
+    diesel::update(phone_records::table.filter(phone_records::user_id.eq(user.id)))
+        .set(phone_records::user_id.eq(None::<i64>))
+        .execute(conn)?;
+    // Children first: SQLite enforces the cascade only with foreign_keys on,
+    // and being explicit costs nothing.
+    diesel::delete(meetings::table.filter(meetings::owner_id.eq(user.id))).execute(conn)?;
+    diesel::delete(webinars::table.filter(webinars::owner_id.eq(user.id))).execute(conn)?;
+    diesel::delete(events::table.filter(events::owner_id.eq(user.id))).execute(conn)?;
+    diesel::delete(cloud_recordings::table.filter(cloud_recordings::owner_id.eq(user.id))).execute(conn)?;
+    diesel::delete(users::table.find(user.id)).execute(conn)?;
+    Ok(format!(
+        "deleted {} meetings ({} on the PMI), {} webinars, {} events, {} recordings; kept {} phone records",
+        left.meetings, left.pmi_meetings, left.webinars, left.events, left.recordings, left.phone_records
+    ))
+}
+
+/// Edit -> User role (R3): admin to member and back. The user's sessions end
+/// so the new role applies at once.
+pub fn change_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, new_role: Role, now: NaiveDateTime) -> ServiceResult<String> {
+    conn.transaction(|conn| {
+        lock_user(conn, user_id)?;
+        let user = user_queries::find_in_account(conn, by.account_id, user_id)?;
+        let target = target_facts(conn, &user)?;
+        check_role_change(&by.actor, &target, new_role)?;
+        if target.role == new_role {
+            return Ok(user.email);
+        }
+        diesel::update(users::table.find(user.id))
+            .set((users::role.eq(new_role.as_str()), users::session_epoch.eq(users::session_epoch + 1)))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            &NewAuditEntry {
+                account_id: by.account_id,
+                at: now,
+                actor_id: Some(by.actor.id),
+                actor_email: by.email.clone(),
+                action: "change_role".into(),
+                target_id: Some(user.id),
+                target_email: user.email.clone(),
+                source: "single".into(),
+                detail: format!("{} -> {}", target.role.as_str(), new_role.as_str()),
+                ..Default::default()
+            },
+        )?;
+        Ok(user.email)
+    })
+}

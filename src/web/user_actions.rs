@@ -1,0 +1,215 @@
+//! The More (...) menu of a row: Deactivate, Activate, Unlink, Delete (with
+//! the transfer dialog) and Edit. GET shows the dialog, POST does the act.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::{check_action, check_role_change, Action, Mode, Role, TransferChoice};
+use crate::services::user_actions::{self as actions, Outcome, Transfer};
+use crate::services::{self, users as user_queries, ServiceError};
+
+use super::pages::{ActionDialog, DialogPage, EditDialog, Flash};
+use super::session::{is_htmx, set_flash, Admin};
+use super::{redirect, AppState, WebError};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/{id}/edit", web::get().to(edit_dialog))
+        .route("/users/{id}/edit", web::post().to(edit))
+        .route("/users/{id}/{action}", web::get().to(action_dialog))
+        .route("/users/{id}/{action}", web::post().to(act));
+}
+
+fn parse_action(name: &str) -> Result<Action, WebError> {
+    Action::parse(name).ok_or(WebError::NotFound)
+}
+
+/// The dialog alone for htmx, inside a page otherwise.
+fn dialog_response(req: &HttpRequest, admin: &Admin, title: &str, dialog: impl Template) -> Result<HttpResponse, WebError> {
+    let dialog = dialog.render().map_err(|e| WebError::Internal(e.to_string()))?;
+    let body = if is_htmx(req) {
+        dialog
+    } else {
+        DialogPage { layout: admin.layout(title), dialog }.render().map_err(|e| WebError::Internal(e.to_string()))?
+    };
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+}
+
+/// After an act: htmx gets the message, the dialog closed and the table told
+/// to reload; a plain form gets a redirect to the Users page with the message.
+fn done(req: &HttpRequest, session: &Session, message: String) -> Result<HttpResponse, WebError> {
+    if is_htmx(req) {
+        let body = Flash { message }.render().map_err(|e| WebError::Internal(e.to_string()))?;
+        Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("HX-Trigger", "users-changed"))
+            .body(body))
+    } else {
+        set_flash(session, &message);
+        Ok(redirect("/users"))
+    }
+}
+
+async fn action_dialog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (user_id, action_name) = path.into_inner();
+    let action = parse_action(&action_name)?;
+    let info = admin.info();
+    let (user, target, summary) = state
+        .db(move |conn| {
+            let user = user_queries::find_in_account(conn, info.account_id, user_id)?;
+            let target = actions::target_facts(conn, &user)?;
+            let summary = actions::data_summary(conn, user.id)?;
+            Ok::<_, ServiceError>((user, target, summary))
+        })
+        .await?;
+    let refusal = check_action(&admin.actor, &target, action, Mode::Single).err().map(|r| r.message());
+    let (title, explanation, verb) = match action {
+        Action::Deactivate => (
+            "Deactivate user",
+            "The user cannot sign in, every license is removed and all settings are kept. You can activate the user again later.",
+            "Deactivate",
+        ),
+        Action::Activate => (
+            "Activate user",
+            "The user can sign in again as a Basic user. Licenses are not restored: assign them again afterwards.",
+            "Activate",
+        ),
+        Action::Unlink => (
+            "Unlink from your account",
+            "The user leaves your account and gets a free Basic account of their own, with their settings and all data you do not transfer.",
+            "Unlink",
+        ),
+        Action::Delete => (
+            "Delete user",
+            "The user, their settings and all data you do not transfer are deleted permanently. The email address can be used again.",
+            "Delete",
+        ),
+    };
+    let dialog = ActionDialog {
+        csrf: admin.csrf.clone(),
+        user_id,
+        email: user.email.clone(),
+        action: action.as_str().into(),
+        title: title.into(),
+        explanation: explanation.into(),
+        refusal,
+        removes: action.removes(),
+        transferable_meetings: summary.meetings - summary.pmi_meetings,
+        summary,
+        verb: verb.into(),
+    };
+    dialog_response(&req, &admin, title, dialog)
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    /// "transfer": transfer the chosen data first; "now": no transfer.
+    #[serde(default)]
+    mode: String,
+    transfer_meetings: Option<String>,
+    transfer_webinars: Option<String>,
+    transfer_events: Option<String>,
+    transfer_recordings: Option<String>,
+    #[serde(default)]
+    transfer_to: String,
+}
+
+impl ActionForm {
+    fn transfer(&self, action: Action) -> Result<Transfer, WebError> {
+        match self.mode.as_str() {
+            "now" | "" => Ok(Transfer::default()),
+            "transfer" if action.removes() => {
+                let choice = TransferChoice {
+                    meetings: self.transfer_meetings.is_some(),
+                    webinars: self.transfer_webinars.is_some(),
+                    events: self.transfer_events.is_some(),
+                    recordings: self.transfer_recordings.is_some(),
+                };
+                if !choice.any() {
+                    return Err(WebError::BadRequest("Choose what to transfer: meetings, webinars, events or recordings.".into()));
+                }
+                Ok(Transfer { choice, to_email: Some(self.transfer_to.clone()) })
+            }
+            other => Err(WebError::BadRequest(format!("Unknown choice '{other}'."))),
+        }
+    }
+}
+
+async fn act(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<(i64, String)>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    let (user_id, action_name) = path.into_inner();
+    let action = parse_action(&action_name)?;
+    let transfer = form.transfer(action)?;
+    let info = admin.info();
+    let outcome = state
+        .db(move |conn| actions::perform(conn, &info, user_id, action, &transfer, actions::Origin::SINGLE, services::now()))
+        .await?;
+    done(&req, &session, outcome_message(&outcome))
+}
+
+pub fn outcome_message(o: &Outcome) -> String {
+    let moved = match &o.transfer_to {
+        Some(to) => format!(
+            " Transferred to {to}: {} meetings, {} webinars, {} events, {} recordings.",
+            o.moved.meetings, o.moved.webinars, o.moved.events, o.moved.recordings
+        ),
+        None => String::new(),
+    };
+    match o.action {
+        Action::Deactivate => format!("{} was deactivated. Their licenses were removed; settings are kept.", o.email),
+        Action::Activate => format!("{} was activated as a Basic user. Licenses were not restored: assign them again.", o.email),
+        Action::Unlink => format!("{} was unlinked and now has a free Basic account of their own.{moved}", o.email),
+        Action::Delete => format!("{} was deleted.{moved}", o.email),
+    }
+}
+
+async fn edit_dialog(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    let user_id = path.into_inner();
+    let info = admin.info();
+    let (user, target) = state
+        .db(move |conn| {
+            let user = user_queries::find_in_account(conn, info.account_id, user_id)?;
+            let target = actions::target_facts(conn, &user)?;
+            Ok::<_, ServiceError>((user, target))
+        })
+        .await?;
+    let other = if target.role == Role::Admin { Role::Member } else { Role::Admin };
+    let refusal = check_role_change(&admin.actor, &target, other).err().map(|r| r.message());
+    let dialog = EditDialog { csrf: admin.csrf.clone(), user_id, email: user.email, role: user.role, refusal };
+    dialog_response(&req, &admin, "Edit user", dialog)
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    role: String,
+}
+
+async fn edit(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<i64>,
+    form: web::Form<EditForm>,
+) -> Result<HttpResponse, WebError> {
+    let user_id = path.into_inner();
+    let role = match Role::parse(&form.role) {
+        Some(r @ (Role::Admin | Role::Member)) => r,
+        _ => return Err(WebError::BadRequest(format!("'{}' is not a role you can give here.", form.role))),
+    };
+    let info = admin.info();
+    let email = state.db(move |conn| actions::change_role(conn, &info, user_id, role, services::now())).await?;
+    done(&req, &session, format!("{email} is now {}.", if role == Role::Admin { "an admin" } else { "a member" }))
+}
