@@ -54,7 +54,8 @@ printf '\n%-34s %10s %9s %9s %8s\n' "page (concurrency $C, ${D}s)" "req/s" "p50"
 for spec in "first page|/users" "search (email prefix)|/users?q=u00042" "search (first name)|/users?q=maria" \
             "status filter|/users?status=deactivated" "deep page (90%)|/users?after=$deep"; do
   name=${spec%%|*}; path=${spec#*|}
-  curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path" | grep -q 'data-user-email' || { echo "$name returned no rows"; exit 1; }
+  page=$(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path")
+  grep -q 'data-user-email' <<<"$page" || { echo "$name returned no rows"; tail -5 "$work/serve.log"; exit 1; }
   out=$(wrk -t1 -c"$C" -d"${D}s" --latency -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path")
   rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
   p50=$(awk '$1=="50%"{print $2}' <<<"$out")

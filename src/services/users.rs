@@ -27,41 +27,37 @@ pub struct UserPage {
     pub next_after: Option<String>,
 }
 
+type Backend = <DbConn as diesel::Connection>::Backend;
+
 /// One page of users, ordered by email. Keyset paging (`email > after`) on
 /// the `(account_id, email)` index makes page 20,000 as fast as page 1.
 pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<UserPage> {
-    let mut q = users::table
-        .filter(users::account_id.eq(account_id))
-        .select(User::as_select())
-        .order(users::email.asc())
-        .limit(PAGE_SIZE + 1)
-        .into_boxed();
-    if let Some(status) = query.status {
-        q = q.filter(users::status.eq(status.as_str()));
-    }
-    if let Some(after) = &query.after {
-        q = q.filter(users::email.gt(after.clone()));
-    }
-    if let Some(term) = query.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let term = term.to_lowercase();
-        let (lo, hi) = prefix_range(&term);
-        q = match term.split_once(' ') {
-            // "jan de" : first name "jan", last name starting with "de".
-            Some((first, last)) if !last.trim().is_empty() => {
-                let (llo, lhi) = prefix_range(last.trim());
-                q.filter(users::first_lc.eq(first.to_string()))
-                    .filter(users::last_lc.ge(llo).and(users::last_lc.lt(lhi)))
+    let search = query.search.as_deref().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
+    let mut users = match search {
+        // Fetched by the unique email index and sorted here: with an ORDER BY,
+        // the planner may walk the account's whole email index instead.
+        Some(term) => {
+            let emails = matching_emails(conn, account_id, query, &term)?;
+            let mut found: Vec<User> = users::table.filter(users::email.eq_any(emails)).select(User::as_select()).load(conn)?;
+            found.sort_by(|a, b| a.email.cmp(&b.email));
+            found
+        }
+        None => {
+            let mut q = users::table
+                .filter(users::account_id.eq(account_id))
+                .select(User::as_select())
+                .order(users::email.asc())
+                .limit(PAGE_SIZE + 1)
+                .into_boxed();
+            if let Some(status) = query.status {
+                q = q.filter(users::status.eq(status.as_str()));
             }
-            _ => q.filter(
-                users::email
-                    .ge(lo.clone())
-                    .and(users::email.lt(hi.clone()))
-                    .or(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone())))
-                    .or(users::last_lc.ge(lo).and(users::last_lc.lt(hi))),
-            ),
-        };
-    }
-    let mut users = q.load(conn)?;
+            if let Some(after) = &query.after {
+                q = q.filter(users::email.gt(after.clone()));
+            }
+            q.load(conn)?
+        }
+    };
     let next_after = if users.len() as i64 > PAGE_SIZE {
         users.truncate(PAGE_SIZE as usize);
         users.last().map(|u| u.email.clone())
@@ -69,6 +65,47 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
         None
     };
     Ok(UserPage { users, next_after })
+}
+
+/// The emails of the next page of a search. One query per matched column,
+/// each an index range that carries the email, so none reads the table
+/// (an OR of the three would); the union is cut to a page here.
+fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -> ServiceResult<Vec<String>> {
+    let emails = |query: &UserQuery| {
+        let mut q = users::table
+            .filter(users::account_id.eq(account_id))
+            .select(users::email)
+            .order(users::email.asc())
+            .limit(PAGE_SIZE + 1)
+            .into_boxed::<Backend>();
+        if let Some(status) = query.status {
+            q = q.filter(users::status.eq(status.as_str()));
+        }
+        if let Some(after) = &query.after {
+            q = q.filter(users::email.gt(after.clone()));
+        }
+        q
+    };
+    let (lo, hi) = prefix_range(term);
+    let mut found = std::collections::BTreeSet::new();
+    match term.split_once(' ') {
+        // "jan de": first name "jan", last name starting with "de".
+        Some((first, last)) if !last.trim().is_empty() => {
+            let (llo, lhi) = prefix_range(last.trim());
+            found.extend(
+                emails(query)
+                    .filter(users::first_lc.eq(first.to_string()))
+                    .filter(users::last_lc.ge(llo).and(users::last_lc.lt(lhi)))
+                    .load::<String>(conn)?,
+            );
+        }
+        _ => {
+            found.extend(emails(query).filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone()))).load::<String>(conn)?);
+            found.extend(emails(query).filter(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone()))).load::<String>(conn)?);
+            found.extend(emails(query).filter(users::last_lc.ge(lo).and(users::last_lc.lt(hi))).load::<String>(conn)?);
+        }
+    }
+    Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect())
 }
 
 /// `[p, p + U+10FFFF)`: every string starting with `p` in byte order, as an
