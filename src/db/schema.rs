@@ -153,3 +153,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     phone_records,
     audit_log,
 );
+
+diesel::table! {
+    bulk_runs (token) {
+        token -> Text,
+        account_id -> BigInt,
+        actor_id -> BigInt,
+        action -> Text,
+        user_ids -> Text,
+        state -> Text,
+        done -> Integer,
+        skipped -> Integer,
+        failed -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(bulk_runs, users);

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod seed;
 pub mod user_actions;
 pub mod users;

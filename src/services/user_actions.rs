@@ -149,12 +149,17 @@ pub fn perform_in(
         transfer_to = Some(to.email);
     }
 
-    let left = data_summary(conn, user.id)?;
     let detail = match action {
         Action::Deactivate => deactivate(conn, &user, now)?,
         Action::Activate => activate(conn, &user)?,
-        Action::Unlink => unlink(conn, &user, &left, now)?,
-        Action::Delete => delete(conn, &user, &left)?,
+        Action::Unlink => {
+            let left = data_summary(conn, user.id)?;
+            unlink(conn, &user, &left, now)?
+        }
+        Action::Delete => {
+            let left = data_summary(conn, user.id)?;
+            delete(conn, &user, &left)?
+        }
     };
     audit::record(
         conn,

@@ -101,6 +101,10 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
         }
         _ => {
             found.extend(emails(query).filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone()))).load::<String>(conn)?);
+            // An '@' or a digit is typed only into an email: skip the name indexes.
+            if term.contains('@') || term.chars().any(|c| c.is_ascii_digit()) {
+                return Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect());
+            }
             found.extend(emails(query).filter(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone()))).load::<String>(conn)?);
             found.extend(emails(query).filter(users::last_lc.ge(lo).and(users::last_lc.lt(hi))).load::<String>(conn)?);
         }

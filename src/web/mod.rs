@@ -2,6 +2,7 @@
 //! where errors become responses.
 
 pub mod auth;
+pub mod bulk;
 pub mod errors;
 pub mod pages;
 pub mod session;
@@ -69,6 +70,7 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|e, _| WebError::BadRequest(format!("The address is malformed: {e}")).into()))
         .configure(auth::config)
         .configure(users::config)
+        .configure(bulk::config)
         .configure(user_actions::config)
         .service(actix_files::Files::new("/static", static_dir()))
         .default_service(web::to(|| async { Err::<HttpResponse, _>(WebError::NotFound) }))

@@ -116,6 +116,7 @@ pub struct UsersTable {
     pub next_url: Option<String>,
     pub first_url: Option<String>,
     pub bulk_allowed: bool,
+    pub csrf: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -174,4 +175,49 @@ pub struct DirectoryPage {
     pub layout: Layout,
     pub q: String,
     pub people: Vec<(String, String)>,
+}
+
+pub struct PreviewRowView {
+    pub email: String,
+    pub name: String,
+    pub allowed: bool,
+    pub text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "_bulk_preview.html")]
+pub struct BulkPreviewDialog {
+    pub csrf: String,
+    pub token: String,
+    pub action: String,
+    pub verb: String,
+    pub removes: bool,
+    pub total: usize,
+    pub allowed: usize,
+    pub skipped_total: usize,
+    pub skipped: Vec<(String, usize)>,
+    pub rows: Vec<PreviewRowView>,
+    pub more: usize,
+    pub transfer_to: String,
+    /// The transfer checkboxes to show checked again.
+    pub checked: Vec<String>,
+}
+
+impl BulkPreviewDialog {
+    pub fn is_checked(&self, name: &str) -> bool {
+        self.checked.iter().any(|c| c == name)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "_bulk_result.html")]
+pub struct BulkResultDialog {
+    pub verb: String,
+    pub replayed: bool,
+    pub done: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// (email, done|skipped|failed, reason)
+    pub rows: Vec<(String, String, String)>,
+    pub more: usize,
 }

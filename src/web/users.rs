@@ -87,6 +87,7 @@ async fn users_page(
         next_url: page.next_after.as_deref().map(|a| params.url_after(Some(a))),
         first_url: params.after.as_ref().map(|_| params.url_after(None)),
         bulk_allowed: admin.actor.has_bulk_privilege(),
+        csrf: admin.csrf.clone(),
     };
     // htmx asks for the table only; the address bar gets the whole page.
     let body = if req.headers().contains_key("HX-Request") {

@@ -2,6 +2,7 @@
 //! PostgreSQL with `OFFBOARD_TEST_DB=postgres`.
 
 mod auth;
+mod bulk;
 mod support;
 mod user_actions;
 mod users_page;

@@ -284,6 +284,23 @@ impl TestApp {
         )
     }
 
+    /// A custom role of the test account with these privileges.
+    pub fn custom_role(&self, name: &str, privileges: &[&str]) -> i64 {
+        let mut conn = self.conn();
+        let id: i64 = diesel::insert_into(custom_roles::table)
+            .values((custom_roles::account_id.eq(self.account_id), custom_roles::name.eq(name)))
+            .returning(custom_roles::id)
+            .get_result(&mut *conn)
+            .expect("role");
+        for p in privileges {
+            diesel::insert_into(role_privileges::table)
+                .values((role_privileges::role_id.eq(id), role_privileges::privilege.eq(*p)))
+                .execute(&mut *conn)
+                .expect("privilege");
+        }
+        id
+    }
+
     pub fn audit(&self) -> Vec<AuditEntry> {
         audit_log::table.order(audit_log::id).select(AuditEntry::as_select()).load(&mut *self.conn()).expect("audit")
     }

@@ -1,0 +1,254 @@
+//! Bulk actions on checked rows (R5, R44, R51, B2): a preview that says per
+//! user what will happen or why not, then an apply that re-checks every
+//! user and runs each in its own savepoint. The preview's allowed users are
+//! stored under a token, so the confirm applies exactly those, once.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand::Rng;
+
+use crate::db::models::User;
+use crate::db::schema::{bulk_runs, users};
+use crate::db::DbConn;
+use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, Status, TransferTarget};
+
+use super::user_actions::{perform_in, ActorInfo, Origin, Transfer};
+use super::users::{managed_domains, target_of, UserQuery};
+use super::{users as user_queries, ServiceError, ServiceResult};
+
+/// "Select all matching" stops here: a bigger removal goes through a CSV job.
+pub const MAX_SELECTION: usize = 100_000;
+/// Users per transaction when applying; each user has its own savepoint.
+const APPLY_BATCH: usize = 500;
+
+/// One user of a preview.
+#[derive(Debug, Clone)]
+pub struct PreviewRow {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub verdict: Result<(), Refusal>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub token: String,
+    pub action: Action,
+    pub rows: Vec<PreviewRow>,
+    pub allowed: usize,
+    /// How many are skipped for each reason, most frequent first.
+    pub skipped: Vec<(String, usize)>,
+}
+
+/// The ids of every user matching the Users page's search and filter.
+pub fn all_matching(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<Vec<i64>> {
+    let mut ids = Vec::new();
+    let mut q = UserQuery { after: None, ..query.clone() };
+    loop {
+        let page = user_queries::list_users(conn, account_id, &q)?;
+        ids.extend(page.users.iter().map(|u| u.id));
+        if ids.len() > MAX_SELECTION {
+            return Err(ServiceError::Invalid(format!(
+                "More than {MAX_SELECTION} users match. Narrow the search, or use a CSV file (Import -> Update users)."
+            )));
+        }
+        match page.next_after {
+            Some(after) => q.after = Some(after),
+            None => return Ok(ids),
+        }
+    }
+}
+
+fn load_users(conn: &mut DbConn, account_id: i64, ids: &[i64]) -> ServiceResult<Vec<User>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(10_000) {
+        out.extend(
+            users::table
+                .filter(users::account_id.eq(account_id))
+                .filter(users::id.eq_any(chunk))
+                .select(User::as_select())
+                .load::<User>(conn)?,
+        );
+    }
+    out.sort_by(|a, b| a.email.cmp(&b.email));
+    Ok(out)
+}
+
+/// Checks every selected user (ids of other accounts are simply not found)
+/// and, when a transfer is chosen, its target against the whole batch.
+/// Stores the allowed users under a new token.
+pub fn preview(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    action: Action,
+    ids: &[i64],
+    transfer: &Transfer,
+    now: NaiveDateTime,
+) -> ServiceResult<Preview> {
+    if !by.actor.has_bulk_privilege() {
+        return Err(Refusal::NoBulkPrivilege.into());
+    }
+    if ids.is_empty() {
+        return Err(ServiceError::Invalid("Check at least one user first.".into()));
+    }
+    let users = load_users(conn, by.account_id, ids)?;
+    let domains = managed_domains(conn, by.account_id)?;
+    let selected: HashSet<i64> = users.iter().map(|u| u.id).collect();
+    let target = transfer_target(conn, by.account_id, transfer)?;
+    let rows: Vec<PreviewRow> = users
+        .iter()
+        .map(|u| {
+            let verdict = check_action(&by.actor, &target_of(u, &domains), action, Mode::Bulk).and_then(|()| {
+                if !action.removes() {
+                    return Ok(());
+                }
+                let in_batch: &[i64] = match &target {
+                    Some(t) if selected.contains(&t.id) => std::slice::from_ref(&t.id),
+                    _ => &[],
+                };
+                check_transfer(u.id, &transfer.choice, target.as_ref(), in_batch)
+            });
+            PreviewRow { user_id: u.id, email: u.email.clone(), name: u.full_name(), verdict }
+        })
+        .collect();
+    let allowed: Vec<i64> = rows.iter().filter(|r| r.verdict.is_ok()).map(|r| r.user_id).collect();
+    let mut reasons: Vec<(String, usize)> = Vec::new();
+    for r in rows.iter().filter_map(|r| r.verdict.err()) {
+        match reasons.iter_mut().find(|(m, _)| *m == r.message()) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((r.message(), 1)),
+        }
+    }
+    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    let token = new_token();
+    diesel::insert_into(bulk_runs::table)
+        .values((
+            bulk_runs::token.eq(&token),
+            bulk_runs::account_id.eq(by.account_id),
+            bulk_runs::actor_id.eq(by.actor.id),
+            bulk_runs::action.eq(action.as_str()),
+            bulk_runs::user_ids.eq(allowed.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
+            bulk_runs::state.eq("previewed"),
+            bulk_runs::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(Preview { token, action, allowed: allowed.len(), rows, skipped: reasons })
+}
+
+/// The users a preview allowed, for a second look with the transfer filled in.
+pub fn previewed_ids(conn: &mut DbConn, by: &ActorInfo, token: &str) -> ServiceResult<Vec<i64>> {
+    let ids: String = bulk_runs::table
+        .filter(bulk_runs::token.eq(token))
+        .filter(bulk_runs::account_id.eq(by.account_id))
+        .filter(bulk_runs::actor_id.eq(by.actor.id))
+        .filter(bulk_runs::state.eq("previewed"))
+        .select(bulk_runs::user_ids)
+        .first(conn)?;
+    Ok(ids.split(',').filter_map(|s| s.parse().ok()).collect())
+}
+
+fn transfer_target(conn: &mut DbConn, account_id: i64, transfer: &Transfer) -> ServiceResult<Option<TransferTarget>> {
+    if !transfer.choice.any() {
+        return Ok(None);
+    }
+    let Some(email) = transfer.to_email.as_deref().filter(|e| !e.trim().is_empty()) else {
+        return Ok(None);
+    };
+    Ok(user_queries::find_any_by_email(conn, email)?.map(|t| TransferTarget {
+        id: t.id,
+        status: Status::parse(&t.status).unwrap_or(Status::Pending),
+        same_account: t.account_id == account_id,
+        licensed: t.user_type == "licensed",
+        webinar_license: t.webinar_license,
+    }))
+}
+
+fn new_token() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    crate::config::encode_hex(&bytes)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowResult {
+    Done,
+    Skipped(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct BulkResult {
+    pub action: Action,
+    pub rows: Vec<(String, RowResult)>,
+    pub done: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// True when this token had been applied before: nothing ran this time.
+    pub replayed: bool,
+}
+
+/// Applies a previewed bulk action once. The first call flips the run from
+/// `previewed` to `applying`; any later call (a second click, a replayed
+/// request) finds it taken and returns the recorded counts.
+pub fn apply(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    token: &str,
+    action: Action,
+    transfer: &Transfer,
+    now: NaiveDateTime,
+) -> ServiceResult<BulkResult> {
+    if !by.actor.has_bulk_privilege() {
+        return Err(Refusal::NoBulkPrivilege.into());
+    }
+    let run = bulk_runs::table
+        .filter(bulk_runs::token.eq(token))
+        .filter(bulk_runs::account_id.eq(by.account_id))
+        .filter(bulk_runs::actor_id.eq(by.actor.id))
+        .select((bulk_runs::action, bulk_runs::user_ids, bulk_runs::done, bulk_runs::skipped, bulk_runs::failed))
+        .first::<(String, String, i32, i32, i32)>(conn)
+        .optional()?
+        .ok_or(ServiceError::NotFound)?;
+    if run.0 != action.as_str() {
+        return Err(ServiceError::Invalid("The confirmation does not match the preview. Start again from the Users page.".into()));
+    }
+    let claimed = diesel::update(bulk_runs::table.filter(bulk_runs::token.eq(token)).filter(bulk_runs::state.eq("previewed")))
+        .set(bulk_runs::state.eq("applying"))
+        .execute(conn)?;
+    if claimed == 0 {
+        return Ok(BulkResult { action, rows: Vec::new(), done: run.2 as usize, skipped: run.3 as usize, failed: run.4 as usize, replayed: true });
+    }
+    let ids: Vec<i64> = run.1.split(',').filter_map(|s| s.parse().ok()).collect();
+    let origin = Origin { mode: Mode::Bulk, job_id: None };
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(APPLY_BATCH) {
+        let chunk_rows = conn.transaction::<_, ServiceError, _>(|conn| {
+            let mut out = Vec::with_capacity(chunk.len());
+            for id in chunk {
+                // A nested transaction is a savepoint: this user is all or nothing.
+                let result = conn.transaction(|conn| perform_in(conn, by, *id, action, transfer, origin, &ids, now));
+                out.push(match result {
+                    Ok(outcome) => (outcome.email, RowResult::Done),
+                    Err(ServiceError::Refused(r)) => (email_of(conn, *id), RowResult::Skipped(r.message())),
+                    Err(ServiceError::NotFound) => (format!("user {id}"), RowResult::Skipped("the user is no longer in this account".into())),
+                    Err(e) => (email_of(conn, *id), RowResult::Failed(e.to_string())),
+                });
+            }
+            Ok(out)
+        })?;
+        rows.extend(chunk_rows);
+    }
+    let count = |f: fn(&RowResult) -> bool| rows.iter().filter(|(_, r)| f(r)).count();
+    let done = count(|r| *r == RowResult::Done);
+    let skipped = count(|r| matches!(r, RowResult::Skipped(_)));
+    let failed = count(|r| matches!(r, RowResult::Failed(_)));
+    diesel::update(bulk_runs::table.filter(bulk_runs::token.eq(token)))
+        .set((bulk_runs::state.eq("applied"), bulk_runs::done.eq(done as i32), bulk_runs::skipped.eq(skipped as i32), bulk_runs::failed.eq(failed as i32)))
+        .execute(conn)?;
+    Ok(BulkResult { action, rows, done, skipped, failed, replayed: false })
+}
+
+fn email_of(conn: &mut DbConn, id: i64) -> String {
+    users::table.find(id).select(users::email).first(conn).unwrap_or_else(|_| format!("user {id}"))
+}

@@ -1,0 +1,230 @@
+//! The bulk bar of the Users table: preview, then apply (R5, R44, B2).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::domain::{Action, Status, TransferChoice};
+use crate::services::bulk::{self, Preview, RowResult};
+use crate::services::user_actions::Transfer;
+use crate::services::users::UserQuery;
+use crate::services;
+
+use super::pages::{BulkPreviewDialog, BulkResultDialog, DialogPage, PreviewRowView};
+use super::session::{is_htmx, Admin};
+use super::{AppState, WebError};
+
+/// Rows listed one by one in a dialog; the counts cover all of them.
+const ROWS_SHOWN: usize = 500;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/bulk/preview", web::post().to(preview))
+        .route("/users/bulk/{token}/preview", web::post().to(repreview))
+        .route("/users/bulk/{token}/apply", web::post().to(apply));
+}
+
+/// A urlencoded form with repeated keys (`user_ids=1&user_ids=2`).
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+    fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+    fn action(&self) -> Result<Action, WebError> {
+        match self.get("action").and_then(Action::parse) {
+            Some(a @ (Action::Deactivate | Action::Unlink | Action::Delete)) => Ok(a),
+            _ => Err(WebError::BadRequest("Choose Deactivate, Unlink or Delete.".into())),
+        }
+    }
+    /// The transfer of the dialog: `mode=transfer` with the chosen kinds, or none.
+    fn transfer(&self) -> Result<Transfer, WebError> {
+        let choice = TransferChoice {
+            meetings: self.get("transfer_meetings").is_some(),
+            webinars: self.get("transfer_webinars").is_some(),
+            events: self.get("transfer_events").is_some(),
+            recordings: self.get("transfer_recordings").is_some(),
+        };
+        match self.get("mode").unwrap_or("") {
+            "now" => Ok(Transfer::default()),
+            "transfer" | "check" | "" => Ok(Transfer { choice, to_email: self.get("transfer_to").map(str::to_string) }),
+            other => Err(WebError::BadRequest(format!("Unknown choice '{other}'."))),
+        }
+    }
+}
+
+fn require_privilege(admin: &Admin) -> Result<(), WebError> {
+    if admin.actor.has_bulk_privilege() {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "Acting on several users at once needs the \"delete, unlink and deactivate users in bulk\" privilege (Role management).".into(),
+        ))
+    }
+}
+
+fn respond(req: &HttpRequest, admin: &Admin, title: &str, dialog: impl Template, changed: bool) -> Result<HttpResponse, WebError> {
+    let dialog = dialog.render().map_err(|e| WebError::Internal(e.to_string()))?;
+    let body = if is_htmx(req) {
+        dialog
+    } else {
+        DialogPage { layout: admin.layout(title), dialog }.render().map_err(|e| WebError::Internal(e.to_string()))?
+    };
+    let mut resp = HttpResponse::Ok();
+    resp.content_type("text/html; charset=utf-8");
+    if changed {
+        resp.insert_header(("HX-Trigger", "users-changed"));
+    }
+    Ok(resp.body(body))
+}
+
+async fn preview(req: HttpRequest, state: web::Data<AppState>, admin: Admin, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, WebError> {
+    require_privilege(&admin)?;
+    let fields = Fields(form.into_inner());
+    let action = fields.action()?;
+    let transfer = fields.transfer()?;
+    let info = admin.info();
+    let preview = if fields.get("all_matching") == Some("1") {
+        let status = match fields.get("status").unwrap_or("") {
+            "" => None,
+            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(format!("Unknown status filter '{s}'.")))?),
+        };
+        let query = UserQuery { search: fields.get("q").map(str::to_string), status, after: None };
+        state
+            .db(move |conn| {
+                let ids = bulk::all_matching(conn, info.account_id, &query)?;
+                bulk::preview(conn, &info, action, &ids, &transfer, services::now())
+            })
+            .await?
+    } else {
+        let ids = fields
+            .all("user_ids")
+            .map(|v| v.parse::<i64>().map_err(|_| WebError::BadRequest(format!("'{v}' is not a user."))))
+            .collect::<Result<Vec<_>, _>>()?;
+        state.db(move |conn| bulk::preview(conn, &info, action, &ids, &transfer, services::now())).await?
+    };
+    respond(&req, &admin, "Preview", preview_dialog(&admin, preview, &fields), false)
+}
+
+/// The same users again with the transfer now filled in, so target problems show.
+async fn repreview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    require_privilege(&admin)?;
+    let fields = Fields(form.into_inner());
+    let action = fields.action()?;
+    let transfer = fields.transfer()?;
+    let info = admin.info();
+    let token = path.into_inner();
+    let preview = state
+        .db(move |conn| {
+            let ids = bulk::previewed_ids(conn, &info, &token)?;
+            bulk::preview(conn, &info, action, &ids, &transfer, services::now())
+        })
+        .await?;
+    respond(&req, &admin, "Preview", preview_dialog(&admin, preview, &fields), false)
+}
+
+fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDialog {
+    let total = p.rows.len();
+    let rows = p
+        .rows
+        .iter()
+        .take(ROWS_SHOWN)
+        .map(|r| PreviewRowView {
+            email: r.email.clone(),
+            name: r.name.clone(),
+            allowed: r.verdict.is_ok(),
+            text: match r.verdict {
+                Ok(()) => format!("will be {}", past(p.action)),
+                Err(refusal) => format!("skipped: {}", refusal.message()),
+            },
+        })
+        .collect();
+    BulkPreviewDialog {
+        csrf: admin.csrf.clone(),
+        token: p.token,
+        action: p.action.as_str().into(),
+        verb: verb(p.action).into(),
+        removes: p.action.removes(),
+        total,
+        allowed: p.allowed,
+        skipped_total: total - p.allowed,
+        skipped: p.skipped,
+        more: total.saturating_sub(ROWS_SHOWN),
+        rows,
+        transfer_to: fields.get("transfer_to").unwrap_or("").to_string(),
+        checked: ["transfer_meetings", "transfer_webinars", "transfer_events", "transfer_recordings"]
+            .iter()
+            .filter(|k| fields.get(k).is_some())
+            .map(|k| k.to_string())
+            .collect(),
+    }
+}
+
+async fn apply(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    require_privilege(&admin)?;
+    let fields = Fields(form.into_inner());
+    let action = fields.action()?;
+    let transfer = fields.transfer()?;
+    if fields.get("mode") == Some("transfer") && !transfer.choice.any() {
+        return Err(WebError::BadRequest("Choose what to transfer: meetings, webinars, events or recordings.".into()));
+    }
+    let info = admin.info();
+    let token = path.into_inner();
+    let result = state
+        .db(move |conn| bulk::apply(conn, &info, &token, action, &transfer, services::now()))
+        .await
+        .map_err(|e| match e {
+            WebError::NotFound => WebError::BadRequest("This preview is unknown or not yours. Start again from the Users page.".into()),
+            other => other,
+        })?;
+    let dialog = BulkResultDialog {
+        verb: verb(result.action).into(),
+        replayed: result.replayed,
+        done: result.done,
+        skipped: result.skipped,
+        failed: result.failed,
+        more: result.rows.len().saturating_sub(ROWS_SHOWN),
+        rows: result
+            .rows
+            .iter()
+            .take(ROWS_SHOWN)
+            .map(|(email, r)| match r {
+                RowResult::Done => (email.clone(), "done".to_string(), past(result.action).to_string()),
+                RowResult::Skipped(why) => (email.clone(), "skipped".to_string(), why.clone()),
+                RowResult::Failed(why) => (email.clone(), "failed".to_string(), why.clone()),
+            })
+            .collect(),
+    };
+    respond(&req, &admin, "Result", dialog, !result.replayed)
+}
+
+fn verb(a: Action) -> &'static str {
+    match a {
+        Action::Deactivate => "Deactivate",
+        Action::Activate => "Activate",
+        Action::Unlink => "Unlink",
+        Action::Delete => "Delete",
+    }
+}
+
+fn past(a: Action) -> &'static str {
+    match a {
+        Action::Deactivate => "deactivated",
+        Action::Activate => "activated",
+        Action::Unlink => "unlinked",
+        Action::Delete => "deleted",
+    }
+}
