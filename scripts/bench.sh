@@ -63,5 +63,24 @@ for spec in "first page|/users" "search (email prefix)|/users?q=u00042" "search 
   errs=$(awk '/Non-2xx/{print $5}' <<<"$out")
   printf '%-34s %10s %9s %9s %8s\n' "$name" "$rps" "$p50" "$p99" "${errs:-0}"
 done
+
+# Bulk deactivate of every user matching a search (10,000 users), while
+# another admin keeps loading the first page.
+csrf=$(curl -s -H "Cookie: $cookie" http://127.0.0.1:$PORT/users | grep -o '"X-CSRF-Token": "[^"]*"' | cut -d'"' -f4)
+hx=(-H "Cookie: $cookie" -H "HX-Request: true" -H "X-CSRF-Token: $csrf")
+wrk -t1 -c4 -d12s --latency -H "Cookie: $cookie" "http://127.0.0.1:$PORT/users" >"$work/during.txt" &
+wrkpid=$!
+sleep 1
+pt=$(curl -s -o "$work/preview.html" -w '%{time_total}' "${hx[@]}" --data "action=deactivate&all_matching=1&q=u001" http://127.0.0.1:$PORT/users/bulk/preview)
+allowed=$(grep -o 'data-preview-allowed="[0-9]*"' "$work/preview.html" | grep -o '[0-9]*')
+token=$(grep -o '/users/bulk/[0-9a-f]*/apply' "$work/preview.html" | head -n 1 | cut -d/ -f4)
+at=$(curl -s -o "$work/result.html" -w '%{time_total}' "${hx[@]}" --data "action=deactivate&mode=now" http://127.0.0.1:$PORT/users/bulk/$token/apply)
+done_n=$(grep -o 'data-result-done="[0-9]*"' "$work/result.html" | grep -o '[0-9]*')
+wait $wrkpid
+echo
+echo "bulk deactivate, all matching q=u001 (10,000 users, $allowed allowed by the rules):"
+echo "  preview ${pt} s, apply ${at} s, ${done_n:-0} deactivated"
+echo "  first page meanwhile (concurrency 4): p99 $(awk '$1=="99%"{print $2}' "$work/during.txt"), $(awk '/Requests\/sec/{print $2}' "$work/during.txt") req/s"
+
 echo
 echo "server peak RSS: $(awk '/VmHWM/{printf "%.0f MB", $2/1024}' /proc/$pid/status)"

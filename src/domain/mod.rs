@@ -61,6 +61,14 @@ impl Status {
 
 /// The privilege a custom role needs for bulk and CSV removal (R5, R60).
 pub const BULK_PRIVILEGE: &str = "users:bulk_remove";
+/// The privilege to change the Advanced tab's settings (R20, R22).
+pub const ADVANCED_PRIVILEGE: &str = "account:advanced";
+
+/// Every privilege a custom role can hold, with its label in Role management.
+pub const PRIVILEGES: &[(&str, &str)] = &[
+    (BULK_PRIVILEGE, "Delete, unlink and deactivate users in bulk"),
+    (ADVANCED_PRIVILEGE, "Change the Advanced settings of the Users page"),
+];
 
 /// Why a rule said no. Each variant names the rule of SPEC.md it enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -79,6 +87,10 @@ pub enum Refusal {
     OwnUser,
     #[error("R5: acting on several users at once needs the bulk privilege")]
     NoBulkPrivilege,
+    #[error("R5: only the account owner manages roles")]
+    OnlyOwnerManagesRoles,
+    #[error("R5: custom roles are given to admins; make the user an admin first")]
+    CustomRoleNeedsAdmin,
     #[error("R31: the email is in a managed domain and cannot be unlinked")]
     ManagedDomain,
     #[error("R43: rooms are deleted on the Rooms page")]
@@ -112,7 +124,7 @@ impl Refusal {
             Pending => "R2",
             AdminMustBeMember | OnlyOwnerChangesAdmins => "R3",
             Owner | OwnUser => "R4",
-            NoBulkPrivilege => "R5",
+            NoBulkPrivilege | OnlyOwnerManagesRoles | CustomRoleNeedsAdmin => "R5",
             ManagedDomain => "R31",
             Room => "R43",
             DeactivatedInBulk => "R44",

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod roles;
 pub mod seed;
 pub mod user_actions;
 pub mod users;

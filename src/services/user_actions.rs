@@ -344,6 +344,10 @@ pub fn change_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, new_role: Ro
         diesel::update(users::table.find(user.id))
             .set((users::role.eq(new_role.as_str()), users::session_epoch.eq(users::session_epoch + 1)))
             .execute(conn)?;
+        // Custom roles are an admin's: a member keeps none (and none of its privileges).
+        if new_role == Role::Member {
+            diesel::update(users::table.find(user.id)).set(users::custom_role_id.eq(None::<i64>)).execute(conn)?;
+        }
         audit::record(
             conn,
             &NewAuditEntry {
@@ -360,5 +364,24 @@ pub fn change_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, new_role: Ro
             },
         )?;
         Ok(user.email)
+    })
+}
+
+/// The Edit dialog's Save: the user role, and for the owner the custom role
+/// (`Some(None)` takes it away), in one transaction.
+pub fn edit_user(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    user_id: i64,
+    new_role: Role,
+    custom_role: Option<Option<i64>>,
+    now: NaiveDateTime,
+) -> ServiceResult<String> {
+    conn.transaction(|conn| {
+        let email = change_role(conn, by, user_id, new_role, now)?;
+        if let Some(role_id) = custom_role {
+            super::roles::assign_role(conn, by, user_id, role_id.filter(|_| new_role == Role::Admin), now)?;
+        }
+        Ok(email)
     })
 }

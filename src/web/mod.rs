@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bulk;
 pub mod errors;
 pub mod pages;
+pub mod roles;
 pub mod session;
 pub mod user_actions;
 pub mod users;
@@ -71,6 +72,7 @@ pub fn app(
         .configure(auth::config)
         .configure(users::config)
         .configure(bulk::config)
+        .configure(roles::config)
         .configure(user_actions::config)
         .service(actix_files::Files::new("/static", static_dir()))
         .default_service(web::to(|| async { Err::<HttpResponse, _>(WebError::NotFound) }))

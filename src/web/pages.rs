@@ -160,6 +160,9 @@ pub struct EditDialog {
     pub email: String,
     pub role: String,
     pub refusal: Option<String>,
+    /// The owner picks a custom role for admins: (id, name, selected).
+    pub custom_roles: Option<Vec<(i64, String, bool)>>,
+    pub custom_role_id: Option<i64>,
 }
 
 /// What htmx swaps into the flash area after an action, with the dialog closed.
@@ -220,4 +223,20 @@ pub struct BulkResultDialog {
     /// (email, done|skipped|failed, reason)
     pub rows: Vec<(String, String, String)>,
     pub more: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "roles.html")]
+pub struct RolesPage {
+    pub layout: Layout,
+    pub is_owner: bool,
+    pub roles: Vec<crate::services::roles::RoleView>,
+    /// (key, label) of every privilege.
+    pub privileges: Vec<(String, String)>,
+}
+
+impl RolesPage {
+    pub fn label(&self, key: &str) -> String {
+        self.privileges.iter().find(|(k, _)| k == key).map(|(_, l)| l.clone()).unwrap_or_else(|| key.to_string())
+    }
 }

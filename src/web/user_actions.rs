@@ -178,22 +178,34 @@ pub fn outcome_message(o: &Outcome) -> String {
 async fn edit_dialog(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
     let user_id = path.into_inner();
     let info = admin.info();
-    let (user, target) = state
+    let (user, target, custom_roles) = state
         .db(move |conn| {
             let user = user_queries::find_in_account(conn, info.account_id, user_id)?;
             let target = actions::target_facts(conn, &user)?;
-            Ok::<_, ServiceError>((user, target))
+            let roles = services::roles::list_roles(conn, info.account_id)?;
+            Ok::<_, ServiceError>((user, target, roles))
         })
         .await?;
     let other = if target.role == Role::Admin { Role::Member } else { Role::Admin };
     let refusal = check_role_change(&admin.actor, &target, other).err().map(|r| r.message());
-    let dialog = EditDialog { csrf: admin.csrf.clone(), user_id, email: user.email, role: user.role, refusal };
+    let dialog = EditDialog {
+        csrf: admin.csrf.clone(),
+        user_id,
+        email: user.email,
+        role: user.role,
+        refusal,
+        custom_roles: (admin.actor.role == Role::Owner)
+            .then(|| custom_roles.into_iter().map(|r| (r.id, r.name, user.custom_role_id == Some(r.id))).collect()),
+        custom_role_id: user.custom_role_id,
+    };
     dialog_response(&req, &admin, "Edit user", dialog)
 }
 
 #[derive(Deserialize)]
 pub struct EditForm {
     role: String,
+    /// Absent: unchanged; "" : no custom role; else a custom role's id.
+    custom_role: Option<String>,
 }
 
 async fn edit(
@@ -209,7 +221,12 @@ async fn edit(
         Some(r @ (Role::Admin | Role::Member)) => r,
         _ => return Err(WebError::BadRequest(format!("'{}' is not a role you can give here.", form.role))),
     };
+    let custom_role = match form.custom_role.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| WebError::BadRequest(format!("'{id}' is not a role.")))?)),
+    };
     let info = admin.info();
-    let email = state.db(move |conn| actions::change_role(conn, &info, user_id, role, services::now())).await?;
+    let email = state.db(move |conn| actions::edit_user(conn, &info, user_id, role, custom_role, services::now())).await?;
     done(&req, &session, format!("{email} is now {}.", if role == Role::Admin { "an admin" } else { "a member" }))
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod bulk;
+mod roles;
 mod support;
 mod user_actions;
 mod users_page;
