@@ -14,7 +14,7 @@ use crate::db::schema::{bulk_runs, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, Status, TransferTarget};
 
-use super::user_actions::{perform_in, ActorInfo, Origin, Transfer};
+use super::user_actions::{perform_in, ActorInfo, Origin, Run, Transfer};
 use super::users::{managed_domains, target_of, UserQuery};
 use super::{users as user_queries, ServiceError, ServiceResult};
 
@@ -220,14 +220,17 @@ pub fn apply(
         return Ok(BulkResult { action, rows: Vec::new(), done: run.2 as usize, skipped: run.3 as usize, failed: run.4 as usize, replayed: true });
     }
     let ids: Vec<i64> = run.1.split(',').filter_map(|s| s.parse().ok()).collect();
-    let origin = Origin { mode: Mode::Bulk, job_id: None };
+    let mut batch = ids.clone();
+    batch.sort_unstable();
+    let domains = managed_domains(conn, by.account_id)?;
+    let run = Run { by, action, transfer, origin: Origin { mode: Mode::Bulk, job_id: None }, batch: &batch, domains: &domains, now };
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(APPLY_BATCH) {
         let chunk_rows = conn.transaction::<_, ServiceError, _>(|conn| {
             let mut out = Vec::with_capacity(chunk.len());
             for id in chunk {
                 // A nested transaction is a savepoint: this user is all or nothing.
-                let result = conn.transaction(|conn| perform_in(conn, by, *id, action, transfer, origin, &ids, now));
+                let result = conn.transaction(|conn| perform_in(conn, &run, *id));
                 out.push(match result {
                     Ok(outcome) => (outcome.email, RowResult::Done),
                     Err(ServiceError::Refused(r)) => (email_of(conn, *id), RowResult::Skipped(r.message())),

@@ -98,6 +98,14 @@ pub fn target_facts(conn: &mut DbConn, user: &User) -> ServiceResult<crate::doma
     Ok(user_queries::target_of(user, &domains))
 }
 
+/// [`lock_user`] and load in one statement, limited to the account.
+fn lock_in_account(conn: &mut DbConn, account_id: i64, user_id: i64) -> ServiceResult<User> {
+    Ok(diesel::update(users::table.filter(users::id.eq(user_id)).filter(users::account_id.eq(account_id)))
+        .set(users::session_epoch.eq(users::session_epoch))
+        .returning(users::all_columns)
+        .get_result(conn)?)
+}
+
 /// Takes the write lock first: on PostgreSQL a row lock on the user, on
 /// SQLite the database's write lock before any read, so the checks below
 /// see the latest committed state and cannot be overtaken.
@@ -106,6 +114,20 @@ fn lock_user(conn: &mut DbConn, user_id: i64) -> ServiceResult<()> {
         .set(users::session_epoch.eq(users::session_epoch))
         .execute(conn)?;
     Ok(())
+}
+
+/// One action as asked for: by whom, how, with which transfer. A bulk job
+/// builds it once for all its users.
+pub struct Run<'a> {
+    pub by: &'a ActorInfo,
+    pub action: Action,
+    pub transfer: &'a Transfer,
+    pub origin: Origin,
+    /// Ids removed together with each user, sorted (R51).
+    pub batch: &'a [i64],
+    /// The account's managed domains (R31), loaded once per run.
+    pub domains: &'a [String],
+    pub now: NaiveDateTime,
 }
 
 /// Runs one action on one user in its own transaction.
@@ -118,33 +140,26 @@ pub fn perform(
     origin: Origin,
     now: NaiveDateTime,
 ) -> ServiceResult<Outcome> {
-    conn.transaction(|conn| perform_in(conn, by, user_id, action, transfer, origin, &[], now))
+    conn.transaction(|conn| {
+        let domains = user_queries::managed_domains(conn, by.account_id)?;
+        let run = Run { by, action, transfer, origin, batch: &[], domains: &domains, now };
+        perform_in(conn, &run, user_id)
+    })
 }
 
 /// The body of [`perform`] for a caller that already holds a transaction
-/// (a savepoint per row in bulk jobs). `batch` lists the users removed
-/// together with this one (R51).
-#[allow(clippy::too_many_arguments)]
-pub fn perform_in(
-    conn: &mut DbConn,
-    by: &ActorInfo,
-    user_id: i64,
-    action: Action,
-    transfer: &Transfer,
-    origin: Origin,
-    batch: &[i64],
-    now: NaiveDateTime,
-) -> ServiceResult<Outcome> {
-    lock_user(conn, user_id)?;
-    // Another account's user is "not found", never "refused".
-    let user = user_queries::find_in_account(conn, by.account_id, user_id)?;
-    let target = target_facts(conn, &user)?;
+/// (a savepoint per user in bulk actions and CSV jobs).
+pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResult<Outcome> {
+    let (by, action, transfer, origin, now) = (run.by, run.action, run.transfer, run.origin, run.now);
+    // Locks and loads in one statement; another account's user is "not found", never "refused".
+    let user = lock_in_account(conn, by.account_id, user_id)?;
+    let target = user_queries::target_of(&user, run.domains);
     check_action(&by.actor, &target, action, origin.mode)?;
 
     let mut moved = Moved::default();
     let mut transfer_to = None;
     if action.removes() && transfer.choice.any() {
-        let to = resolve_transfer_target(conn, by.account_id, &user, transfer, batch)?;
+        let to = resolve_transfer_target(conn, by.account_id, &user, transfer, run.batch)?;
         moved = move_data(conn, user.id, to.id, &transfer.choice)?;
         transfer_to = Some(to.email);
     }
@@ -206,9 +221,11 @@ fn resolve_transfer_target(
         licensed: t.user_type == "licensed",
         webinar_license: t.webinar_license,
     });
-    let mut removed_together = batch.to_vec();
-    removed_together.retain(|id| *id != user.id);
-    check_transfer(user.id, &transfer.choice, facts.as_ref(), &removed_together)?;
+    let in_batch: &[i64] = match &found {
+        Some(t) if t.id != user.id && batch.binary_search(&t.id).is_ok() => std::slice::from_ref(&t.id),
+        _ => &[],
+    };
+    check_transfer(user.id, &transfer.choice, facts.as_ref(), in_batch)?;
     // check_transfer refused a missing target, so there is one here.
     found.ok_or(ServiceError::Refused(crate::domain::Refusal::TargetMissing))
 }
