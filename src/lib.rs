@@ -3,10 +3,12 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod config;
+pub mod csv_import;
 pub mod db;
 pub mod domain;
 pub mod services;
 pub mod web;
+pub mod worker;
 
 pub use config::Config;
 pub use web::{app, AppState};

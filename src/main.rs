@@ -62,6 +62,7 @@ fn main() -> Result<(), AnyError> {
                     print_demo(&seed_demo(&mut conn)?, &config);
                 }
             }
+            offboard::worker::spawn(pool.clone())?;
             serve(AppState { pool, config }, &bind, workers)?;
         }
         Command::Migrate => {

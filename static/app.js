@@ -47,3 +47,14 @@ document.addEventListener("keydown", function (e) {
     closeDialog();
   }
 });
+// Import: the sample and the upload wait until an action is chosen.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.querySelector("form[data-import]");
+  if (!form) return;
+  var sync = function () {
+    var chosen = !!form.querySelector('input[name="action"]:checked');
+    form.querySelectorAll("[data-needs-action]").forEach(function (el) { el.disabled = !chosen; });
+  };
+  form.addEventListener("change", sync);
+  sync();
+});

@@ -212,3 +212,41 @@ pub struct NewAuditEntry {
     pub recordings_transferred: i32,
     pub detail: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = import_jobs)]
+pub struct ImportJob {
+    pub id: i64,
+    pub account_id: i64,
+    pub actor_id: i64,
+    pub actor_email: String,
+    pub action: String,
+    pub filename: String,
+    pub headers: String,
+    pub state: String,
+    pub total: i32,
+    pub valid: i32,
+    pub done: i32,
+    pub skipped: i32,
+    pub failed: i32,
+    pub created_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = import_rows, treat_none_as_default_value = false)]
+pub struct ImportRow {
+    pub job_id: i64,
+    pub line: i64,
+    pub email: String,
+    pub cells: String,
+    pub user_id: Option<i64>,
+    pub transfer_to: Option<String>,
+    pub transfer_meetings: bool,
+    pub transfer_webinars: bool,
+    pub transfer_events: bool,
+    pub transfer_recordings: bool,
+    pub state: String,
+    pub reason: String,
+}

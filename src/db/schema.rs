@@ -170,3 +170,44 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(bulk_runs, users);
+
+diesel::table! {
+    import_jobs (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        actor_id -> BigInt,
+        actor_email -> Text,
+        action -> Text,
+        filename -> Text,
+        headers -> Text,
+        state -> Text,
+        total -> Integer,
+        valid -> Integer,
+        done -> Integer,
+        skipped -> Integer,
+        failed -> Integer,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    import_rows (job_id, line) {
+        job_id -> BigInt,
+        line -> BigInt,
+        email -> Text,
+        cells -> Text,
+        user_id -> Nullable<BigInt>,
+        transfer_to -> Nullable<Text>,
+        transfer_meetings -> Bool,
+        transfer_webinars -> Bool,
+        transfer_events -> Bool,
+        transfer_recordings -> Bool,
+        state -> Text,
+        reason -> Text,
+    }
+}
+
+diesel::joinable!(import_rows -> import_jobs (job_id));
+diesel::allow_tables_to_appear_in_same_query!(import_jobs, import_rows);

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bulk;
 pub mod errors;
+pub mod import;
 pub mod pages;
 pub mod roles;
 pub mod session;
@@ -73,6 +74,7 @@ pub fn app(
         .configure(users::config)
         .configure(bulk::config)
         .configure(roles::config)
+        .configure(import::config)
         .configure(user_actions::config)
         .service(actix_files::Files::new("/static", static_dir()))
         .default_service(web::to(|| async { Err::<HttpResponse, _>(WebError::NotFound) }))

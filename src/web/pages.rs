@@ -240,3 +240,69 @@ impl RolesPage {
         self.privileges.iter().find(|(k, _)| k == key).map(|(_, l)| l.clone()).unwrap_or_else(|| key.to_string())
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "import.html")]
+pub struct ImportPage {
+    pub layout: Layout,
+    /// R60: only the owner or a custom role with the bulk privilege uploads.
+    pub allowed: bool,
+    pub jobs: Vec<crate::db::models::ImportJob>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "import_job.html")]
+pub struct JobPage {
+    pub layout: Layout,
+    pub job: crate::db::models::ImportJob,
+    pub rows: Vec<crate::db::models::ImportRow>,
+    pub more: usize,
+    pub progress: JobProgress,
+}
+
+impl JobPage {
+    pub fn outcome(&self, row_state: &str) -> &'static str {
+        crate::services::import::outcome_word(row_state, &self.job.state)
+    }
+}
+
+/// The progress bar, polled by htmx while the job runs.
+#[derive(Template, WebTemplate)]
+#[template(path = "_job_progress.html")]
+pub struct JobProgress {
+    pub job_id: i64,
+    pub state: String,
+    pub processed: i32,
+    pub valid: i32,
+    pub done: i32,
+    pub skipped: i32,
+    pub failed: i32,
+    pub percent: i32,
+    pub rate: i64,
+}
+
+impl JobProgress {
+    pub fn of(job: &crate::db::models::ImportJob, now: chrono::NaiveDateTime) -> JobProgress {
+        let processed = job.done + job.skipped + job.failed;
+        let percent = if job.valid > 0 { processed * 100 / job.valid } else { 100 };
+        let end = job.finished_at.unwrap_or(now);
+        let rate = match job.started_at {
+            Some(start) => {
+                let secs = (end - start).num_seconds().max(1);
+                i64::from(processed) / secs
+            }
+            None => 0,
+        };
+        JobProgress {
+            job_id: job.id,
+            state: job.state.clone(),
+            processed,
+            valid: job.valid,
+            done: job.done,
+            skipped: job.skipped,
+            failed: job.failed,
+            percent,
+            rate,
+        }
+    }
+}

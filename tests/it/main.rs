@@ -3,6 +3,7 @@
 
 mod auth;
 mod bulk;
+mod import;
 mod roles;
 mod support;
 mod user_actions;

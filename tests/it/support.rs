@@ -343,7 +343,7 @@ impl Resp {
         let rest = &self.body[start..];
         let open = rest.find('>')? + 1;
         let close = rest[open..].find('<')?;
-        Some(rest[open..open + close].trim().to_string())
+        Some(unescape(rest[open..open + close].trim()))
     }
 }
 
@@ -427,6 +427,32 @@ impl Client<'_> {
     pub async fn htmx_post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let token = self.csrf.borrow().clone();
         self.send(Method::POST, path, Some(fields), &[("HX-Request", "true"), ("X-CSRF-Token", token.as_str())]).await
+    }
+
+    /// The Import form: a multipart upload with the CSRF token in the URL.
+    pub async fn upload(&self, action: &str, filename: &str, bytes: &[u8]) -> Resp {
+        let boundary = "----offboard-test-boundary";
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\n{action}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let token = self.csrf.borrow().clone();
+        let srv = test::init_service(offboard::app(self.app.state.clone())).await;
+        let cookie = self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let req = test::TestRequest::post()
+            .uri(&format!("/import?csrf={token}"))
+            .insert_header((header::COOKIE, cookie))
+            .insert_header((header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}")))
+            .set_payload(body)
+            .to_request();
+        let resp = test::call_service(&srv, req).await;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = String::from_utf8_lossy(&test::read_body(resp).await).into_owned();
+        Resp { status, headers, body }
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Resp {

@@ -1,0 +1,125 @@
+//! Column names in English, Dutch and Indonesian, and the sample files.
+
+use super::FileError;
+use crate::domain::Action;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Email,
+    TransferTo,
+    Meetings,
+    Webinars,
+    Events,
+    Recordings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Nl,
+    Id,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Lang {
+        match s.get(..2).unwrap_or("") {
+            "nl" => Lang::Nl,
+            "id" => Lang::Id,
+            _ => Lang::En,
+        }
+    }
+}
+
+const ALL: [Column; 6] = [Column::Email, Column::TransferTo, Column::Meetings, Column::Webinars, Column::Events, Column::Recordings];
+
+/// The header each language's sample writes; the reader accepts all of them.
+fn name(col: Column, lang: Lang) -> &'static str {
+    use Column::*;
+    match (col, lang) {
+        (Email, Lang::En) => "Email",
+        (Email, Lang::Nl) => "E-mailadres",
+        (Email, Lang::Id) => "Email",
+        (TransferTo, Lang::En) => "Transfer data to email",
+        (TransferTo, Lang::Nl) => "Gegevens overdragen naar e-mailadres",
+        (TransferTo, Lang::Id) => "Transfer data ke email",
+        (Meetings, Lang::En) => "Transfer meetings",
+        (Meetings, Lang::Nl) => "Vergaderingen overdragen",
+        (Meetings, Lang::Id) => "Transfer rapat",
+        (Webinars, Lang::En) => "Transfer webinars",
+        (Webinars, Lang::Nl) => "Webinars overdragen",
+        (Webinars, Lang::Id) => "Transfer webinar",
+        (Events, Lang::En) => "Transfer events",
+        (Events, Lang::Nl) => "Evenementen overdragen",
+        (Events, Lang::Id) => "Transfer acara",
+        (Recordings, Lang::En) => "Transfer recordings",
+        (Recordings, Lang::Nl) => "Opnamen overdragen",
+        (Recordings, Lang::Id) => "Transfer rekaman",
+    }
+}
+
+/// Lowercase, with runs of spaces, hyphens and underscores made one space.
+fn normalise(h: &str) -> String {
+    h.trim()
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn recognise(header: &str) -> Option<Column> {
+    let h = normalise(header);
+    let extra: &[(&str, Column)] = &[
+        ("email address", Column::Email),
+        ("e mail", Column::Email),
+        ("alamat email", Column::Email),
+        ("transfer data to", Column::TransferTo),
+    ];
+    ALL.iter()
+        .copied()
+        .find(|c| [Lang::En, Lang::Nl, Lang::Id].iter().any(|l| normalise(name(*c, *l)) == h))
+        .or_else(|| extra.iter().find(|(n, _)| *n == h).map(|(_, c)| *c))
+}
+
+/// Which column each header is; empty headers (Excel's trailing columns)
+/// are `None`. Refuses unknown, repeated and missing columns.
+pub fn map_columns(headers: &[String], action: Action) -> Result<Vec<Option<Column>>, FileError> {
+    let mut out = Vec::with_capacity(headers.len());
+    for h in headers {
+        if h.trim().is_empty() {
+            out.push(None);
+            continue;
+        }
+        let col = recognise(h).ok_or_else(|| FileError::UnknownColumn(h.clone()))?;
+        if out.contains(&Some(col)) {
+            return Err(FileError::DuplicateColumn(h.clone()));
+        }
+        if action == Action::Deactivate && col != Column::Email {
+            return Err(FileError::NotForDeactivate(h.clone()));
+        }
+        out.push(Some(col));
+    }
+    if !out.contains(&Some(Column::Email)) {
+        return Err(FileError::MissingColumn(format!("\"{}\"", name(Column::Email, Lang::En))));
+    }
+    Ok(out)
+}
+
+/// The sample for an action (R61, R62), in the admin's language, with the
+/// separator that language's Excel uses.
+pub fn sample(action: Action, lang: Lang) -> String {
+    let cols: &[Column] = if action == Action::Deactivate { &[Column::Email] } else { &ALL };
+    let sep = if lang == Lang::En { "," } else { ";" };
+    let (yes, no) = match lang {
+        Lang::En => ("Yes", "No"),
+        Lang::Nl => ("Ja", "Nee"),
+        Lang::Id => ("Ya", "Tidak"),
+    };
+    let header = cols.iter().map(|c| name(*c, lang)).collect::<Vec<_>>().join(sep);
+    let example = if action == Action::Deactivate {
+        "user@example.com".to_string()
+    } else {
+        ["user@example.com", "colleague@example.com", yes, no, no, yes].join(sep)
+    };
+    format!("{header}\r\n{example}\r\n")
+}

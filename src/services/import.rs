@@ -1,0 +1,448 @@
+//! CSV import, Update users (R60-R67): validate a file into a stored job
+//! with a row per line, then apply it in batches that survive a restart.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::csv_import::{self, CsvRow};
+use crate::db::models::{ImportJob, ImportRow, User};
+use crate::db::schema::{import_jobs, import_rows, users};
+use crate::db::DbConn;
+use crate::domain::{check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget, BULK_PRIVILEGE};
+
+use super::user_actions::{perform_in, ActorInfo, Origin, Run, Transfer};
+use super::users::{managed_domains, target_of};
+use super::{ServiceError, ServiceResult};
+
+/// Rows applied per transaction; each row has its own savepoint inside.
+pub const APPLY_BATCH: i64 = 500;
+
+const KINDS: [&str; 4] = ["meetings", "webinars", "events", "recordings"];
+
+/// A plausible email: one @, text on both sides, a dot in the domain, and
+/// none of the characters a formula or a quoted name would bring.
+pub fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.contains('@')
+        && !s.chars().any(|c| c.is_whitespace() || "\"(),:;<>[]\\=".contains(c))
+        && !s.starts_with(['+', '-', '='])
+}
+
+fn load_by_email(conn: &mut DbConn, emails: &[String]) -> ServiceResult<HashMap<String, User>> {
+    let mut out = HashMap::with_capacity(emails.len());
+    for chunk in emails.chunks(5_000) {
+        for u in users::table.filter(users::email.eq_any(chunk)).select(User::as_select()).load::<User>(conn)? {
+            out.insert(u.email.clone(), u);
+        }
+    }
+    Ok(out)
+}
+
+fn cells_line(cells: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new().has_headers(false).terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let _ = w.write_record(cells);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end_matches('\n').to_string()
+}
+
+fn cells_of(line: &str) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes())
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|r| r.iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// What a valid row will do, in the report.
+fn plan(action: Action, choice: &TransferChoice, to: &str) -> String {
+    let verb = match action {
+        Action::Deactivate => "will be deactivated",
+        Action::Activate => "will be activated",
+        Action::Unlink => "will be unlinked",
+        Action::Delete => "will be deleted",
+    };
+    let kinds: Vec<&str> = KINDS
+        .iter()
+        .zip([choice.meetings, choice.webinars, choice.events, choice.recordings])
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| *k)
+        .collect();
+    if kinds.is_empty() {
+        verb.to_string()
+    } else {
+        format!("{verb} after transferring {} to {to}", kinds.join(", "))
+    }
+}
+
+/// Checks every row of the file against every rule (R65) before anything
+/// changes, and stores the job with its per-row report. File-level problems
+/// are one message and store nothing.
+pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &str, bytes: &[u8], now: NaiveDateTime) -> ServiceResult<i64> {
+    if !by.actor.has_bulk_privilege() {
+        return Err(Refusal::NoBulkPrivilege.into());
+    }
+    if !matches!(action, Action::Deactivate | Action::Unlink | Action::Delete) {
+        return Err(ServiceError::Invalid("Choose an action first: Deactivate, Unlink or Delete users.".into()));
+    }
+    let file = csv_import::read(bytes, action).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let mut wanted: Vec<String> = file.rows.iter().flat_map(|r| [r.email.to_lowercase(), r.transfer_to.to_lowercase()]).filter(|e| !e.is_empty()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let found = load_by_email(conn, &wanted)?;
+    let domains = managed_domains(conn, by.account_id)?;
+
+    // Pass 1: each row on its own; pass 2: transfers, against every user the file removes (R51).
+    let mut first_line: HashMap<String, i64> = HashMap::new();
+    let mut rows: Vec<(ImportRow, Result<TransferChoice, String>)> = Vec::with_capacity(file.rows.len());
+    for r in &file.rows {
+        let (row, choice) = check_row(by, action, r, &found, &domains, &mut first_line);
+        rows.push((row, choice));
+    }
+    let removed: HashSet<i64> = if action.removes() { rows.iter().filter(|(r, _)| r.state == "pending").filter_map(|(r, _)| r.user_id).collect() } else { HashSet::new() };
+    for (row, choice) in rows.iter_mut() {
+        if row.state != "pending" {
+            continue;
+        }
+        let choice = match choice {
+            Ok(c) => *c,
+            Err(_) => continue,
+        };
+        let to = row.transfer_to.clone().unwrap_or_default();
+        let target = found.get(&to).map(|t| TransferTarget {
+            id: t.id,
+            status: Status::parse(&t.status).unwrap_or(Status::Pending),
+            same_account: t.account_id == by.account_id,
+            licensed: t.user_type == "licensed",
+            webinar_license: t.webinar_license,
+        });
+        let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
+        match check_transfer(row.user_id.unwrap_or(0), &choice, target.as_ref(), &in_batch) {
+            Ok(()) => row.reason = plan(action, &choice, &to),
+            Err(refusal) => {
+                row.state = "invalid".into();
+                row.reason = refusal.message();
+            }
+        }
+    }
+    let valid = rows.iter().filter(|(r, _)| r.state == "pending").count() as i32;
+    conn.transaction(|conn| {
+        let job_id: i64 = diesel::insert_into(import_jobs::table)
+            .values((
+                import_jobs::account_id.eq(by.account_id),
+                import_jobs::actor_id.eq(by.actor.id),
+                import_jobs::actor_email.eq(&by.email),
+                import_jobs::action.eq(action.as_str()),
+                import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
+                import_jobs::headers.eq(cells_line(&file.headers)),
+                import_jobs::state.eq("validated"),
+                import_jobs::total.eq(rows.len() as i32),
+                import_jobs::valid.eq(valid),
+                import_jobs::created_at.eq(now),
+            ))
+            .returning(import_jobs::id)
+            .get_result(conn)?;
+        let stored: Vec<ImportRow> = rows.into_iter().map(|(r, _)| ImportRow { job_id, ..r }).collect();
+        for chunk in stored.chunks(1_000) {
+            match conn {
+                DbConn::Sqlite(c) => diesel::insert_into(import_rows::table).values(chunk).execute(c)?,
+                DbConn::Pg(c) => diesel::insert_into(import_rows::table).values(chunk).execute(c)?,
+            };
+        }
+        Ok(job_id)
+    })
+}
+
+fn check_row(
+    by: &ActorInfo,
+    action: Action,
+    r: &CsvRow,
+    found: &HashMap<String, User>,
+    domains: &[String],
+    first_line: &mut HashMap<String, i64>,
+) -> (ImportRow, Result<TransferChoice, String>) {
+    let email = r.email.trim().to_lowercase();
+    let to = r.transfer_to.trim().to_lowercase();
+    let bad_yes_no = r.transfer.iter().zip(KINDS).find_map(|(v, k)| v.as_ref().err().map(|cell| format!("\"{cell}\" under transfer {k} is not Yes or No")));
+    let choice = match bad_yes_no {
+        Some(msg) => Err(msg),
+        None => Ok(TransferChoice {
+            meetings: r.transfer[0] == Ok(true),
+            webinars: r.transfer[1] == Ok(true),
+            events: r.transfer[2] == Ok(true),
+            recordings: r.transfer[3] == Ok(true),
+        }),
+    };
+    let mut row = ImportRow {
+        job_id: 0,
+        line: r.line as i64,
+        email: email.clone(),
+        cells: cells_line(&r.cells),
+        user_id: None,
+        transfer_to: Some(to.clone()).filter(|t| !t.is_empty()),
+        transfer_meetings: choice.as_ref().is_ok_and(|c| c.meetings),
+        transfer_webinars: choice.as_ref().is_ok_and(|c| c.webinars),
+        transfer_events: choice.as_ref().is_ok_and(|c| c.events),
+        transfer_recordings: choice.as_ref().is_ok_and(|c| c.recordings),
+        state: "invalid".into(),
+        reason: String::new(),
+    };
+    let verdict: Result<i64, String> = (|| {
+        if email.is_empty() {
+            return Err("the email cell is empty".to_string());
+        }
+        if !looks_like_email(&email) {
+            return Err(format!("\"{}\" is not an email address", r.email.trim()));
+        }
+        if let Some(first) = first_line.get(&email) {
+            return Err(format!("duplicate row: this email is already on line {first}"));
+        }
+        first_line.insert(email.clone(), r.line as i64);
+        let user = found.get(&email).filter(|u| u.account_id == by.account_id).ok_or("no user with this email in this account")?;
+        choice.clone()?;
+        if !to.is_empty() && !looks_like_email(&to) {
+            return Err(format!("\"{}\" is not an email address", r.transfer_to.trim()));
+        }
+        check_action(&by.actor, &target_of(user, domains), action, Mode::Csv).map_err(|e| e.message())?;
+        Ok(user.id)
+    })();
+    match verdict {
+        Ok(id) => {
+            row.user_id = Some(id);
+            row.state = "pending".into();
+        }
+        Err(reason) => row.reason = reason,
+    }
+    (row, choice)
+}
+
+pub fn find_job(conn: &mut DbConn, account_id: i64, job_id: i64) -> ServiceResult<ImportJob> {
+    Ok(import_jobs::table
+        .filter(import_jobs::id.eq(job_id))
+        .filter(import_jobs::account_id.eq(account_id))
+        .select(ImportJob::as_select())
+        .first(conn)?)
+}
+
+pub fn recent_jobs(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<ImportJob>> {
+    Ok(import_jobs::table
+        .filter(import_jobs::account_id.eq(account_id))
+        .order(import_jobs::id.desc())
+        .limit(20)
+        .select(ImportJob::as_select())
+        .load(conn)?)
+}
+
+/// The rows of a report page: invalid rows first, as the admin must see them.
+pub fn report_rows(conn: &mut DbConn, job_id: i64, limit: i64) -> ServiceResult<Vec<ImportRow>> {
+    let mut rows: Vec<ImportRow> = import_rows::table
+        .filter(import_rows::job_id.eq(job_id))
+        .filter(import_rows::state.ne("pending"))
+        .filter(import_rows::state.ne("done"))
+        .order(import_rows::line)
+        .limit(limit)
+        .select(ImportRow::as_select())
+        .load(conn)?;
+    let left = limit - rows.len() as i64;
+    if left > 0 {
+        rows.extend(
+            import_rows::table
+                .filter(import_rows::job_id.eq(job_id))
+                .filter(import_rows::state.eq("pending").or(import_rows::state.eq("done")))
+                .order(import_rows::line)
+                .limit(left)
+                .select(ImportRow::as_select())
+                .load::<ImportRow>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Confirm: the valid rows start to apply. Only a validated job with valid
+/// rows starts, and only once.
+pub fn start(conn: &mut DbConn, by: &ActorInfo, job_id: i64, now: NaiveDateTime) -> ServiceResult<()> {
+    if !by.actor.has_bulk_privilege() {
+        return Err(Refusal::NoBulkPrivilege.into());
+    }
+    let job = find_job(conn, by.account_id, job_id)?;
+    if job.valid == 0 {
+        return Err(ServiceError::Invalid("No row of this file can be applied.".into()));
+    }
+    diesel::update(import_jobs::table.filter(import_jobs::id.eq(job.id)).filter(import_jobs::state.eq("validated")))
+        .set((import_jobs::state.eq("running"), import_jobs::started_at.eq(Some(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The actor as they are now: a role or privilege lost since the upload
+/// refuses the remaining rows (R5).
+fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
+    let user: Option<User> = users::table
+        .filter(users::id.eq(job.actor_id))
+        .filter(users::account_id.eq(job.account_id))
+        .filter(users::status.eq("active"))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
+    let (role, custom) = match &user {
+        Some(u) => {
+            let role = Role::parse(&u.role).unwrap_or(Role::Member);
+            let custom = match u.custom_role_id {
+                Some(rid) => {
+                    use crate::db::schema::role_privileges as rp;
+                    rp::table.filter(rp::role_id.eq(rid)).filter(rp::privilege.eq(BULK_PRIVILEGE)).count().get_result::<i64>(conn)? > 0
+                }
+                None => false,
+            };
+            (role, custom)
+        }
+        None => (Role::Member, false),
+    };
+    Ok(ActorInfo { actor: Actor { id: job.actor_id, role, custom_bulk_privilege: custom }, account_id: job.account_id, email: job.actor_email.clone() })
+}
+
+/// Applies the next batch of a running job. The batch's transaction holds
+/// the users' changes, their audit rows and the rows' new states together:
+/// a crash loses the whole batch, which then runs again from its first row.
+/// Returns whether rows are left.
+pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
+    conn.transaction(|conn| {
+        // Serialises workers of several processes on the same job.
+        let claimed = diesel::update(import_jobs::table.filter(import_jobs::id.eq(job_id)).filter(import_jobs::state.eq("running")))
+            .set(import_jobs::state.eq("running"))
+            .execute(conn)?;
+        if claimed == 0 {
+            return Ok(false);
+        }
+        let job: ImportJob = import_jobs::table.find(job_id).select(ImportJob::as_select()).first(conn)?;
+        let rows: Vec<ImportRow> = import_rows::table
+            .filter(import_rows::job_id.eq(job_id))
+            .filter(import_rows::state.eq("pending"))
+            .order(import_rows::line)
+            .limit(APPLY_BATCH)
+            .select(ImportRow::as_select())
+            .load(conn)?;
+        let by = actor_now(conn, &job)?;
+        let action = Action::parse(&job.action).ok_or_else(|| ServiceError::Invalid("unknown action".into()))?;
+        let domains = managed_domains(conn, job.account_id)?;
+        let (mut done, mut skipped, mut failed) = (0, 0, 0);
+        for row in &rows {
+            let transfer = Transfer {
+                choice: TransferChoice {
+                    meetings: row.transfer_meetings,
+                    webinars: row.transfer_webinars,
+                    events: row.transfer_events,
+                    recordings: row.transfer_recordings,
+                },
+                to_email: row.transfer_to.clone(),
+            };
+            let run = Run { by: &by, action, transfer: &transfer, origin: Origin { mode: Mode::Csv, job_id: Some(job_id) }, batch: &[], domains: &domains, now };
+            let user_id = row.user_id.unwrap_or(0);
+            let (state, reason) = match conn.transaction(|conn| perform_in(conn, &run, user_id)) {
+                Ok(_) => {
+                    done += 1;
+                    ("done", String::new())
+                }
+                Err(ServiceError::Refused(r)) => {
+                    skipped += 1;
+                    ("skipped", r.message())
+                }
+                Err(ServiceError::NotFound) => {
+                    skipped += 1;
+                    ("skipped", "the user is no longer in this account".to_string())
+                }
+                Err(e) => {
+                    tracing::warn!(job_id, line = row.line, error = %e, "import row failed");
+                    failed += 1;
+                    ("failed", "the row could not be applied; nothing was changed for it".to_string())
+                }
+            };
+            diesel::update(import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::line.eq(row.line)))
+                .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
+                .execute(conn)?;
+        }
+        let more = rows.len() as i64 == APPLY_BATCH;
+        let finished = !more
+            || import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::state.eq("pending")).count().get_result::<i64>(conn)? == 0;
+        diesel::update(import_jobs::table.find(job_id))
+            .set((
+                import_jobs::done.eq(import_jobs::done + done),
+                import_jobs::skipped.eq(import_jobs::skipped + skipped),
+                import_jobs::failed.eq(import_jobs::failed + failed),
+            ))
+            .execute(conn)?;
+        if finished {
+            diesel::update(import_jobs::table.find(job_id))
+                .set((import_jobs::state.eq("done"), import_jobs::finished_at.eq(Some(now))))
+                .execute(conn)?;
+        }
+        Ok(!finished)
+    })
+}
+
+/// The oldest running job, for the worker.
+pub fn next_running_job(conn: &mut DbConn) -> ServiceResult<Option<i64>> {
+    Ok(import_jobs::table
+        .filter(import_jobs::state.eq("running"))
+        .order(import_jobs::id)
+        .select(import_jobs::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Runs a job to its end (the CLI and the tests; the server's worker does
+/// the same a batch at a time).
+pub fn run_to_end(conn: &mut DbConn, job_id: i64) -> ServiceResult<()> {
+    while apply_batch(conn, job_id, super::now())? {}
+    Ok(())
+}
+
+/// The result report (R66): the original columns, then outcome and reason.
+/// Every cell is escaped so the file is safe to open in a spreadsheet.
+pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = cells_of(&job.headers);
+    header.push("Line".into());
+    header.push("Outcome".into());
+    header.push("Reason".into());
+    let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| w.write_record(cells.iter().map(|c| csv_import::escape_formula(c))).map_err(|e| ServiceError::Invalid(e.to_string()));
+    write(&mut w, header)?;
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<ImportRow> = import_rows::table
+            .filter(import_rows::job_id.eq(job.id))
+            .filter(import_rows::line.gt(after))
+            .order(import_rows::line)
+            .limit(5_000)
+            .select(ImportRow::as_select())
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.line;
+        for r in rows {
+            let mut cells = cells_of(&r.cells);
+            cells.push(r.line.to_string());
+            cells.push(outcome_word(&r.state, &job.state).into());
+            cells.push(r.reason);
+            write(&mut w, cells)?;
+        }
+    }
+    w.into_inner().map_err(|e| ServiceError::Invalid(e.to_string()))
+}
+
+pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
+    match (row_state, job_state) {
+        ("invalid", _) => "not applied",
+        ("pending", "validated") => "ready",
+        ("pending", _) => "waiting",
+        ("done", _) => "done",
+        ("skipped", _) => "skipped",
+        _ => "failed",
+    }
+}

@@ -1,0 +1,171 @@
+//! Import -> Update users (R60-R67): choose the action, download its sample,
+//! upload the file, read the report, apply as a job, follow its progress,
+//! download the result.
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use crate::csv_import::{self, Lang};
+use crate::domain::Action;
+use crate::services::{self, import, ServiceError};
+
+use super::pages::{ImportPage, JobPage, JobProgress};
+use super::session::{is_htmx, Admin};
+use super::{redirect, AppState, WebError};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/import", web::get().to(import_page))
+        .route("/import", web::post().to(upload))
+        .route("/import/sample", web::get().to(sample))
+        .route("/import/jobs/{id}", web::get().to(job_page))
+        .route("/import/jobs/{id}/progress", web::get().to(progress))
+        .route("/import/jobs/{id}/apply", web::post().to(apply))
+        .route("/import/jobs/{id}/result.csv", web::get().to(result_csv));
+}
+
+fn render(t: impl Template) -> Result<HttpResponse, WebError> {
+    let body = t.render().map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+}
+
+/// R60: the owner, or an admin whose custom role holds the bulk privilege.
+fn require_privilege(admin: &Admin) -> Result<(), WebError> {
+    if admin.actor.has_bulk_privilege() {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden("Uploading a CSV file needs the \"delete, unlink and deactivate users in bulk\" privilege (Role management).".into()))
+    }
+}
+
+fn parse_action(s: &str) -> Result<Action, WebError> {
+    match Action::parse(s) {
+        Some(a @ (Action::Deactivate | Action::Unlink | Action::Delete)) => Ok(a),
+        _ => Err(WebError::BadRequest("Choose an action first: Deactivate users, Unlink users or Delete users.".into())),
+    }
+}
+
+async fn import_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, WebError> {
+    let account_id = admin.user.account_id;
+    let jobs = state.db(move |conn| import::recent_jobs(conn, account_id)).await?;
+    render(ImportPage { layout: admin.layout("Import"), allowed: admin.actor.has_bulk_privilege(), jobs })
+}
+
+#[derive(Deserialize)]
+struct SampleQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    lang: String,
+}
+
+async fn sample(req: HttpRequest, admin: Admin, q: web::Query<SampleQuery>) -> Result<HttpResponse, WebError> {
+    require_privilege(&admin)?;
+    let action = parse_action(&q.action)?;
+    let lang = if q.lang.is_empty() {
+        Lang::parse(req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("en"))
+    } else {
+        Lang::parse(&q.lang)
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{}-users-sample.csv\"", action.as_str())))
+        .body(csv_import::sample(action, lang)))
+}
+
+/// The multipart upload: the `action` field and the `file`, read up to the
+/// size limit and no further.
+async fn upload(state: web::Data<AppState>, admin: Admin, mut form: Multipart) -> Result<HttpResponse, WebError> {
+    require_privilege(&admin)?;
+    let mut action = String::new();
+    let mut filename = String::from("upload.csv");
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut too_large = false;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| WebError::BadRequest(format!("The upload could not be read: {e}")))?;
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            if let Some(f) = field.content_disposition().and_then(|cd| cd.get_filename()) {
+                filename = f.to_string();
+            }
+        }
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| WebError::BadRequest(format!("The upload could not be read: {e}")))?;
+            match name.as_str() {
+                "action" if action.len() < 32 => action.push_str(&String::from_utf8_lossy(&chunk)),
+                "file" if !too_large => {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > csv_import::MAX_BYTES {
+                        too_large = true;
+                        bytes = Vec::new();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let action = parse_action(action.trim())?;
+    if too_large {
+        return Err(WebError::BadRequest(csv_import::FileError::TooLarge.to_string()));
+    }
+    let info = admin.info();
+    let job_id = state.db(move |conn| import::validate(conn, &info, action, &filename, &bytes, services::now())).await?;
+    Ok(redirect(&format!("/import/jobs/{job_id}")))
+}
+
+/// Rows listed on the report page; the full report is the CSV download.
+const REPORT_ROWS: i64 = 1_000;
+
+async fn job_page(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    let account_id = admin.user.account_id;
+    let id = path.into_inner();
+    let (job, rows) = state
+        .db(move |conn| {
+            let job = import::find_job(conn, account_id, id)?;
+            let rows = import::report_rows(conn, job.id, REPORT_ROWS)?;
+            Ok::<_, ServiceError>((job, rows))
+        })
+        .await?;
+    let progress = JobProgress::of(&job, services::now());
+    render(JobPage { layout: admin.layout("Import report"), more: (job.total as usize).saturating_sub(rows.len()), progress, rows, job })
+}
+
+async fn progress(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    let account_id = admin.user.account_id;
+    let id = path.into_inner();
+    let job = state.db(move |conn| import::find_job(conn, account_id, id)).await?;
+    if !is_htmx(&req) {
+        return Ok(redirect(&format!("/import/jobs/{}", job.id)));
+    }
+    let mut resp = render(JobProgress::of(&job, services::now()))?;
+    if job.state == "done" {
+        // Once: the page reloads with the final report and stops polling.
+        resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("hx-refresh"), actix_web::http::header::HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+async fn apply(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    require_privilege(&admin)?;
+    let info = admin.info();
+    let id = path.into_inner();
+    state.db(move |conn| import::start(conn, &info, id, services::now())).await?;
+    Ok(redirect(&format!("/import/jobs/{id}")))
+}
+
+async fn result_csv(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+    let account_id = admin.user.account_id;
+    let id = path.into_inner();
+    let bytes = state
+        .db(move |conn| {
+            let job = import::find_job(conn, account_id, id)?;
+            import::result_csv(conn, &job)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"import-{id}-result.csv\"")))
+        .body(bytes))
+}
