@@ -4,6 +4,7 @@
 mod auth;
 mod bulk;
 mod import;
+mod resume;
 mod roles;
 mod support;
 mod user_actions;
