@@ -82,5 +82,33 @@ echo "bulk deactivate, all matching q=u001 (10,000 users, $allowed allowed by th
 echo "  preview ${pt} s, apply ${at} s, ${done_n:-0} deactivated"
 echo "  first page meanwhile (concurrency 4): p99 $(awk '$1=="99%"{print $2}' "$work/during.txt"), $(awk '/Requests\/sec/{print $2}' "$work/during.txt") req/s"
 
+
+# CSV import: 100,000-row files against the big account.
+csv_job() { # action, file -> prints "validate_s apply_s valid done p99 rps"
+  local action=$1 file=$2 loc job t0 vt at
+  loc=$(curl -s -o /dev/null -w '%{redirect_url} %{time_total}' -H "Cookie: $cookie" -F "action=$action" -F "file=@$file;type=text/csv" \
+        "http://127.0.0.1:$PORT/import?csrf=$csrf")
+  vt=${loc##* }; job=${loc%% *}; job=${job##*/}
+  [ -n "$job" ] || { echo "upload failed"; tail -5 "$work/serve.log"; exit 1; }
+  valid=$(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT/import/jobs/$job" | grep -o 'data-rows-valid="[0-9]*"' | grep -o '[0-9]*')
+  wrk -t1 -c4 -d600s --latency -H "Cookie: $cookie" "http://127.0.0.1:$PORT/users" >"$work/during-$action.txt" &
+  local wpid=$!
+  t0=$(date +%s.%N)
+  curl -s -o /dev/null -H "Cookie: $cookie" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/import/jobs/$job/apply"
+  until curl -s -H "Cookie: $cookie" -H "HX-Request: true" "http://127.0.0.1:$PORT/import/jobs/$job/progress" | grep -q 'data-job-state="done"'; do sleep 0.2; done
+  at=$(echo "$(date +%s.%N) - $t0" | bc)
+  kill -INT $wpid; wait $wpid 2>/dev/null || true
+  printf '  %-28s validate %5.2f s, apply %6.2f s for %s valid rows; /users meanwhile p99 %s (%s req/s)\n' "$action ($3)" "$vt" "$at" "$valid" \
+    "$(awk '$1=="99%"{print $2}' "$work/during-$action.txt")" "$(awk '/Requests\/sec/{print $2}' "$work/during-$action.txt")"
+}
+command -v bc >/dev/null || { apt-get install -y -qq bc >/dev/null 2>&1 || true; }
+{ echo "Email"; for i in $(seq 100000 199999); do printf 'u%07d@bench.example\n' "$i"; done; } >"$work/deactivate.csv"
+{ echo "Email,Transfer data to email,Transfer meetings,Transfer webinars,Transfer events,Transfer recordings"
+  for i in $(seq 200000 299999); do printf 'u%07d@bench.example,owner@bench.example,Yes,Yes,Yes,Yes\n' "$i"; done; } >"$work/delete.csv"
+echo
+echo "CSV import, 100,000-row files:"
+csv_job deactivate "$work/deactivate.csv" "email only"
+csv_job delete "$work/delete.csv" "transfer all four kinds"
+
 echo
 echo "server peak RSS: $(awk '/VmHWM/{printf "%.0f MB", $2/1024}' /proc/$pid/status)"

@@ -37,6 +37,8 @@ enum Command {
         #[arg(long)]
         users: Option<i64>,
     },
+    /// Run the auto-delete sweeper once (deletions, warnings, mail delivery) and exit.
+    Sweep,
     /// Create a new account and its owner; the password is read from standard input.
     CreateOwner {
         #[arg(long)]
@@ -62,7 +64,8 @@ fn main() -> Result<(), AnyError> {
                     print_demo(&seed_demo(&mut conn)?, &config);
                 }
             }
-            offboard::worker::spawn(pool.clone())?;
+            let mailer = offboard::mail::SmtpMailer::from_env().transpose()?;
+            offboard::worker::spawn(pool.clone(), mailer)?;
             serve(AppState { pool, config }, &bind, workers)?;
         }
         Command::Migrate => {
@@ -91,6 +94,12 @@ fn main() -> Result<(), AnyError> {
             if !demo && users.is_none() {
                 return Err("say what to seed: --demo or --users N".into());
             }
+        }
+        Command::Sweep => {
+            let pool = db::connect(&database_url(), 2)?;
+            let mailer = offboard::mail::SmtpMailer::from_env().transpose()?;
+            let report = offboard::worker::sweep_once(&pool, mailer.as_ref().map(|m| m as &dyn offboard::mail::Mailer), services::now())?;
+            println!("deleted {} users, skipped {}, queued {} warnings, sent {} mails ({} failed)", report.0.deleted, report.0.skipped, report.0.warnings, report.1 .0, report.1 .1);
         }
         Command::CreateOwner { email } => {
             let mut password = String::new();

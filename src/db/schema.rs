@@ -211,3 +211,20 @@ diesel::table! {
 
 diesel::joinable!(import_rows -> import_jobs (job_id));
 diesel::allow_tables_to_appear_in_same_query!(import_jobs, import_rows);
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        dedupe_key -> Text,
+        to_email -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}

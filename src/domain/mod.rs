@@ -1,6 +1,7 @@
 //! The rules of SPEC.md as plain functions over plain data. No I/O here:
 //! services load the facts, ask these functions, and act on the answer.
 
+pub mod auto_delete;
 pub mod permissions;
 pub mod transfer;
 
@@ -93,6 +94,8 @@ pub enum Refusal {
     CustomRoleNeedsAdmin,
     #[error("R31: the email is in a managed domain and cannot be unlinked")]
     ManagedDomain,
+    #[error("R20: only the owner and admins with access change this setting")]
+    NoAccessToSetting,
     #[error("R43: rooms are deleted on the Rooms page")]
     Room,
     #[error("R44: deactivated users can be deleted one at a time or by CSV only")]
@@ -127,6 +130,7 @@ impl Refusal {
             NoBulkPrivilege | OnlyOwnerManagesRoles | CustomRoleNeedsAdmin => "R5",
             ManagedDomain => "R31",
             Room => "R43",
+            NoAccessToSetting => "R20",
             DeactivatedInBulk => "R44",
             TargetNotActive | TargetIsRemoved | TargetInBatch | TargetMissing => "R51",
             RecordingsNeedLicense | WebinarsNeedLicense => "R52",

@@ -40,6 +40,8 @@ pub enum Mode {
     Single,
     Bulk,
     Csv,
+    /// The auto-delete sweeper (R23), acting for the account.
+    Automatic,
 }
 
 #[derive(Debug, Clone, Copy)]

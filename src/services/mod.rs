@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod auto_delete;
 pub mod import;
 pub mod bulk;
 pub mod roles;

@@ -36,6 +36,7 @@ impl Origin {
             Mode::Single => "single",
             Mode::Bulk => "bulk",
             Mode::Csv => "csv",
+            Mode::Automatic => "automatic",
         }
     }
 }
@@ -181,7 +182,8 @@ pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResu
         &NewAuditEntry {
             account_id: by.account_id,
             at: now,
-            actor_id: Some(by.actor.id),
+            // The sweeper (id 0) is no user.
+            actor_id: Some(by.actor.id).filter(|id| *id != 0),
             actor_email: by.email.clone(),
             action: action.as_str().into(),
             target_id: Some(user.id),

@@ -1,6 +1,7 @@
 //! HTTP: routes per area, the extractors that authorise, and the one place
 //! where errors become responses.
 
+pub mod advanced;
 pub mod auth;
 pub mod bulk;
 pub mod errors;
@@ -72,6 +73,7 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|e, _| WebError::BadRequest(format!("The address is malformed: {e}")).into()))
         .configure(auth::config)
         .configure(users::config)
+        .configure(advanced::config)
         .configure(bulk::config)
         .configure(roles::config)
         .configure(import::config)

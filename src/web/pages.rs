@@ -306,3 +306,18 @@ impl JobProgress {
         }
     }
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "advanced.html")]
+pub struct AdvancedPage {
+    pub layout: Layout,
+    pub enabled: bool,
+    pub days: i32,
+    pub warn: bool,
+    pub may_change: bool,
+    pub due_now: i64,
+    pub next_day: Option<String>,
+    pub next_count: i64,
+    pub smtp_configured: bool,
+    pub outbox: Vec<crate::db::models::OutboxMail>,
+}

@@ -1,0 +1,115 @@
+//! Delivering the outbox over SMTP (lettre). Mail is written to the outbox
+//! table by the services; this module only sends what is due, so a down
+//! server delays mail (retried with backoff) but loses none and blocks nothing.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::models::OutboxMail;
+use crate::db::schema::mail_outbox;
+use crate::db::DbConn;
+use crate::services::ServiceResult;
+
+/// Something that delivers one message; SMTP in production, a sink in tests.
+pub trait Mailer: Send + Sync {
+    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
+}
+
+pub struct SmtpMailer {
+    transport: lettre::SmtpTransport,
+    from: lettre::message::Mailbox,
+}
+
+impl SmtpMailer {
+    /// `SMTP_URL`, e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host`.
+    pub fn from_url(url: &str, from: &str) -> Result<SmtpMailer, String> {
+        let transport = lettre::SmtpTransport::from_url(url)
+            .map_err(|e| format!("SMTP_URL: {e}"))?
+            .timeout(Some(std::time::Duration::from_secs(10)))
+            .build();
+        let from = from.parse().map_err(|e| format!("OFFBOARD_MAIL_FROM: {e}"))?;
+        Ok(SmtpMailer { transport, from })
+    }
+
+    /// The mailer the environment asks for, if any.
+    pub fn from_env() -> Option<Result<SmtpMailer, String>> {
+        let url = std::env::var("SMTP_URL").ok().filter(|u| !u.is_empty())?;
+        let from = std::env::var("OFFBOARD_MAIL_FROM").unwrap_or_else(|_| "Offboard <offboard@localhost>".into());
+        Some(SmtpMailer::from_url(&url, &from))
+    }
+}
+
+impl Mailer for SmtpMailer {
+    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        use lettre::Transport;
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to.parse().map_err(|e| format!("{to}: {e}"))?)
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|e| e.to_string())?;
+        self.transport.send(&message).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// Waits after failure `n`: 30 s, 1 min, 2 min ... up to an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    Duration::seconds((30i64 << attempts.clamp(0, 7)).min(3600))
+}
+
+/// Sends every due message once. A message is claimed by an atomic update
+/// before sending, so two sweepers never send the same one.
+pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> ServiceResult<(usize, usize)> {
+    let due: Vec<OutboxMail> = mail_outbox::table
+        .filter(mail_outbox::sent_at.is_null())
+        .filter(mail_outbox::next_attempt_at.le(now))
+        .order(mail_outbox::id)
+        .limit(200)
+        .select(OutboxMail::as_select())
+        .load(conn)?;
+    let (mut sent, mut failed) = (0, 0);
+    for mail in due {
+        let claimed = diesel::update(
+            mail_outbox::table
+                .filter(mail_outbox::id.eq(mail.id))
+                .filter(mail_outbox::sent_at.is_null())
+                .filter(mail_outbox::claimed_until.is_null().or(mail_outbox::claimed_until.lt(now))),
+        )
+        .set(mail_outbox::claimed_until.eq(Some(now + Duration::minutes(2))))
+        .execute(conn)?;
+        if claimed == 0 {
+            continue;
+        }
+        match mailer.send(&mail.to_email, &mail.subject, &mail.body) {
+            Ok(()) => {
+                sent += 1;
+                diesel::update(mail_outbox::table.find(mail.id))
+                    .set((mail_outbox::sent_at.eq(Some(now)), mail_outbox::claimed_until.eq(None::<NaiveDateTime>), mail_outbox::last_error.eq(None::<String>)))
+                    .execute(conn)?;
+            }
+            Err(e) => {
+                failed += 1;
+                tracing::warn!(to = %mail.to_email, error = %e, "mail not sent; will retry");
+                diesel::update(mail_outbox::table.find(mail.id))
+                    .set((
+                        mail_outbox::attempts.eq(mail.attempts + 1),
+                        mail_outbox::next_attempt_at.eq(now + backoff(mail.attempts)),
+                        mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+                        mail_outbox::last_error.eq(Some(e)),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok((sent, failed))
+}
+
+pub fn outbox(conn: &mut DbConn, account_id: i64, limit: i64) -> ServiceResult<Vec<OutboxMail>> {
+    Ok(mail_outbox::table
+        .filter(mail_outbox::account_id.eq(account_id))
+        .order(mail_outbox::id.desc())
+        .limit(limit)
+        .select(OutboxMail::as_select())
+        .load(conn)?)
+}

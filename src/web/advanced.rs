@@ -1,0 +1,67 @@
+//! The Advanced tab of the Users page: delete deactivated users after N days (R20-R23).
+
+use actix_session::Session;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::services::auto_delete::{self, Setting};
+use crate::services::{self, ServiceError};
+
+use super::pages::AdvancedPage;
+use super::session::{set_flash, Admin};
+use super::{redirect, AppState, WebError};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/advanced", web::get().to(page)).route("/users/advanced", web::post().to(save));
+}
+
+async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, WebError> {
+    let account_id = admin.user.account_id;
+    let (user, actor) = (admin.user.clone(), admin.actor);
+    let (setting, overview, may_change, outbox) = state
+        .db(move |conn| {
+            let setting = auto_delete::setting(conn, account_id)?;
+            let overview = auto_delete::overview(conn, account_id, services::now())?;
+            let may = auto_delete::may_change(conn, &user, &actor)?;
+            let outbox = crate::mail::outbox(conn, account_id, 20)?;
+            Ok::<_, ServiceError>((setting, overview, may, outbox))
+        })
+        .await?;
+    let page = AdvancedPage {
+        layout: admin.layout("Advanced"),
+        enabled: setting.enabled,
+        days: setting.days,
+        warn: setting.warn,
+        may_change,
+        due_now: overview.due_now,
+        next_day: overview.next_day.map(|d| d.to_string()),
+        next_count: overview.next_count,
+        smtp_configured: std::env::var("SMTP_URL").is_ok_and(|u| !u.is_empty()),
+        outbox,
+    };
+    let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+}
+
+#[derive(Deserialize)]
+struct SettingForm {
+    enabled: Option<String>,
+    #[serde(default)]
+    days: String,
+    warn: Option<String>,
+}
+
+async fn save(session: Session, state: web::Data<AppState>, admin: Admin, form: web::Form<SettingForm>) -> Result<HttpResponse, WebError> {
+    let days: i32 = form
+        .days
+        .trim()
+        .parse()
+        .map_err(|_| WebError::BadRequest("The number of days must be a whole number between 1 and 365.".into()))?;
+    let new = Setting { enabled: form.enabled.is_some(), days, warn: form.warn.is_some() };
+    let info = admin.info();
+    let user = admin.user.clone();
+    state.db(move |conn| auto_delete::save(conn, &info, &user, new, services::now())).await?;
+    set_flash(&session, if new.enabled { "Saved: deactivated users are deleted automatically." } else { "Saved: automatic deletion is off." });
+    Ok(redirect("/users/advanced"))
+}
