@@ -33,7 +33,27 @@ type Backend = <DbConn as diesel::Connection>::Backend;
 /// the `(account_id, email)` index makes page 20,000 as fast as page 1.
 pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<UserPage> {
     let search = query.search.as_deref().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
+    let page = |query: &UserQuery| {
+        let mut q = users::table
+            .filter(users::account_id.eq(account_id))
+            .select(User::as_select())
+            .order(users::email.asc())
+            .limit(PAGE_SIZE + 1)
+            .into_boxed();
+        if let Some(status) = query.status {
+            q = q.filter(users::status.eq(status.as_str()));
+        }
+        if let Some(after) = &query.after {
+            q = q.filter(users::email.gt(after.clone()));
+        }
+        q
+    };
     let mut users = match search {
+        // Only an email has '@' or digits: one range on the email index, in order.
+        Some(term) if is_email_term(&term) => {
+            let (lo, hi) = prefix_range(&term);
+            page(query).filter(users::email.ge(lo)).filter(users::email.lt(hi)).load(conn)?
+        }
         // Fetched by the unique email index and sorted here: with an ORDER BY,
         // the planner may walk the account's whole email index instead.
         Some(term) => {
@@ -42,21 +62,7 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
             found.sort_by(|a, b| a.email.cmp(&b.email));
             found
         }
-        None => {
-            let mut q = users::table
-                .filter(users::account_id.eq(account_id))
-                .select(User::as_select())
-                .order(users::email.asc())
-                .limit(PAGE_SIZE + 1)
-                .into_boxed();
-            if let Some(status) = query.status {
-                q = q.filter(users::status.eq(status.as_str()));
-            }
-            if let Some(after) = &query.after {
-                q = q.filter(users::email.gt(after.clone()));
-            }
-            q.load(conn)?
-        }
+        None => page(query).load(conn)?,
     };
     let next_after = if users.len() as i64 > PAGE_SIZE {
         users.truncate(PAGE_SIZE as usize);
@@ -101,15 +107,15 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
         }
         _ => {
             found.extend(emails(query).filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone()))).load::<String>(conn)?);
-            // An '@' or a digit is typed only into an email: skip the name indexes.
-            if term.contains('@') || term.chars().any(|c| c.is_ascii_digit()) {
-                return Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect());
-            }
             found.extend(emails(query).filter(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone()))).load::<String>(conn)?);
             found.extend(emails(query).filter(users::last_lc.ge(lo).and(users::last_lc.lt(hi))).load::<String>(conn)?);
         }
     }
     Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect())
+}
+
+fn is_email_term(term: &str) -> bool {
+    term.contains('@') || term.chars().any(|c| c.is_ascii_digit())
 }
 
 /// `[p, p + U+10FFFF)`: every string starting with `p` in byte order, as an
