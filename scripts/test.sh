@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+# Browser tests: Debian's Chromium and its WebDriver.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 [ -e /usr/include/postgresql/libpq-fe.h ] || need_apt+=(libpq-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing ${need_apt[*]}"
@@ -27,7 +30,7 @@ if ! psql "$OFFBOARD_TEST_PG/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
 fi
 
 cargo build --tests --quiet
-echo "== unit tests and integration tests on SQLite"
-OFFBOARD_TEST_DB=sqlite cargo test --quiet
+echo "== unit tests, integration tests and browser tests on SQLite"
+OFFBOARD_TEST_DB=sqlite OFFBOARD_BROWSER=require cargo test --quiet
 echo "== integration tests on PostgreSQL"
 OFFBOARD_TEST_DB=postgres cargo test --quiet --test it

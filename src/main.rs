@@ -66,7 +66,7 @@ fn main() -> Result<(), AnyError> {
             }
             let mailer = offboard::mail::SmtpMailer::from_env().transpose()?;
             offboard::worker::spawn(pool.clone(), mailer)?;
-            serve(AppState { pool, config }, &bind, workers)?;
+            serve(AppState::new(pool, config), &bind, workers)?;
         }
         Command::Migrate => {
             let url = database_url();

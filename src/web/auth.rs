@@ -1,7 +1,8 @@
 //! Sign-in and sign-out for every user of an account (R11).
 
 use actix_session::Session;
-use actix_web::{get, post, web, HttpResponse, Responder};
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse, Responder};
 use serde::Deserialize;
 
 use crate::domain::Role;
@@ -37,21 +38,40 @@ struct LoginForm {
 }
 
 #[post("/login")]
-async fn login(state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, WebError> {
+async fn login(req: HttpRequest, state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, WebError> {
     let LoginForm { email, password } = form.into_inner();
+    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    if let Some(wait) = state.throttle.wait(&email, &address) {
+        let page = LoginPage {
+            csrf: csrf_token(&session),
+            email,
+            error: Some(format!("Too many failed sign-ins. Try again in {} seconds.", wait.as_secs().max(1))),
+            notice: None,
+        };
+        return render_status(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
     let lookup = email.clone();
     let outcome = state.db(move |conn| auth::sign_in(conn, &lookup, &password)).await?;
     let error = match outcome {
         SignIn::Ok { user_id, epoch } => {
+            state.throttle.succeeded(&email);
             session::sign_in(&session, user_id, epoch)?;
             return Ok(redirect("/"));
         }
-        SignIn::BadCredentials => "The email or password is not correct.",
+        SignIn::BadCredentials => {
+            state.throttle.failed(&email, &address);
+            "The email or password is not correct."
+        }
         SignIn::Deactivated => "Your account has been deactivated. Contact your account admin.",
         SignIn::Pending => "Your account is not activated yet. Open the activation email first.",
     };
     let page = LoginPage { csrf: csrf_token(&session), email, error: Some(error.to_string()), notice: None };
-    Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(askama::Template::render(&page).map_err(|e| WebError::Internal(e.to_string()))?))
+    render_status(StatusCode::UNAUTHORIZED, &page)
+}
+
+fn render_status(status: StatusCode, page: &LoginPage) -> Result<HttpResponse, WebError> {
+    let body = askama::Template::render(page).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
 }
 
 #[post("/logout")]

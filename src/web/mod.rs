@@ -2,6 +2,7 @@
 //! where errors become responses.
 
 pub mod advanced;
+pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod errors;
@@ -9,6 +10,7 @@ pub mod import;
 pub mod pages;
 pub mod roles;
 pub mod session;
+pub mod throttle;
 pub mod user_actions;
 pub mod users;
 
@@ -29,9 +31,14 @@ pub use errors::WebError;
 pub struct AppState {
     pub pool: Pool,
     pub config: Config,
+    pub throttle: std::sync::Arc<throttle::Throttle>,
 }
 
 impl AppState {
+    pub fn new(pool: Pool, config: Config) -> AppState {
+        AppState { pool, config, throttle: Default::default() }
+    }
+
     /// Runs blocking database work off the async threads.
     pub async fn db<T, F>(&self, f: F) -> Result<T, WebError>
     where
@@ -74,6 +81,7 @@ pub fn app(
         .configure(auth::config)
         .configure(users::config)
         .configure(advanced::config)
+        .configure(audit::config)
         .configure(bulk::config)
         .configure(roles::config)
         .configure(import::config)

@@ -321,3 +321,17 @@ pub struct AdvancedPage {
     pub smtp_configured: bool,
     pub outbox: Vec<crate::db::models::OutboxMail>,
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub layout: Layout,
+    pub actor: String,
+    pub target: String,
+    pub action: String,
+    pub from: String,
+    pub until: String,
+    pub entries: Vec<crate::db::models::AuditEntry>,
+    pub next_url: Option<String>,
+    pub export_url: String,
+}

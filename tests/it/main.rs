@@ -2,6 +2,7 @@
 //! PostgreSQL with `OFFBOARD_TEST_DB=postgres`.
 
 mod advanced;
+mod audit;
 mod auth;
 mod bulk;
 mod import;

@@ -183,7 +183,7 @@ impl TestApp {
             .execute(&mut *conn)
             .expect("domain");
         drop(conn);
-        let mut app = TestApp { state: AppState { pool, config }, account_id, owner_id: 0, hash, _db: db };
+        let mut app = TestApp { state: AppState::new(pool, config), account_id, owner_id: 0, hash, _db: db };
         app.owner_id = app.user(UserSpec { role: "owner", ..UserSpec::member("owner@acme.test").licensed() });
         app
     }

@@ -1,0 +1,129 @@
+//! The Audit log page (B1): who did what to whom, when, and what was
+//! transferred to whom; filtered, paged newest first, exported as CSV.
+
+use actix_web::web::Bytes;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Deserialize;
+
+use crate::services::audit::{self, AuditFilter};
+
+use super::pages::AuditPage;
+use super::session::Admin;
+use super::{AppState, WebError};
+
+const PAGE: i64 = 50;
+const EXPORT_CHUNK: i64 = 2_000;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/audit", web::get().to(page)).route("/audit/export.csv", web::get().to(export));
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct AuditParams {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+    before: Option<i64>,
+}
+
+fn day(s: &str, name: &str) -> Result<Option<NaiveDateTime>, WebError> {
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0))
+        .map_err(|_| WebError::BadRequest(format!("The {name} date must look like 2026-11-22.")))
+}
+
+impl AuditParams {
+    fn filter(&self) -> Result<AuditFilter, WebError> {
+        let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(AuditFilter {
+            actor: some(&self.actor),
+            target: some(&self.target),
+            action: some(&self.action),
+            from: day(&self.from, "from")?,
+            // "until" is inclusive: entries before the next day.
+            until: day(&self.until, "until")?.map(|d| d + chrono::Duration::days(1)),
+            before: self.before,
+        })
+    }
+
+    fn query_string(&self, before: Option<i64>) -> String {
+        let mut pairs: Vec<(&str, String)> = [("actor", &self.actor), ("target", &self.target), ("action", &self.action), ("from", &self.from), ("until", &self.until)]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k, v.clone()))
+            .collect();
+        if let Some(b) = before {
+            pairs.push(("before", b.to_string()));
+        }
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    }
+}
+
+async fn page(state: web::Data<AppState>, admin: Admin, params: web::Query<AuditParams>) -> Result<HttpResponse, WebError> {
+    let filter = params.filter()?;
+    let account_id = admin.user.account_id;
+    let entries = state.db(move |conn| audit::list(conn, account_id, &filter, PAGE + 1)).await?;
+    let more = entries.len() as i64 > PAGE;
+    let entries: Vec<_> = entries.into_iter().take(PAGE as usize).collect();
+    let next = if more { entries.last().map(|e| format!("/audit?{}", params.query_string(Some(e.id)))) } else { None };
+    let page = AuditPage {
+        layout: admin.layout("Audit log"),
+        actor: params.actor.clone(),
+        target: params.target.clone(),
+        action: params.action.clone(),
+        from: params.from.clone(),
+        until: params.until.clone(),
+        export_url: format!("/audit/export.csv?{}", params.query_string(None)),
+        next_url: next,
+        entries,
+    };
+    let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+}
+
+/// Streamed a chunk at a time: the export never holds the log in memory.
+async fn export(state: web::Data<AppState>, admin: Admin, params: web::Query<AuditParams>) -> Result<HttpResponse, WebError> {
+    let filter = params.filter()?;
+    let account_id = admin.user.account_id;
+    let start = (state.into_inner(), filter, true);
+    let stream = futures_util::stream::unfold(Some(start), move |cursor| async move {
+        let (state, mut filter, first) = cursor?;
+        let page_filter = filter.clone();
+        let rows = match state.db(move |conn| audit::list(conn, account_id, &page_filter, EXPORT_CHUNK)).await {
+            Ok(rows) => rows,
+            Err(e) => return Some((Err(actix_web::Error::from(e)), None)),
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        if first {
+            let _ = w.write_record(audit::CSV_HEADER);
+        }
+        for e in &rows {
+            let _ = w.write_record(audit::csv_cells(e));
+        }
+        let bytes = Bytes::from(w.into_inner().unwrap_or_default());
+        let next = match rows.last() {
+            Some(last) if rows.len() as i64 == EXPORT_CHUNK => {
+                filter.before = Some(last.id);
+                Some((state, filter, false))
+            }
+            _ => None,
+        };
+        Some((Ok::<_, actix_web::Error>(bytes), next))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"audit-log.csv\""))
+        .streaming(stream))
+}

@@ -1,0 +1,131 @@
+//! The Audit log page and export (B1), append-only, and sign-in throttling.
+
+use actix_web::http::StatusCode;
+use diesel::prelude::*;
+use offboard::db::schema::audit_log;
+
+use crate::support::*;
+
+/// Three actions by the owner: deactivate m1, delete m2 with a transfer, deactivate m3.
+async fn history(app: &TestApp) -> Client<'_> {
+    let m1 = app.user(UserSpec::member("m1@gmail.test"));
+    let m2 = app.user(UserSpec::member("m2@gmail.test"));
+    let m3 = app.user(UserSpec::member("m3@gmail.test"));
+    app.user(UserSpec::member("heir@gmail.test"));
+    app.give(m2, Owned { meetings: 2, ..Default::default() });
+    let c = app.signed_in("owner@acme.test").await;
+    c.get("/users").await;
+    c.post(&format!("/users/{m1}/deactivate"), &[]).await;
+    c.post(&format!("/users/{m2}/delete"), &[("mode", "transfer"), ("transfer_meetings", "yes"), ("transfer_to", "heir@gmail.test")]).await;
+    c.post(&format!("/users/{m3}/deactivate"), &[]).await;
+    c
+}
+
+#[actix_web::test]
+async fn the_audit_page_answers_who_removed_whom_and_where_the_data_went() {
+    let app = TestApp::new();
+    let c = history(&app).await;
+    let r = c.get("/audit").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(attr_values(&r.body, "data-audit-action"), ["deactivate", "delete", "deactivate"], "newest first");
+    assert!(r.body.contains("to heir@gmail.test: 2 meetings"));
+    let r = c.get("/audit?target=m2%40gmail.test").await;
+    assert_eq!(attr_values(&r.body, "data-audit-action"), ["delete"]);
+    let r = c.get("/audit?action=deactivate&actor=owner%40acme.test").await;
+    assert_eq!(attr_values(&r.body, "data-audit-action").len(), 2);
+    let today = offboard::services::now().date();
+    let r = c.get(&format!("/audit?from={today}&until={today}")).await;
+    assert_eq!(attr_values(&r.body, "data-audit-action").len(), 3);
+    let r = c.get(&format!("/audit?until={}", today.pred_opt().unwrap())).await;
+    assert!(attr_values(&r.body, "data-audit-action").is_empty());
+    assert_eq!(c.get("/audit?from=yesterday").await.status, StatusCode::BAD_REQUEST);
+    // Members do not see it; other accounts see nothing of it.
+    app.user(UserSpec::member("m@acme.test"));
+    assert_eq!(app.signed_in("m@acme.test").await.get("/audit").await.status, StatusCode::FORBIDDEN);
+    app.other_account("boss@other.test");
+    let boss = app.signed_in("boss@other.test").await;
+    assert!(attr_values(&boss.get("/audit").await.body, "data-audit-action").is_empty());
+}
+
+#[actix_web::test]
+async fn the_audit_log_pages_newest_first_without_gaps() {
+    let app = TestApp::new();
+    let c = app.signed_in("owner@acme.test").await;
+    c.get("/users").await;
+    for i in 0..60 {
+        let id = app.user(UserSpec::member(&format!("u{i:02}@gmail.test")));
+        c.post(&format!("/users/{id}/deactivate"), &[]).await;
+    }
+    let first = c.get("/audit").await;
+    let ids: Vec<i64> = attr_values(&first.body, "data-audit-id").iter().map(|s| s.parse().unwrap()).collect();
+    assert_eq!(ids.len(), 50);
+    let next = attr_values(&first.body, "href").into_iter().find(|h| h.contains("before=")).expect("older entries");
+    let second = c.get(&next).await;
+    let more: Vec<i64> = attr_values(&second.body, "data-audit-id").iter().map(|s| s.parse().unwrap()).collect();
+    assert_eq!(more.len(), 10);
+    assert!(ids.iter().chain(&more).zip(ids.iter().chain(&more).skip(1)).all(|(a, b)| a > b));
+}
+
+#[actix_web::test]
+async fn the_export_is_the_filtered_log_as_csv_escaped_for_spreadsheets() {
+    let app = TestApp::new();
+    let id = app.user(UserSpec::member("=cmd@gmail.test"));
+    let c = history(&app).await;
+    c.post(&format!("/users/{id}/deactivate"), &[]).await;
+    let r = c.get("/audit/export.csv").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.header("content-type").unwrap_or_default().starts_with("text/csv"));
+    let lines: Vec<&str> = r.body.lines().collect();
+    assert!(lines[0].starts_with("id,at (UTC),actor,action,target"));
+    assert_eq!(lines.len(), 5);
+    assert!(r.body.contains(",'=cmd@gmail.test,"), "{}", r.body);
+    let r = c.get("/audit/export.csv?action=delete").await;
+    let lines: Vec<&str> = r.body.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].contains("heir@gmail.test,2,0,0,0"));
+}
+
+#[actix_web::test]
+async fn the_audit_log_is_append_only_in_the_database() {
+    let app = TestApp::new();
+    history(&app).await;
+    let before = app.audit();
+    let update = diesel::update(audit_log::table).set(audit_log::detail.eq("tampered")).execute(&mut *app.conn());
+    assert!(update.is_err(), "updates are refused");
+    let delete = diesel::delete(audit_log::table).execute(&mut *app.conn());
+    assert!(delete.is_err(), "deletes are refused");
+    let after = app.audit();
+    assert_eq!(before.len(), after.len());
+    assert!(after.iter().all(|e| e.detail != "tampered"));
+    // And no code path writes anything but inserts.
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/services/audit.rs")).unwrap();
+    assert!(!src.contains("diesel::update(") && !src.contains("diesel::delete("));
+    for dir in ["src/services", "src/web", "src/worker.rs", "src/mail"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let files: Vec<std::path::PathBuf> = if path.is_dir() { std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).collect() } else { vec![path] };
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for bad in ["update(audit_log", "delete(audit_log"] {
+                assert!(!text.contains(bad), "{} contains {bad}", f.display());
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn repeated_failed_sign_ins_are_throttled_alike_for_unknown_and_known_emails() {
+    let app = TestApp::new();
+    for email in ["owner@acme.test", "nobody@acme.test"] {
+        let c = app.client();
+        for _ in 0..5 {
+            let r = c.sign_in(email, "wrong password").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        let r = c.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{email}");
+        assert!(r.alert().unwrap_or_default().contains("Too many failed sign-ins"));
+    }
+    // Another account is not held up by it.
+    app.user(UserSpec::member("m@acme.test"));
+    assert_eq!(app.client().sign_in("m@acme.test", PASSWORD).await.status, StatusCode::SEE_OTHER);
+}
