@@ -76,8 +76,14 @@ async fn search_and_page(w: &World) -> Step {
 
 async fn keyboard(w: &World) -> Step {
     let d = &w.driver;
-    d.goto(w.url("/users?q=partner")).await?;
-    let email = w.emails().await?.into_iter().next().ok_or("no partner users")?;
+    let email: String = users::table
+        .filter(users::status.eq("active"))
+        .filter(users::role.eq("member"))
+        .filter(users::email.like("%@partner.example"))
+        .select(users::email)
+        .first(&mut *w.conn())
+        .map_err(|e| e.to_string())?;
+    d.goto(w.url(&format!("/users?q={}", email.split('@').next().unwrap_or("")))).await?;
     let summary = d.find(By::Css(&format!("tr[data-user-email='{email}'] details summary"))).await?;
     summary.focus().await?;
     summary.send_keys(Key::Enter + "").await?;
@@ -100,18 +106,16 @@ async fn keyboard(w: &World) -> Step {
 
 async fn bulk_deactivate(w: &World) -> Step {
     let d = &w.driver;
-    let picks: Vec<(i64, String)> = users::table
-        .filter(users::status.eq("active"))
-        .filter(users::role.eq("member"))
-        .filter(users::is_room.eq(false))
-        .filter(users::email.like("%@partner.example"))
-        .order(users::email)
-        .limit(3)
-        .select((users::id, users::email))
-        .load(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
-    w.ensure(picks.len() == 3, "three active partner users in the demo data")?;
-    d.goto(w.url("/users?q=partner&status=active")).await?;
+    d.goto(w.url("/users?status=active")).await?;
+    // The first three rows whose More menu offers Deactivate.
+    let mut picks: Vec<(i64, String)> = Vec::new();
+    for row in d.find_all(By::Css("tr[data-user-email]")).await? {
+        if picks.len() < 3 && !row.find_all(By::Css("[data-action=deactivate]")).await?.is_empty() {
+            let id = row.attr("data-user-id").await?.unwrap_or_default().parse::<i64>().map_err(|e| e.to_string())?;
+            picks.push((id, row.attr("data-user-email").await?.unwrap_or_default()));
+        }
+    }
+    w.ensure(picks.len() == 3, "three rows that can be deactivated")?;
     for (id, _) in &picks {
         d.find(By::Css(&format!("input[name=user_ids][value='{id}']"))).await?.click().await?;
     }
