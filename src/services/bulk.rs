@@ -14,7 +14,7 @@ use crate::db::schema::{bulk_runs, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, Status, TransferTarget};
 
-use super::user_actions::{perform_in, ActorInfo, Origin, Run, Transfer};
+use super::user_actions::{deactivate_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
 use super::users::{managed_domains, target_of, UserQuery};
 use super::{users as user_queries, ServiceError, ServiceResult};
 
@@ -227,16 +227,19 @@ pub fn apply(
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(APPLY_BATCH) {
         let chunk_rows = conn.transaction::<_, ServiceError, _>(|conn| {
+            // Deactivation goes set-based; if a user changed under it, user by user.
+            if action == Action::Deactivate {
+                match conn.transaction(|conn| deactivate_many(conn, &run, chunk)) {
+                    Ok(results) => return Ok(results.into_iter().map(|(id, r)| row_result(conn, id, r)).collect()),
+                    Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
+                    Err(e) => return Err(e),
+                }
+            }
             let mut out = Vec::with_capacity(chunk.len());
             for id in chunk {
                 // A nested transaction is a savepoint: this user is all or nothing.
                 let result = conn.transaction(|conn| perform_in(conn, &run, *id));
-                out.push(match result {
-                    Ok(outcome) => (outcome.email, RowResult::Done),
-                    Err(ServiceError::Refused(r)) => (email_of(conn, *id), RowResult::Skipped(r.message())),
-                    Err(ServiceError::NotFound) => (format!("user {id}"), RowResult::Skipped("the user is no longer in this account".into())),
-                    Err(e) => (email_of(conn, *id), RowResult::Failed(e.to_string())),
-                });
+                out.push(row_result(conn, *id, result));
             }
             Ok(out)
         })?;
@@ -250,6 +253,15 @@ pub fn apply(
         .set((bulk_runs::state.eq("applied"), bulk_runs::done.eq(done as i32), bulk_runs::skipped.eq(skipped as i32), bulk_runs::failed.eq(failed as i32)))
         .execute(conn)?;
     Ok(BulkResult { action, rows, done, skipped, failed, replayed: false })
+}
+
+fn row_result(conn: &mut DbConn, id: i64, result: ServiceResult<super::user_actions::Outcome>) -> (String, RowResult) {
+    match result {
+        Ok(outcome) => (outcome.email, RowResult::Done),
+        Err(ServiceError::Refused(r)) => (email_of(conn, id), RowResult::Skipped(r.message())),
+        Err(ServiceError::NotFound) => (format!("user {id}"), RowResult::Skipped("the user is no longer in this account".into())),
+        Err(e) => (email_of(conn, id), RowResult::Failed(e.to_string())),
+    }
 }
 
 fn email_of(conn: &mut DbConn, id: i64) -> String {

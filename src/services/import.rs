@@ -12,7 +12,7 @@ use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget, BULK_PRIVILEGE};
 
-use super::user_actions::{perform_in, ActorInfo, Origin, Run, Transfer};
+use super::user_actions::{deactivate_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
 use super::users::{managed_domains, target_of};
 use super::{ServiceError, ServiceResult};
 
@@ -333,22 +333,46 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
         let action = Action::parse(&job.action).ok_or_else(|| ServiceError::Invalid("unknown action".into()))?;
         let domains = managed_domains(conn, job.account_id)?;
         let (mut done, mut skipped, mut failed) = (0, 0, 0);
-        for row in &rows {
-            let transfer = Transfer {
-                choice: TransferChoice {
-                    meetings: row.transfer_meetings,
-                    webinars: row.transfer_webinars,
-                    events: row.transfer_events,
-                    recordings: row.transfer_recordings,
-                },
-                to_email: row.transfer_to.clone(),
-            };
-            let run = Run { by: &by, action, transfer: &transfer, origin: Origin { mode: Mode::Csv, job_id: Some(job_id) }, batch: &[], domains: &domains, now };
-            let user_id = row.user_id.unwrap_or(0);
-            let (state, reason) = match conn.transaction(|conn| perform_in(conn, &run, user_id)) {
-                Ok(_) => {
+        let origin = Origin { mode: Mode::Csv, job_id: Some(job_id) };
+        let mut outcomes: Vec<ServiceResult<()>> = Vec::with_capacity(rows.len());
+        // Deactivation goes set-based; if a user changed under it, row by row.
+        let mut set_based = None;
+        if action == Action::Deactivate {
+            let transfer = Transfer::default();
+            let run = Run { by: &by, action, transfer: &transfer, origin, batch: &[], domains: &domains, now };
+            let ids: Vec<i64> = rows.iter().map(|r| r.user_id.unwrap_or(0)).collect();
+            match conn.transaction(|conn| deactivate_many(conn, &run, &ids)) {
+                Ok(results) => set_based = Some(results.into_iter().map(|(_, r)| r.map(|_| ())).collect::<Vec<_>>()),
+                Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match set_based {
+            Some(results) => outcomes = results,
+            None => {
+                for row in &rows {
+                    let transfer = Transfer {
+                        choice: TransferChoice {
+                            meetings: row.transfer_meetings,
+                            webinars: row.transfer_webinars,
+                            events: row.transfer_events,
+                            recordings: row.transfer_recordings,
+                        },
+                        to_email: row.transfer_to.clone(),
+                    };
+                    let run = Run { by: &by, action, transfer: &transfer, origin, batch: &[], domains: &domains, now };
+                    let user_id = row.user_id.unwrap_or(0);
+                    outcomes.push(conn.transaction(|conn| perform_in(conn, &run, user_id)).map(|_| ()));
+                }
+            }
+        }
+        let mut done_lines = Vec::new();
+        for (row, outcome) in rows.iter().zip(outcomes) {
+            let (state, reason) = match outcome {
+                Ok(()) => {
                     done += 1;
-                    ("done", String::new())
+                    done_lines.push(row.line);
+                    continue;
                 }
                 Err(ServiceError::Refused(r)) => {
                     skipped += 1;
@@ -366,6 +390,11 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
             };
             diesel::update(import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::line.eq(row.line)))
                 .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
+                .execute(conn)?;
+        }
+        for lines in done_lines.chunks(5_000) {
+            diesel::update(import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::line.eq_any(lines)))
+                .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
                 .execute(conn)?;
         }
         let more = rows.len() as i64 == APPLY_BATCH;

@@ -404,3 +404,90 @@ pub fn edit_user(
         Ok(email)
     })
 }
+
+/// Why [`deactivate_many`] gave up on a batch: a row changed under it. The
+/// caller rolls the batch's savepoint back and goes user by user.
+pub const CHANGED_UNDER_US: &str = "a user changed during the batch";
+
+/// Deactivates many users in a few statements: the rules are checked per
+/// user in memory, then one compare-and-set UPDATE changes exactly the
+/// allowed users (still active members), and one insert writes their audit
+/// rows. Call it inside a savepoint: if the UPDATE does not match every
+/// allowed user, it returns `Invalid(CHANGED_UNDER_US)` and the caller rolls
+/// back and falls back to [`perform_in`]. Refusals come back per user.
+pub fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, user_ids: &[i64]) -> ServiceResult<Vec<(i64, ServiceResult<Outcome>)>> {
+    let by = run.by;
+    let found: Vec<User> = users::table
+        .filter(users::account_id.eq(by.account_id))
+        .filter(users::id.eq_any(user_ids))
+        .select(User::as_select())
+        .load(conn)?;
+    let mut results = Vec::with_capacity(user_ids.len());
+    let mut allowed: Vec<&User> = Vec::new();
+    for id in user_ids {
+        match found.iter().find(|u| u.id == *id) {
+            None => results.push((*id, Err(ServiceError::NotFound))),
+            Some(u) => match check_action(&by.actor, &user_queries::target_of(u, run.domains), Action::Deactivate, run.origin.mode) {
+                Ok(()) => allowed.push(u),
+                Err(r) => results.push((*id, Err(ServiceError::Refused(r)))),
+            },
+        }
+    }
+    if allowed.is_empty() {
+        return Ok(results);
+    }
+    let ids: Vec<i64> = allowed.iter().map(|u| u.id).collect();
+    let changed = diesel::update(
+        users::table
+            .filter(users::id.eq_any(&ids))
+            .filter(users::account_id.eq(by.account_id))
+            .filter(users::status.eq(Status::Active.as_str()))
+            .filter(users::role.eq(Role::Member.as_str())),
+    )
+    .set((
+        users::status.eq(Status::Deactivated.as_str()),
+        users::user_type.eq("basic"),
+        users::webinar_license.eq(false),
+        users::phone_license.eq(false),
+        users::large_meeting_license.eq(false),
+        users::deactivated_at.eq(Some(run.now)),
+        users::session_epoch.eq(users::session_epoch + 1),
+    ))
+    .execute(conn)?;
+    if changed != ids.len() {
+        return Err(ServiceError::Invalid(CHANGED_UNDER_US.into()));
+    }
+    let external: Vec<i64> = allowed.iter().filter(|u| u.is_external).map(|u| u.id).collect();
+    if !external.is_empty() {
+        diesel::update(users::table.filter(users::id.eq_any(&external))).set(users::custom_role_id.eq(None::<i64>)).execute(conn)?;
+    }
+    let entries: Vec<NewAuditEntry> = allowed
+        .iter()
+        .map(|u| NewAuditEntry {
+            account_id: by.account_id,
+            at: run.now,
+            actor_id: Some(by.actor.id).filter(|id| *id != 0),
+            actor_email: by.email.clone(),
+            action: Action::Deactivate.as_str().into(),
+            target_id: Some(u.id),
+            target_email: u.email.clone(),
+            source: run.origin.source().into(),
+            job_id: run.origin.job_id,
+            detail: format!("licenses removed: {}", removed_licenses(u)),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in entries.chunks(1_000) {
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
+        };
+    }
+    for u in allowed {
+        results.push((u.id, Ok(Outcome { action: Action::Deactivate, email: u.email.clone(), moved: Moved::default(), transfer_to: None })));
+    }
+    // In the order asked for.
+    let position: std::collections::HashMap<i64, usize> = user_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    results.sort_by_key(|(id, _)| position.get(id).copied().unwrap_or(usize::MAX));
+    Ok(results)
+}
