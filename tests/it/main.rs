@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod import;
+mod matrix;
 mod resume;
 mod roles;
 mod support;
