@@ -14,7 +14,7 @@ use crate::db::schema::{bulk_runs, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, Status, TransferTarget};
 
-use super::user_actions::{deactivate_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
+use super::user_actions::{deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
 use super::users::{managed_domains, target_of, UserQuery};
 use super::{users as user_queries, ServiceError, ServiceResult};
 
@@ -227,9 +227,17 @@ pub fn apply(
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(APPLY_BATCH) {
         let chunk_rows = conn.transaction::<_, ServiceError, _>(|conn| {
-            // Deactivation goes set-based; if a user changed under it, user by user.
-            if action == Action::Deactivate {
-                match conn.transaction(|conn| deactivate_many(conn, &run, chunk)) {
+            // Deactivate and delete go set-based; if a user changed under them, user by user.
+            if matches!(action, Action::Deactivate | Action::Delete) {
+                let attempt = conn.transaction(|conn| {
+                    if action == Action::Deactivate {
+                        deactivate_many(conn, &run, chunk)
+                    } else {
+                        let items: Vec<(i64, Transfer)> = chunk.iter().map(|id| (*id, transfer.clone())).collect();
+                        delete_many(conn, &run, &items)
+                    }
+                });
+                match attempt {
                     Ok(results) => return Ok(results.into_iter().map(|(id, r)| row_result(conn, id, r)).collect()),
                     Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
                     Err(e) => return Err(e),

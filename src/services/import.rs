@@ -12,7 +12,7 @@ use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget, BULK_PRIVILEGE};
 
-use super::user_actions::{deactivate_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
+use super::user_actions::{deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
 use super::users::{managed_domains, target_of};
 use super::{ServiceError, ServiceResult};
 
@@ -335,13 +335,21 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
         let (mut done, mut skipped, mut failed) = (0, 0, 0);
         let origin = Origin { mode: Mode::Csv, job_id: Some(job_id) };
         let mut outcomes: Vec<ServiceResult<()>> = Vec::with_capacity(rows.len());
-        // Deactivation goes set-based; if a user changed under it, row by row.
+        // Deactivate and delete go set-based; if a user changed under them, row by row.
         let mut set_based = None;
-        if action == Action::Deactivate {
-            let transfer = Transfer::default();
-            let run = Run { by: &by, action, transfer: &transfer, origin, batch: &[], domains: &domains, now };
-            let ids: Vec<i64> = rows.iter().map(|r| r.user_id.unwrap_or(0)).collect();
-            match conn.transaction(|conn| deactivate_many(conn, &run, &ids)) {
+        if matches!(action, Action::Deactivate | Action::Delete) {
+            let none = Transfer::default();
+            let run = Run { by: &by, action, transfer: &none, origin, batch: &[], domains: &domains, now };
+            let attempt = conn.transaction(|conn| {
+                if action == Action::Deactivate {
+                    let ids: Vec<i64> = rows.iter().map(|r| r.user_id.unwrap_or(0)).collect();
+                    deactivate_many(conn, &run, &ids)
+                } else {
+                    let items: Vec<(i64, Transfer)> = rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
+                    delete_many(conn, &run, &items)
+                }
+            });
+            match attempt {
                 Ok(results) => set_based = Some(results.into_iter().map(|(_, r)| r.map(|_| ())).collect::<Vec<_>>()),
                 Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
                 Err(e) => return Err(e),
@@ -351,15 +359,7 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
             Some(results) => outcomes = results,
             None => {
                 for row in &rows {
-                    let transfer = Transfer {
-                        choice: TransferChoice {
-                            meetings: row.transfer_meetings,
-                            webinars: row.transfer_webinars,
-                            events: row.transfer_events,
-                            recordings: row.transfer_recordings,
-                        },
-                        to_email: row.transfer_to.clone(),
-                    };
+                    let transfer = row_transfer(row);
                     let run = Run { by: &by, action, transfer: &transfer, origin, batch: &[], domains: &domains, now };
                     let user_id = row.user_id.unwrap_or(0);
                     outcomes.push(conn.transaction(|conn| perform_in(conn, &run, user_id)).map(|_| ()));
@@ -414,6 +414,18 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
         }
         Ok(!finished)
     })
+}
+
+fn row_transfer(row: &ImportRow) -> Transfer {
+    Transfer {
+        choice: TransferChoice {
+            meetings: row.transfer_meetings,
+            webinars: row.transfer_webinars,
+            events: row.transfer_events,
+            recordings: row.transfer_recordings,
+        },
+        to_email: row.transfer_to.clone(),
+    }
 }
 
 /// The oldest running job, for the worker.

@@ -23,23 +23,30 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 /// A urlencoded form with repeated keys (`user_ids=1&user_ids=2`).
-struct Fields(Vec<(String, String)>);
+pub struct Fields(pub Vec<(String, String)>);
 
 impl Fields {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
+    /// The checked rows' ids; anything else is refused.
+    pub fn user_ids(&self) -> Result<Vec<i64>, WebError> {
+        self.all("user_ids")
+            .map(|v| v.parse::<i64>().map_err(|_| WebError::BadRequest(format!("'{v}' is not a user."))))
+            .collect()
+    }
+
     fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
     }
-    fn action(&self) -> Result<Action, WebError> {
+    pub fn action(&self) -> Result<Action, WebError> {
         match self.get("action").and_then(Action::parse) {
             Some(a @ (Action::Deactivate | Action::Unlink | Action::Delete)) => Ok(a),
             _ => Err(WebError::BadRequest("Choose Deactivate, Unlink or Delete.".into())),
         }
     }
     /// The transfer of the dialog: `mode=transfer` with the chosen kinds, or none.
-    fn transfer(&self) -> Result<Transfer, WebError> {
+    pub fn transfer(&self) -> Result<Transfer, WebError> {
         let choice = TransferChoice {
             meetings: self.get("transfer_meetings").is_some(),
             webinars: self.get("transfer_webinars").is_some(),
@@ -98,10 +105,7 @@ async fn preview(req: HttpRequest, state: web::Data<AppState>, admin: Admin, for
             })
             .await?
     } else {
-        let ids = fields
-            .all("user_ids")
-            .map(|v| v.parse::<i64>().map_err(|_| WebError::BadRequest(format!("'{v}' is not a user."))))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ids = fields.user_ids()?;
         state.db(move |conn| bulk::preview(conn, &info, action, &ids, &transfer, services::now())).await?
     };
     respond(&req, &admin, "Preview", preview_dialog(&admin, preview, &fields), false)
