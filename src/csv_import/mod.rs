@@ -39,6 +39,25 @@ pub enum FileError {
     Malformed { line: u64, message: String },
 }
 
+impl FileError {
+    /// The message in the uploader's language.
+    pub fn text(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::{tr, tr_args};
+        match self {
+            FileError::Empty => tr(lang, "file-empty"),
+            FileError::TooLarge => tr(lang, "file-too-large"),
+            FileError::TooManyRows => tr(lang, "file-too-many-rows"),
+            FileError::NotText => tr(lang, "file-not-text"),
+            FileError::NoRows => tr(lang, "file-no-rows"),
+            FileError::MissingColumn(c) => tr_args(lang, "file-missing-column", &[("column", c.clone())]),
+            FileError::UnknownColumn(c) => tr_args(lang, "file-unknown-column", &[("column", c.clone())]),
+            FileError::DuplicateColumn(c) => tr_args(lang, "file-duplicate-column", &[("column", c.clone())]),
+            FileError::NotForDeactivate(c) => tr_args(lang, "file-not-for-deactivate", &[("column", c.clone())]),
+            FileError::Malformed { line, .. } => tr_args(lang, "file-malformed", &[("line", line.to_string())]),
+        }
+    }
+}
+
 /// One data row as read, before the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvRow {

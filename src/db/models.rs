@@ -232,6 +232,7 @@ pub struct ImportJob {
     pub created_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
+    pub lang: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -138,7 +138,40 @@ impl Refusal {
         }
     }
 
-    /// The message without the rule prefix, as shown to the admin.
+    /// The translation key of the message (locales/*/main.ftl).
+    pub fn key(self) -> &'static str {
+        use Refusal::*;
+        match self {
+            NotAdmin => "refusal-not-admin",
+            Pending => "refusal-pending",
+            AdminMustBeMember => "refusal-admin-must-be-member",
+            OnlyOwnerChangesAdmins => "refusal-only-owner-changes-admins",
+            Owner => "refusal-owner",
+            OwnUser => "refusal-own-user",
+            NoBulkPrivilege => "refusal-no-bulk-privilege",
+            OnlyOwnerManagesRoles => "refusal-only-owner-manages-roles",
+            CustomRoleNeedsAdmin => "refusal-custom-role-needs-admin",
+            ManagedDomain => "refusal-managed-domain",
+            NoAccessToSetting => "refusal-no-access-to-setting",
+            Room => "refusal-room",
+            DeactivatedInBulk => "refusal-deactivated-in-bulk",
+            AlreadyDeactivated => "refusal-already-deactivated",
+            NotDeactivated => "refusal-not-deactivated",
+            TargetNotActive => "refusal-target-not-active",
+            TargetIsRemoved => "refusal-target-is-removed",
+            TargetInBatch => "refusal-target-in-batch",
+            TargetMissing => "refusal-target-missing",
+            RecordingsNeedLicense => "refusal-recordings-need-license",
+            WebinarsNeedLicense => "refusal-webinars-need-license",
+        }
+    }
+
+    /// The message in the admin's language.
+    pub fn text(self, lang: crate::i18n::Lang) -> String {
+        crate::i18n::tr(lang, self.key())
+    }
+
+    /// The message without the rule prefix, in English.
     pub fn message(self) -> String {
         let text = self.to_string();
         match text.split_once(": ") {

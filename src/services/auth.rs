@@ -32,7 +32,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// same answer, so the form does not tell which addresses exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignIn {
-    Ok { user_id: i64, epoch: i32 },
+    Ok { user_id: i64, epoch: i32, lang: Option<String> },
     BadCredentials,
     Deactivated,
     Pending,
@@ -64,7 +64,7 @@ pub fn sign_in(conn: &mut DbConn, email: &str, password: &str) -> ServiceResult<
     }
     // The status is told only to someone who knows the password.
     Ok(match Status::parse(&user.status) {
-        Some(Status::Active) => SignIn::Ok { user_id: user.id, epoch: user.session_epoch },
+        Some(Status::Active) => SignIn::Ok { user_id: user.id, epoch: user.session_epoch, lang: user.language.clone() },
         Some(Status::Deactivated) => SignIn::Deactivated,
         _ => SignIn::Pending,
     })

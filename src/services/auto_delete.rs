@@ -131,7 +131,12 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
             .filter(users::deactivated_at.le(cutoff))
             .select(users::id)
             .load(conn)?;
-        let by = ActorInfo { actor: Actor { id: 0, role: Role::Owner, custom_bulk_privilege: false }, account_id: account.id, email: "automatic".into() };
+        let by = ActorInfo {
+            actor: Actor { id: 0, role: Role::Owner, custom_bulk_privilege: false },
+            account_id: account.id,
+            email: "automatic".into(),
+            lang: crate::i18n::Lang::En,
+        };
         let domains = managed_domains(conn, account.id)?;
         let transfer = Transfer::default();
         for chunk in due.chunks(200) {

@@ -39,7 +39,7 @@ pub struct Preview {
     pub rows: Vec<PreviewRow>,
     pub allowed: usize,
     /// How many are skipped for each reason, most frequent first.
-    pub skipped: Vec<(String, usize)>,
+    pub skipped: Vec<(Refusal, usize)>,
 }
 
 /// The ids of every user matching the Users page's search and filter.
@@ -114,11 +114,11 @@ pub fn preview(
         })
         .collect();
     let allowed: Vec<i64> = rows.iter().filter(|r| r.verdict.is_ok()).map(|r| r.user_id).collect();
-    let mut reasons: Vec<(String, usize)> = Vec::new();
+    let mut reasons: Vec<(Refusal, usize)> = Vec::new();
     for r in rows.iter().filter_map(|r| r.verdict.err()) {
-        match reasons.iter_mut().find(|(m, _)| *m == r.message()) {
+        match reasons.iter_mut().find(|(m, _)| *m == r) {
             Some((_, n)) => *n += 1,
-            None => reasons.push((r.message(), 1)),
+            None => reasons.push((r, 1)),
         }
     }
     reasons.sort_by(|a, b| b.1.cmp(&a.1));
@@ -238,7 +238,7 @@ pub fn apply(
                     }
                 });
                 match attempt {
-                    Ok(results) => return Ok(results.into_iter().map(|(id, r)| row_result(conn, id, r)).collect()),
+                    Ok(results) => return Ok(results.into_iter().map(|(id, r)| row_result(conn, by.lang, id, r)).collect()),
                     Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
                     Err(e) => return Err(e),
                 }
@@ -247,7 +247,7 @@ pub fn apply(
             for id in chunk {
                 // A nested transaction is a savepoint: this user is all or nothing.
                 let result = conn.transaction(|conn| perform_in(conn, &run, *id));
-                out.push(row_result(conn, *id, result));
+                out.push(row_result(conn, by.lang, *id, result));
             }
             Ok(out)
         })?;
@@ -263,11 +263,11 @@ pub fn apply(
     Ok(BulkResult { action, rows, done, skipped, failed, replayed: false })
 }
 
-fn row_result(conn: &mut DbConn, id: i64, result: ServiceResult<super::user_actions::Outcome>) -> (String, RowResult) {
+fn row_result(conn: &mut DbConn, lang: crate::i18n::Lang, id: i64, result: ServiceResult<super::user_actions::Outcome>) -> (String, RowResult) {
     match result {
         Ok(outcome) => (outcome.email, RowResult::Done),
-        Err(ServiceError::Refused(r)) => (email_of(conn, id), RowResult::Skipped(r.message())),
-        Err(ServiceError::NotFound) => (format!("user {id}"), RowResult::Skipped("the user is no longer in this account".into())),
+        Err(ServiceError::Refused(r)) => (email_of(conn, id), RowResult::Skipped(r.text(lang))),
+        Err(ServiceError::NotFound) => (format!("user {id}"), RowResult::Skipped(crate::i18n::tr(lang, "reason-gone"))),
         Err(e) => (email_of(conn, id), RowResult::Failed(e.to_string())),
     }
 }

@@ -11,6 +11,7 @@ use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget, BULK_PRIVILEGE};
+use crate::i18n::{tr, tr_args, Lang};
 
 use super::user_actions::{deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
 use super::users::{managed_domains, target_of};
@@ -62,23 +63,23 @@ fn cells_of(line: &str) -> Vec<String> {
 }
 
 /// What a valid row will do, in the report.
-fn plan(action: Action, choice: &TransferChoice, to: &str) -> String {
+fn plan(lang: Lang, action: Action, choice: &TransferChoice, to: &str) -> String {
     let verb = match action {
-        Action::Deactivate => "will be deactivated",
-        Action::Activate => "will be activated",
-        Action::Unlink => "will be unlinked",
-        Action::Delete => "will be deleted",
+        Action::Deactivate => tr(lang, "will-be-deactivated"),
+        Action::Activate => tr(lang, "activate"),
+        Action::Unlink => tr(lang, "will-be-unlinked"),
+        Action::Delete => tr(lang, "will-be-deleted"),
     };
-    let kinds: Vec<&str> = KINDS
+    let kinds: Vec<String> = KINDS
         .iter()
         .zip([choice.meetings, choice.webinars, choice.events, choice.recordings])
         .filter(|(_, on)| *on)
-        .map(|(k, _)| *k)
+        .map(|(k, _)| tr(lang, k).to_lowercase())
         .collect();
     if kinds.is_empty() {
-        verb.to_string()
+        verb
     } else {
-        format!("{verb} after transferring {} to {to}", kinds.join(", "))
+        tr_args(lang, "plan-transfer", &[("plan", verb), ("kinds", kinds.join(", ")), ("to", to.to_string())])
     }
 }
 
@@ -92,7 +93,7 @@ pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &st
     if !matches!(action, Action::Deactivate | Action::Unlink | Action::Delete) {
         return Err(ServiceError::Invalid("Choose an action first: Deactivate, Unlink or Delete users.".into()));
     }
-    let file = csv_import::read(bytes, action).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let file = csv_import::read(bytes, action)?;
     let mut wanted: Vec<String> = file.rows.iter().flat_map(|r| [r.email.to_lowercase(), r.transfer_to.to_lowercase()]).filter(|e| !e.is_empty()).collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -125,10 +126,10 @@ pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &st
         });
         let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
         match check_transfer(row.user_id.unwrap_or(0), &choice, target.as_ref(), &in_batch) {
-            Ok(()) => row.reason = plan(action, &choice, &to),
+            Ok(()) => row.reason = plan(by.lang, action, &choice, &to),
             Err(refusal) => {
                 row.state = "invalid".into();
-                row.reason = refusal.message();
+                row.reason = refusal.text(by.lang);
             }
         }
     }
@@ -146,6 +147,7 @@ pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &st
                 import_jobs::total.eq(rows.len() as i32),
                 import_jobs::valid.eq(valid),
                 import_jobs::created_at.eq(now),
+                import_jobs::lang.eq(by.lang.code()),
             ))
             .returning(import_jobs::id)
             .get_result(conn)?;
@@ -170,7 +172,12 @@ fn check_row(
 ) -> (ImportRow, Result<TransferChoice, String>) {
     let email = r.email.trim().to_lowercase();
     let to = r.transfer_to.trim().to_lowercase();
-    let bad_yes_no = r.transfer.iter().zip(KINDS).find_map(|(v, k)| v.as_ref().err().map(|cell| format!("\"{cell}\" under transfer {k} is not Yes or No")));
+    let lang = by.lang;
+    let bad_yes_no = r
+        .transfer
+        .iter()
+        .zip(KINDS)
+        .find_map(|(v, k)| v.as_ref().err().map(|cell| tr_args(lang, "reason-bad-yes-no", &[("cell", cell.clone()), ("kind", tr(lang, k).to_lowercase())])));
     let choice = match bad_yes_no {
         Some(msg) => Err(msg),
         None => Ok(TransferChoice {
@@ -195,22 +202,23 @@ fn check_row(
         reason: String::new(),
     };
     let verdict: Result<i64, String> = (|| {
+        let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", cell.trim().to_string())]);
         if email.is_empty() {
-            return Err("the email cell is empty".to_string());
+            return Err(tr(lang, "reason-empty-email"));
         }
         if !looks_like_email(&email) {
-            return Err(format!("\"{}\" is not an email address", r.email.trim()));
+            return Err(not_email(&r.email));
         }
         if let Some(first) = first_line.get(&email) {
-            return Err(format!("duplicate row: this email is already on line {first}"));
+            return Err(tr_args(lang, "reason-duplicate", &[("line", first.to_string())]));
         }
         first_line.insert(email.clone(), r.line as i64);
-        let user = found.get(&email).filter(|u| u.account_id == by.account_id).ok_or("no user with this email in this account")?;
+        let user = found.get(&email).filter(|u| u.account_id == by.account_id).ok_or_else(|| tr(lang, "reason-no-user"))?;
         choice.clone()?;
         if !to.is_empty() && !looks_like_email(&to) {
-            return Err(format!("\"{}\" is not an email address", r.transfer_to.trim()));
+            return Err(not_email(&r.transfer_to));
         }
-        check_action(&by.actor, &target_of(user, domains), action, Mode::Csv).map_err(|e| e.message())?;
+        check_action(&by.actor, &target_of(user, domains), action, Mode::Csv).map_err(|e| e.text(lang))?;
         Ok(user.id)
     })();
     match verdict {
@@ -305,7 +313,12 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
         }
         None => (Role::Member, false),
     };
-    Ok(ActorInfo { actor: Actor { id: job.actor_id, role, custom_bulk_privilege: custom }, account_id: job.account_id, email: job.actor_email.clone() })
+    Ok(ActorInfo {
+        actor: Actor { id: job.actor_id, role, custom_bulk_privilege: custom },
+        account_id: job.account_id,
+        email: job.actor_email.clone(),
+        lang: Lang::parse(&job.lang).unwrap_or_default(),
+    })
 }
 
 /// Applies the next batch of a running job. The batch's transaction holds
@@ -376,16 +389,16 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
                 }
                 Err(ServiceError::Refused(r)) => {
                     skipped += 1;
-                    ("skipped", r.message())
+                    ("skipped", r.text(by.lang))
                 }
                 Err(ServiceError::NotFound) => {
                     skipped += 1;
-                    ("skipped", "the user is no longer in this account".to_string())
+                    ("skipped", tr(by.lang, "reason-gone"))
                 }
                 Err(e) => {
                     tracing::warn!(job_id, line = row.line, error = %e, "import row failed");
                     failed += 1;
-                    ("failed", "the row could not be applied; nothing was changed for it".to_string())
+                    ("failed", tr(by.lang, "reason-failed"))
                 }
             };
             diesel::update(import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::line.eq(row.line)))
@@ -449,10 +462,11 @@ pub fn run_to_end(conn: &mut DbConn, job_id: i64) -> ServiceResult<()> {
 /// Every cell is escaped so the file is safe to open in a spreadsheet.
 pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
+    let lang = Lang::parse(&job.lang).unwrap_or_default();
     let mut header: Vec<String> = cells_of(&job.headers);
-    header.push("Line".into());
-    header.push("Outcome".into());
-    header.push("Reason".into());
+    header.push(tr(lang, "line"));
+    header.push(tr(lang, "outcome"));
+    header.push(tr(lang, "reason"));
     let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| w.write_record(cells.iter().map(|c| csv_import::escape_formula(c))).map_err(|e| ServiceError::Invalid(e.to_string()));
     write(&mut w, header)?;
     let mut after = 0i64;
@@ -469,7 +483,7 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
         for r in rows {
             let mut cells = cells_of(&r.cells);
             cells.push(r.line.to_string());
-            cells.push(outcome_word(&r.state, &job.state).into());
+            cells.push(tr(lang, outcome_word(&r.state, &job.state)));
             cells.push(r.reason);
             write(&mut w, cells)?;
         }
@@ -479,9 +493,9 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
 
 pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
     match (row_state, job_state) {
-        ("invalid", _) => "not applied",
-        ("pending", "validated") => "ready",
-        ("pending", _) => "waiting",
+        ("invalid", _) => "outcome-not-applied",
+        ("pending", "validated") => "outcome-ready",
+        ("pending", _) => "outcome-waiting",
         ("done", _) => "done",
         ("skipped", _) => "skipped",
         _ => "failed",

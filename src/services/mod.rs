@@ -27,6 +27,9 @@ pub enum ServiceError {
     NotFound,
     #[error("{0}")]
     Invalid(String),
+    /// The whole uploaded file was refused.
+    #[error(transparent)]
+    File(#[from] crate::csv_import::FileError),
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -19,6 +19,8 @@ pub struct ActorInfo {
     pub actor: Actor,
     pub account_id: i64,
     pub email: String,
+    /// The language the actor reads results in.
+    pub lang: crate::i18n::Lang,
 }
 
 /// Where the request came from, for R5/R44 and the audit log.

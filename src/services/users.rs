@@ -173,3 +173,26 @@ pub fn directory_search(conn: &mut DbConn, account_id: i64, term: &str) -> Servi
     let query = UserQuery { search: Some(term.to_string()), status: Some(Status::Active), after: None };
     Ok(list_users(conn, account_id, &query)?.users)
 }
+
+/// The user's language for the portal and their mail (B3); audited like every change.
+pub fn set_language(conn: &mut DbConn, user: &User, lang: crate::i18n::Lang, now: chrono::NaiveDateTime) -> ServiceResult<()> {
+    conn.transaction(|conn| {
+        diesel::update(users::table.find(user.id)).set(users::language.eq(Some(lang.code()))).execute(conn)?;
+        super::audit::record(
+            conn,
+            &crate::db::models::NewAuditEntry {
+                account_id: user.account_id,
+                at: now,
+                actor_id: Some(user.id),
+                actor_email: user.email.clone(),
+                action: "set_language".into(),
+                target_id: Some(user.id),
+                target_email: user.email.clone(),
+                source: "single".into(),
+                detail: format!("{} -> {}", user.language.as_deref().unwrap_or("-"), lang.code()),
+                ..Default::default()
+            },
+        )?;
+        Ok(())
+    })
+}

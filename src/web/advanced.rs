@@ -29,7 +29,7 @@ async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, 
         })
         .await?;
     let page = AdvancedPage {
-        layout: admin.layout("Advanced"),
+        layout: admin.layout("advanced-tab"),
         enabled: setting.enabled,
         days: setting.days,
         warn: setting.warn,
@@ -62,6 +62,6 @@ async fn save(session: Session, state: web::Data<AppState>, admin: Admin, form: 
     let info = admin.info();
     let user = admin.user.clone();
     state.db(move |conn| auto_delete::save(conn, &info, &user, new, services::now())).await?;
-    set_flash(&session, if new.enabled { "Saved: deactivated users are deleted automatically." } else { "Saved: automatic deletion is off." });
+    set_flash(&session, &crate::i18n::t(if new.enabled { "flash-setting-on" } else { "flash-setting-off" }));
     Ok(redirect("/users/advanced"))
 }

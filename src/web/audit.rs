@@ -79,7 +79,7 @@ async fn page(state: web::Data<AppState>, admin: Admin, params: web::Query<Audit
     let entries: Vec<_> = entries.into_iter().take(PAGE as usize).collect();
     let next = if more { entries.last().map(|e| format!("/audit?{}", params.query_string(Some(e.id)))) } else { None };
     let page = AuditPage {
-        layout: admin.layout("Audit log"),
+        layout: admin.layout("nav-audit"),
         actor: params.actor.clone(),
         target: params.target.clone(),
         action: params.action.clone(),

@@ -24,10 +24,11 @@ struct LoginQuery {
 #[get("/login")]
 async fn login_page(session: Session, query: web::Query<LoginQuery>) -> impl Responder {
     LoginPage {
+        lang: crate::i18n::current().code(),
         csrf: csrf_token(&session),
         email: String::new(),
         error: None,
-        notice: query.signed_out.as_ref().map(|_| "You have been signed out.".to_string()),
+        notice: query.signed_out.as_ref().map(|_| crate::i18n::t("signed-out")),
     }
 }
 
@@ -43,9 +44,10 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, session: Session, f
     let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     if let Some(wait) = state.throttle.wait(&email, &address) {
         let page = LoginPage {
+            lang: crate::i18n::current().code(),
             csrf: csrf_token(&session),
             email,
-            error: Some(format!("Too many failed sign-ins. Try again in {} seconds.", wait.as_secs().max(1))),
+            error: Some(crate::i18n::ta("signin-throttled", &[("seconds", wait.as_secs().max(1).to_string())])),
             notice: None,
         };
         return render_status(StatusCode::TOO_MANY_REQUESTS, &page);
@@ -53,19 +55,19 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, session: Session, f
     let lookup = email.clone();
     let outcome = state.db(move |conn| auth::sign_in(conn, &lookup, &password)).await?;
     let error = match outcome {
-        SignIn::Ok { user_id, epoch } => {
+        SignIn::Ok { user_id, epoch, lang } => {
             state.throttle.succeeded(&email);
-            session::sign_in(&session, user_id, epoch)?;
+            session::sign_in(&session, user_id, epoch, lang.as_deref().and_then(crate::i18n::Lang::parse))?;
             return Ok(redirect("/"));
         }
         SignIn::BadCredentials => {
             state.throttle.failed(&email, &address);
-            "The email or password is not correct."
+            "signin-bad"
         }
-        SignIn::Deactivated => "Your account has been deactivated. Contact your account admin.",
-        SignIn::Pending => "Your account is not activated yet. Open the activation email first.",
+        SignIn::Deactivated => "signin-deactivated",
+        SignIn::Pending => "signin-pending",
     };
-    let page = LoginPage { csrf: csrf_token(&session), email, error: Some(error.to_string()), notice: None };
+    let page = LoginPage { lang: crate::i18n::current().code(), csrf: csrf_token(&session), email, error: Some(crate::i18n::t(error)), notice: None };
     render_status(StatusCode::UNAUTHORIZED, &page)
 }
 

@@ -65,9 +65,7 @@ fn require_privilege(admin: &Admin) -> Result<(), WebError> {
     if admin.actor.has_bulk_privilege() {
         Ok(())
     } else {
-        Err(WebError::Forbidden(
-            "Acting on several users at once needs the \"delete, unlink and deactivate users in bulk\" privilege (Role management).".into(),
-        ))
+        Err(WebError::Forbidden(crate::i18n::t("bulk-needs-privilege")))
     }
 }
 
@@ -108,7 +106,7 @@ async fn preview(req: HttpRequest, state: web::Data<AppState>, admin: Admin, for
         let ids = fields.user_ids()?;
         state.db(move |conn| bulk::preview(conn, &info, action, &ids, &transfer, services::now())).await?
     };
-    respond(&req, &admin, "Preview", preview_dialog(&admin, preview, &fields), false)
+    respond(&req, &admin, "result", preview_dialog(&admin, preview, &fields), false)
 }
 
 /// The same users again with the transfer now filled in, so target problems show.
@@ -131,7 +129,7 @@ async fn repreview(
             bulk::preview(conn, &info, action, &ids, &transfer, services::now())
         })
         .await?;
-    respond(&req, &admin, "Preview", preview_dialog(&admin, preview, &fields), false)
+    respond(&req, &admin, "result", preview_dialog(&admin, preview, &fields), false)
 }
 
 fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDialog {
@@ -145,8 +143,8 @@ fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDial
             name: r.name.clone(),
             allowed: r.verdict.is_ok(),
             text: match r.verdict {
-                Ok(()) => format!("will be {}", past(p.action)),
-                Err(refusal) => format!("skipped: {}", refusal.message()),
+                Ok(()) => crate::i18n::t(&format!("will-be-{}", past(p.action))),
+                Err(refusal) => format!("{}: {}", crate::i18n::t("skipped"), refusal.text(crate::i18n::current())),
             },
         })
         .collect();
@@ -154,12 +152,13 @@ fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDial
         csrf: admin.csrf.clone(),
         token: p.token,
         action: p.action.as_str().into(),
-        verb: verb(p.action).into(),
+        transfer_button: format!("bulk-transfer-then-{}", p.action.as_str()),
+        now_button: format!("bulk-{}-now", p.action.as_str()),
         removes: p.action.removes(),
         total,
         allowed: p.allowed,
         skipped_total: total - p.allowed,
-        skipped: p.skipped,
+        skipped: p.skipped.iter().map(|(r, n)| (r.text(crate::i18n::current()), *n)).collect(),
         more: total.saturating_sub(ROWS_SHOWN),
         rows,
         transfer_to: fields.get("transfer_to").unwrap_or("").to_string(),
@@ -195,7 +194,7 @@ async fn apply(
             other => other,
         })?;
     let dialog = BulkResultDialog {
-        verb: verb(result.action).into(),
+        action: result.action.as_str().into(),
         replayed: result.replayed,
         done: result.done,
         skipped: result.skipped,
@@ -206,22 +205,13 @@ async fn apply(
             .iter()
             .take(ROWS_SHOWN)
             .map(|(email, r)| match r {
-                RowResult::Done => (email.clone(), "done".to_string(), past(result.action).to_string()),
+                RowResult::Done => (email.clone(), "done".to_string(), String::new()),
                 RowResult::Skipped(why) => (email.clone(), "skipped".to_string(), why.clone()),
                 RowResult::Failed(why) => (email.clone(), "failed".to_string(), why.clone()),
             })
             .collect(),
     };
-    respond(&req, &admin, "Result", dialog, !result.replayed)
-}
-
-fn verb(a: Action) -> &'static str {
-    match a {
-        Action::Deactivate => "Deactivate",
-        Action::Activate => "Activate",
-        Action::Unlink => "Unlink",
-        Action::Delete => "Delete",
-    }
+    respond(&req, &admin, "result", dialog, !result.replayed)
 }
 
 fn past(a: Action) -> &'static str {

@@ -12,6 +12,8 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::services::ServiceError;
+#[allow(unused_imports)]
+use crate::i18n::Translate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -34,7 +36,8 @@ pub enum WebError {
 impl From<ServiceError> for WebError {
     fn from(e: ServiceError) -> Self {
         match e {
-            ServiceError::Refused(r) => WebError::Conflict(r.message()),
+            ServiceError::Refused(r) => WebError::Conflict(r.text(crate::i18n::current())),
+            ServiceError::File(e) => WebError::BadRequest(e.text(crate::i18n::current())),
             ServiceError::NotFound => WebError::NotFound,
             ServiceError::Invalid(msg) => WebError::BadRequest(msg),
             ServiceError::Db(db) => WebError::Internal(db.to_string()),
@@ -45,8 +48,23 @@ impl From<ServiceError> for WebError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    lang: &'static str,
     status: u16,
     message: &'a str,
+}
+
+impl WebError {
+    /// What the user reads, in the request's language.
+    pub fn message(&self) -> String {
+        use crate::i18n::t;
+        match self {
+            WebError::SignedOut { .. } => t("error-signed-out"),
+            WebError::Csrf => t("error-csrf"),
+            WebError::NotFound => t("error-not-found"),
+            WebError::Internal(_) => t("error-internal"),
+            WebError::Forbidden(m) | WebError::BadRequest(m) | WebError::Conflict(m) => m.clone(),
+        }
+    }
 }
 
 impl ResponseError for WebError {
@@ -73,8 +91,8 @@ impl ResponseError for WebError {
         if let WebError::Internal(detail) = self {
             tracing::error!(%detail, "request failed");
         }
-        let message = self.to_string();
-        let body = ErrorPage { status: self.status_code().as_u16(), message: &message }
+        let message = self.message();
+        let body = ErrorPage { lang: crate::i18n::current().code(), status: self.status_code().as_u16(), message: &message }
             .render()
             .unwrap_or(message);
         // A full page for the address bar; for htmx, only the alert goes into

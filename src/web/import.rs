@@ -36,7 +36,7 @@ fn require_privilege(admin: &Admin) -> Result<(), WebError> {
     if admin.actor.has_bulk_privilege() {
         Ok(())
     } else {
-        Err(WebError::Forbidden("Uploading a CSV file needs the \"delete, unlink and deactivate users in bulk\" privilege (Role management).".into()))
+        Err(WebError::Forbidden(crate::i18n::t("import-needs-privilege")))
     }
 }
 
@@ -50,7 +50,7 @@ fn parse_action(s: &str) -> Result<Action, WebError> {
 async fn import_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, WebError> {
     let account_id = admin.user.account_id;
     let jobs = state.db(move |conn| import::recent_jobs(conn, account_id)).await?;
-    render(ImportPage { layout: admin.layout("Import"), allowed: admin.actor.has_bulk_privilege(), jobs })
+    render(ImportPage { layout: admin.layout("nav-import"), allowed: admin.actor.has_bulk_privilege(), jobs })
 }
 
 #[derive(Deserialize)]
@@ -108,7 +108,7 @@ async fn upload(state: web::Data<AppState>, admin: Admin, mut form: Multipart) -
     }
     let action = parse_action(action.trim())?;
     if too_large {
-        return Err(WebError::BadRequest(csv_import::FileError::TooLarge.to_string()));
+        return Err(WebError::BadRequest(csv_import::FileError::TooLarge.text(crate::i18n::current())));
     }
     let info = admin.info();
     let job_id = state.db(move |conn| import::validate(conn, &info, action, &filename, &bytes, services::now())).await?;
@@ -129,7 +129,7 @@ async fn job_page(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>
         })
         .await?;
     let progress = JobProgress::of(&job, services::now());
-    render(JobPage { layout: admin.layout("Import report"), more: (job.total as usize).saturating_sub(rows.len()), progress, rows, job })
+    render(JobPage { layout: admin.layout("nav-import"), more: (job.total as usize).saturating_sub(rows.len()), progress, rows, job })
 }
 
 async fn progress(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {

@@ -89,6 +89,7 @@ pub fn app(
         .service(actix_files::Files::new("/static", static_dir()))
         .default_service(web::to(|| async { Err::<HttpResponse, _>(WebError::NotFound) }))
         .wrap(from_fn(session::csrf_guard))
+        .wrap(from_fn(session::language))
         .wrap(session)
         .wrap(
             DefaultHeaders::new()

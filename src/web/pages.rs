@@ -6,9 +6,12 @@ use askama_web::WebTemplate;
 use crate::db::models::User;
 use crate::domain::{check_action, Action, Actor, Mode, Role};
 use crate::services::users::target_of;
+#[allow(unused_imports)]
+use crate::i18n::Translate;
 
 /// What every page's frame needs.
 pub struct Layout {
+    pub lang: &'static str,
     pub title: String,
     pub csrf: String,
     pub me_email: String,
@@ -17,10 +20,11 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(title: &str, user: &User, csrf: &str, flash: Option<String>) -> Layout {
+    pub fn new(title_key: &str, user: &User, csrf: &str, flash: Option<String>) -> Layout {
         Layout {
             flash,
-            title: title.to_string(),
+            lang: crate::i18n::current().code(),
+            title: crate::i18n::t(title_key),
             csrf: csrf.to_string(),
             me_email: user.email.clone(),
             is_admin: matches!(Role::parse(&user.role), Some(Role::Owner | Role::Admin)),
@@ -31,6 +35,7 @@ impl Layout {
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 pub struct LoginPage {
+    pub lang: &'static str,
     pub csrf: String,
     pub email: String,
     pub error: Option<String>,
@@ -149,7 +154,9 @@ pub struct ActionDialog {
     pub removes: bool,
     pub summary: crate::services::user_actions::DataSummary,
     pub transferable_meetings: i64,
-    pub verb: String,
+    /// Translation keys of the two buttons.
+    pub transfer_button: String,
+    pub now_button: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -193,7 +200,8 @@ pub struct BulkPreviewDialog {
     pub csrf: String,
     pub token: String,
     pub action: String,
-    pub verb: String,
+    pub transfer_button: String,
+    pub now_button: String,
     pub removes: bool,
     pub total: usize,
     pub allowed: usize,
@@ -215,7 +223,7 @@ impl BulkPreviewDialog {
 #[derive(Template, WebTemplate)]
 #[template(path = "_bulk_result.html")]
 pub struct BulkResultDialog {
-    pub verb: String,
+    pub action: String,
     pub replayed: bool,
     pub done: usize,
     pub skipped: usize,
@@ -231,14 +239,8 @@ pub struct RolesPage {
     pub layout: Layout,
     pub is_owner: bool,
     pub roles: Vec<crate::services::roles::RoleView>,
-    /// (key, label) of every privilege.
-    pub privileges: Vec<(String, String)>,
-}
-
-impl RolesPage {
-    pub fn label(&self, key: &str) -> String {
-        self.privileges.iter().find(|(k, _)| k == key).map(|(_, l)| l.clone()).unwrap_or_else(|| key.to_string())
-    }
+    /// Every privilege a custom role can hold; each is its own translation key.
+    pub privileges: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -22,9 +22,9 @@ async fn roles_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResp
     let account_id = admin.user.account_id;
     let roles = state.db(move |conn| roles::list_roles(conn, account_id)).await?;
     let page = RolesPage {
-        layout: admin.layout("Role management"),
+        layout: admin.layout("roles-title"),
         is_owner: admin.actor.role == Role::Owner,
-        privileges: PRIVILEGES.iter().map(|(k, l)| (k.to_string(), l.to_string())).collect(),
+        privileges: PRIVILEGES.iter().map(|(k, _)| k.to_string()).collect(),
         roles,
     };
     let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
@@ -52,7 +52,7 @@ async fn create(req: HttpRequest, session: Session, state: web::Data<AppState>, 
     let info = admin.info();
     let shown = name.trim().to_string();
     state.db(move |conn| roles::create_role(conn, &info, &name, &privileges, services::now())).await?;
-    Ok(back(&req, &session, format!("The role {shown} was created.")))
+    Ok(back(&req, &session, crate::i18n::ta("flash-role-created", &[("name", shown)])))
 }
 
 async fn update(
@@ -68,12 +68,12 @@ async fn update(
     let id = path.into_inner();
     let shown = name.trim().to_string();
     state.db(move |conn| roles::update_role(conn, &info, id, &name, &privileges, services::now())).await?;
-    Ok(back(&req, &session, format!("The role {shown} was saved.")))
+    Ok(back(&req, &session, crate::i18n::ta("flash-role-saved", &[("name", shown)])))
 }
 
 async fn delete(req: HttpRequest, session: Session, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
     let info = admin.info();
     let id = path.into_inner();
     let name = state.db(move |conn| roles::delete_role(conn, &info, id, services::now())).await?;
-    Ok(back(&req, &session, format!("The role {name} was deleted.")))
+    Ok(back(&req, &session, crate::i18n::ta("flash-role-deleted", &[("name", name)])))
 }

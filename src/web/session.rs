@@ -23,14 +23,18 @@ const USER_ID: &str = "uid";
 const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const LANG: &str = "lang";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// Starts a signed-in session. A fresh session id (and CSRF token) at sign-in
 /// stops a fixed session from being carried over.
-pub fn sign_in(session: &Session, user_id: i64, epoch: i32) -> Result<(), WebError> {
+pub fn sign_in(session: &Session, user_id: i64, epoch: i32, lang: Option<crate::i18n::Lang>) -> Result<(), WebError> {
     session.renew();
     session.clear();
     let ok = session.insert(USER_ID, user_id).is_ok() && session.insert(EPOCH, epoch).is_ok();
+    if let Some(lang) = lang {
+        set_lang(session, lang);
+    }
     if !ok {
         return Err(WebError::Internal("cannot write the session".into()));
     }
@@ -51,6 +55,21 @@ pub fn csrf_token(session: &Session) -> String {
     let token = crate::config::encode_hex(&bytes);
     let _ = session.insert(CSRF, &token);
     token
+}
+
+/// The language this session chose (the header's switch, or the user's setting at sign-in).
+pub fn set_lang(session: &Session, lang: crate::i18n::Lang) {
+    let _ = session.insert(LANG, lang.code());
+}
+
+/// The request's language: the session's choice, else Accept-Language, else English.
+pub async fn language<B: MessageBody>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<B>, actix_web::Error> {
+    use crate::i18n::Lang;
+    let chosen = req.get_session().get::<String>(LANG).ok().flatten().and_then(|c| Lang::parse(&c));
+    let lang = chosen
+        .or_else(|| req.headers().get("accept-language").and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+        .unwrap_or_default();
+    crate::i18n::with_lang(lang, next.call(req)).await
 }
 
 /// A message for the next full page this session opens (after a redirect).
@@ -118,11 +137,13 @@ impl Admin {
             actor: self.actor,
             account_id: self.user.account_id,
             email: self.user.email.clone(),
+            lang: crate::i18n::current(),
         }
     }
 
-    pub fn layout(&self, title: &str) -> super::pages::Layout {
-        super::pages::Layout::new(title, &self.user, &self.csrf, self.flash.clone())
+    /// The page frame, its title translated from `title_key`.
+    pub fn layout(&self, title_key: &str) -> super::pages::Layout {
+        super::pages::Layout::new(title_key, &self.user, &self.csrf, self.flash.clone())
     }
 }
 
@@ -137,7 +158,7 @@ impl FromRequest for Admin {
             let SignedIn { user, csrf, flash } = signed_in.await?;
             let role = Role::parse(&user.role).unwrap_or(Role::Member);
             if !matches!(role, Role::Owner | Role::Admin) {
-                return Err(WebError::Forbidden("Only the account owner and admins can open this page.".into()));
+                return Err(WebError::Forbidden(crate::i18n::t("error-admins-only")));
             }
             let state = state.ok_or(WebError::Internal("no state".into()))?;
             let role_id = user.custom_role_id;

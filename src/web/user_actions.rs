@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::{check_action, check_role_change, Action, Mode, Role, TransferChoice};
+use crate::i18n;
 use crate::services::user_actions::{self as actions, Outcome, Transfer};
 use crate::services::{self, users as user_queries, ServiceError};
 
@@ -26,12 +27,12 @@ fn parse_action(name: &str) -> Result<Action, WebError> {
 }
 
 /// The dialog alone for htmx, inside a page otherwise.
-fn dialog_response(req: &HttpRequest, admin: &Admin, title: &str, dialog: impl Template) -> Result<HttpResponse, WebError> {
+fn dialog_response(req: &HttpRequest, admin: &Admin, title_key: &str, dialog: impl Template) -> Result<HttpResponse, WebError> {
     let dialog = dialog.render().map_err(|e| WebError::Internal(e.to_string()))?;
     let body = if is_htmx(req) {
         dialog
     } else {
-        DialogPage { layout: admin.layout(title), dialog }.render().map_err(|e| WebError::Internal(e.to_string()))?
+        DialogPage { layout: admin.layout(title_key), dialog }.render().map_err(|e| WebError::Internal(e.to_string()))?
     };
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
 }
@@ -68,43 +69,23 @@ async fn action_dialog(
             Ok::<_, ServiceError>((user, target, summary))
         })
         .await?;
-    let refusal = check_action(&admin.actor, &target, action, Mode::Single).err().map(|r| r.message());
-    let (title, explanation, verb) = match action {
-        Action::Deactivate => (
-            "Deactivate user",
-            "The user cannot sign in, every license is removed and all settings are kept. You can activate the user again later.",
-            "Deactivate",
-        ),
-        Action::Activate => (
-            "Activate user",
-            "The user can sign in again as a Basic user. Licenses are not restored: assign them again afterwards.",
-            "Activate",
-        ),
-        Action::Unlink => (
-            "Unlink from your account",
-            "The user leaves your account and gets a free Basic account of their own, with their settings and all data you do not transfer.",
-            "Unlink",
-        ),
-        Action::Delete => (
-            "Delete user",
-            "The user, their settings and all data you do not transfer are deleted permanently. The email address can be used again.",
-            "Delete",
-        ),
-    };
+    let refusal = check_action(&admin.actor, &target, action, Mode::Single).err().map(|r| r.text(i18n::current()));
+    let title_key = format!("dialog-{}-title", action.as_str());
     let dialog = ActionDialog {
         csrf: admin.csrf.clone(),
         user_id,
         email: user.email.clone(),
         action: action.as_str().into(),
-        title: title.into(),
-        explanation: explanation.into(),
+        title: i18n::t(&title_key),
+        explanation: i18n::t(&format!("dialog-{}-text", action.as_str())),
         refusal,
         removes: action.removes(),
         transferable_meetings: summary.meetings - summary.pmi_meetings,
         summary,
-        verb: verb.into(),
+        transfer_button: format!("transfer-then-{}", action.as_str()),
+        now_button: format!("{}-now", action.as_str()),
     };
-    dialog_response(&req, &admin, title, dialog)
+    dialog_response(&req, &admin, &title_key, dialog)
 }
 
 #[derive(Deserialize)]
@@ -160,18 +141,28 @@ async fn act(
 }
 
 pub fn outcome_message(o: &Outcome) -> String {
-    let moved = match &o.transfer_to {
-        Some(to) => format!(
-            " Transferred to {to}: {} meetings, {} webinars, {} events, {} recordings.",
-            o.moved.meetings, o.moved.webinars, o.moved.events, o.moved.recordings
-        ),
-        None => String::new(),
+    let key = match o.action {
+        Action::Deactivate => "flash-deactivated",
+        Action::Activate => "flash-activated",
+        Action::Unlink => "flash-unlinked",
+        Action::Delete => "flash-deleted",
     };
-    match o.action {
-        Action::Deactivate => format!("{} was deactivated. Their licenses were removed; settings are kept.", o.email),
-        Action::Activate => format!("{} was activated as a Basic user. Licenses were not restored: assign them again.", o.email),
-        Action::Unlink => format!("{} was unlinked and now has a free Basic account of their own.{moved}", o.email),
-        Action::Delete => format!("{} was deleted.{moved}", o.email),
+    let done = i18n::ta(key, &[("email", o.email.clone())]);
+    match &o.transfer_to {
+        Some(to) => {
+            let moved = i18n::ta(
+                "flash-transferred",
+                &[
+                    ("to", to.clone()),
+                    ("meetings", o.moved.meetings.to_string()),
+                    ("webinars", o.moved.webinars.to_string()),
+                    ("events", o.moved.events.to_string()),
+                    ("recordings", o.moved.recordings.to_string()),
+                ],
+            );
+            format!("{done} {moved}")
+        }
+        None => done,
     }
 }
 
@@ -187,7 +178,7 @@ async fn edit_dialog(req: HttpRequest, state: web::Data<AppState>, admin: Admin,
         })
         .await?;
     let other = if target.role == Role::Admin { Role::Member } else { Role::Admin };
-    let refusal = check_role_change(&admin.actor, &target, other).err().map(|r| r.message());
+    let refusal = check_role_change(&admin.actor, &target, other).err().map(|r| r.text(i18n::current()));
     let dialog = EditDialog {
         csrf: admin.csrf.clone(),
         user_id,
@@ -198,7 +189,7 @@ async fn edit_dialog(req: HttpRequest, state: web::Data<AppState>, admin: Admin,
             .then(|| custom_roles.into_iter().map(|r| (r.id, r.name, user.custom_role_id == Some(r.id))).collect()),
         custom_role_id: user.custom_role_id,
     };
-    dialog_response(&req, &admin, "Edit user", dialog)
+    dialog_response(&req, &admin, "edit-user", dialog)
 }
 
 #[derive(Deserialize)]
@@ -228,5 +219,6 @@ async fn edit(
     };
     let info = admin.info();
     let email = state.db(move |conn| actions::edit_user(conn, &info, user_id, role, custom_role, services::now())).await?;
-    done(&req, &session, format!("{email} is now {}.", if role == Role::Admin { "an admin" } else { "a member" }))
+    let key = if role == Role::Admin { "flash-now-admin" } else { "flash-now-member" };
+    done(&req, &session, i18n::ta(key, &[("email", email)]))
 }

@@ -13,7 +13,7 @@ use super::session::{Admin, SignedIn};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(users_page).service(profile).service(directory);
+    cfg.service(home).service(users_page).service(profile).service(directory).service(language);
 }
 
 #[get("/")]
@@ -93,7 +93,7 @@ async fn users_page(
     let body = if req.headers().contains_key("HX-Request") {
         askama::Template::render(&table)
     } else {
-        askama::Template::render(&UsersPage { layout: admin.layout("Users"), table })
+        askama::Template::render(&UsersPage { layout: admin.layout("users-title"), table })
     }
     .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
@@ -103,7 +103,7 @@ async fn users_page(
 async fn profile(me: SignedIn) -> impl Responder {
     let u = &me.user;
     ProfilePage {
-        layout: Layout::new("Profile", u, &me.csrf, me.flash.clone()),
+        layout: Layout::new("profile-title", u, &me.csrf, me.flash.clone()),
         name: u.full_name(),
         email: u.email.clone(),
         role: u.role.clone(),
@@ -126,8 +126,33 @@ async fn directory(state: web::Data<AppState>, me: SignedIn, params: web::Query<
     let q = params.q.clone();
     let people = state.db(move |conn| user_service::directory_search(conn, account_id, &q)).await?;
     Ok(DirectoryPage {
-        layout: Layout::new("Directory", &me.user, &me.csrf, me.flash.clone()),
+        layout: Layout::new("directory-title", &me.user, &me.csrf, me.flash.clone()),
         q: params.q.clone(),
         people: people.iter().map(|u| (u.full_name(), u.email.clone())).collect(),
     })
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    lang: String,
+}
+
+/// The header's language switch: remembered for the user and this session.
+#[actix_web::post("/language")]
+async fn language(req: HttpRequest, session: actix_session::Session, state: web::Data<AppState>, me: SignedIn, form: web::Form<LanguageForm>) -> Result<HttpResponse, WebError> {
+    let lang = crate::i18n::Lang::parse(&form.lang).ok_or_else(|| WebError::BadRequest(format!("Unknown language '{}'.", form.lang)))?;
+    let user = me.user.clone();
+    state.db(move |conn| user_service::set_language(conn, &user, lang, services::now())).await?;
+    super::session::set_lang(&session, lang);
+    super::session::set_flash(&session, &crate::i18n::tr(lang, "flash-language"));
+    // Back to the page the switch was on, when it is one of ours.
+    let back = req
+        .headers()
+        .get("referer")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    Ok(redirect(&back))
 }

@@ -27,6 +27,7 @@ async fn main_flows_in_a_real_browser() {
     w.run("import, apply, progress, result", import_flow(&w)).await;
     w.run("advanced tab", advanced(&w)).await;
     w.run("no script from user data runs", inert_names(&w)).await;
+    w.run("language switch", language_switch(&w)).await;
     w.run("deactivated user is refused", deactivated_sign_in(&w)).await;
     w.stop().await;
 }
@@ -64,12 +65,9 @@ async fn search_and_page(w: &World) -> Step {
     d.goto(w.url("/users")).await?;
     d.find(By::Css("#status option[value=deactivated]")).await?.click().await?;
     w.wait_for("the deactivated filter", || async {
-        let statuses = w.driver.find_all(By::Css("#users-table .status")).await?;
-        let mut all = !statuses.is_empty();
-        for s in statuses {
-            all &= s.text().await? == "deactivated";
-        }
-        Ok(all)
+        let rows = w.driver.find_all(By::Css("#users-table tr[data-user-email]")).await?.len();
+        let deactivated = w.driver.find_all(By::Css("#users-table .status-deactivated")).await?.len();
+        Ok(rows > 0 && rows == deactivated)
     })
     .await
 }
@@ -265,4 +263,24 @@ async fn deactivated_sign_in(w: &World) -> Step {
     let text = alert.text().await?;
     w.ensure(text.contains("deactivated"), format!("alert: {text}"))?;
     w.ensure(d.current_url().await?.path() == "/login", "still on the sign-in page")
+}
+
+async fn language_switch(w: &World) -> Step {
+    let d = &w.driver;
+    for (code, title, deactivate) in [("nl", "Gebruikers", "Deactiveren"), ("id", "Pengguna", "Nonaktifkan"), ("en", "Users", "Deactivate")] {
+        d.goto(w.url("/users")).await?;
+        d.find(By::Css(&format!("#lang-switch option[value={code}]"))).await?.click().await?;
+        d.find(By::Css("form.language button")).await?.click().await?;
+        w.wait_for(&format!("the page in {code}"), || async {
+            let h1 = w.driver.find(By::Css("main h1")).await?.text().await?;
+            Ok(h1 == title)
+        })
+        .await?;
+        let button = d.find(By::Css("button[data-bulk-action=deactivate]")).await?.text().await?;
+        w.ensure(button == deactivate, format!("{code}: bulk button reads {button}"))?;
+        let lang = d.find(By::Css("html")).await?.attr("lang").await?;
+        w.ensure(lang.as_deref() == Some(code), format!("html lang {lang:?}"))?;
+    }
+    let stored: Option<String> = users::table.filter(users::email.eq("owner@acme.example")).select(users::language).first(&mut *w.conn()).map_err(|e| e.to_string())?;
+    w.ensure(stored.as_deref() == Some("en"), format!("stored language {stored:?}"))
 }

@@ -28,7 +28,7 @@ async fn the_audit_page_answers_who_removed_whom_and_where_the_data_went() {
     let r = c.get("/audit").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(attr_values(&r.body, "data-audit-action"), ["deactivate", "delete", "deactivate"], "newest first");
-    assert!(r.body.contains("to heir@gmail.test: 2 meetings"));
+    assert!(r.body.contains("heir@gmail.test: 2 Meetings"), "{}", r.body);
     let r = c.get("/audit?target=m2%40gmail.test").await;
     assert_eq!(attr_values(&r.body, "data-audit-action"), ["delete"]);
     let r = c.get("/audit?action=deactivate&actor=owner%40acme.test").await;

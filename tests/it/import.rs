@@ -61,7 +61,7 @@ const CORPUS: &[(&str, &str, Expect)] = &[
     ("bom_crlf.csv", "deactivate", Expect::Rows(&[(2, "pending", "will be deactivated"), (3, "pending", "will be deactivated")])),
     ("utf16.csv", "deactivate", Expect::Rows(&[(2, "pending", ""), (3, "pending", "")])),
     ("windows1252.csv", "delete", Expect::Rows(&[(2, "pending", "will be deleted after transferring meetings to lic@gmail.test")])),
-    ("semicolons_nl.csv", "delete", Expect::Rows(&[(2, "pending", "transferring meetings, webinars, recordings to lic@gmail.test")])),
+    ("semicolons_nl.csv", "delete", Expect::Rows(&[(2, "pending", "transferring meetings, webinars, cloud recordings to lic@gmail.test")])),
     ("tab_separated.csv", "unlink", Expect::Rows(&[(2, "pending", "will be unlinked after transferring events to bob@gmail.test")])),
     ("header_typo.csv", "deactivate", Expect::File("Unknown column \"Emial\"")),
     ("extra_column.csv", "deactivate", Expect::File("Unknown column \"Notes\"")),

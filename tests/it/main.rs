@@ -5,6 +5,7 @@ mod advanced;
 mod audit;
 mod auth;
 mod bulk;
+mod i18n;
 mod import;
 mod matrix;
 mod resume;

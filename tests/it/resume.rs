@@ -52,7 +52,12 @@ fn a_job_killed_mid_way_resumes_without_losing_or_repeating_a_row() {
         csv.push_str(&email);
         csv.push('\n');
     }
-    let by = ActorInfo { actor: Actor { id: app.owner_id, role: Role::Owner, custom_bulk_privilege: false }, account_id: app.account_id, email: "owner@acme.test".into() };
+    let by = ActorInfo {
+        actor: Actor { id: app.owner_id, role: Role::Owner, custom_bulk_privilege: false },
+        account_id: app.account_id,
+        email: "owner@acme.test".into(),
+        lang: offboard::i18n::Lang::En,
+    };
     let now = offboard::services::now();
     let job = import::validate(&mut app.conn(), &by, Action::Deactivate, "leavers.csv", csv.as_bytes(), now).unwrap();
     import::start(&mut app.conn(), &by, job, now).unwrap();
