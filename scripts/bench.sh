@@ -19,6 +19,9 @@ cargo build --release --quiet
 BIN=$PWD/target/release/offboard
 
 work=$(mktemp -d)
+# CPU time stolen by the hypervisor: figures from a run with much steal are slower.
+cpu_sample() { awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+cpu0=$(cpu_sample)
 cleanup() {
   [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
   [ "$BACKEND" = postgres ] && psql "postgres://postgres@127.0.0.1:5432/postgres" -qc "DROP DATABASE IF EXISTS offboard_bench WITH (FORCE)" >/dev/null 2>&1 || true
@@ -111,4 +114,6 @@ csv_job deactivate "$work/deactivate.csv" "email only"
 csv_job delete "$work/delete.csv" "transfer all four kinds"
 
 echo
+read -r st0 tot0 <<<"$cpu0"; read -r st1 tot1 <<<"$(cpu_sample)"
+echo "CPU steal during the run: $(( (st1 - st0) * 100 / (tot1 - tot0 + 1) ))% (figures shrink as it grows)"
 echo "server peak RSS: $(awk '/VmHWM/{printf "%.0f MB", $2/1024}' /proc/$pid/status)"

@@ -258,3 +258,15 @@ async fn rows_are_rechecked_when_applied() {
     assert_eq!((got[0].1.as_str(), got[1].1.as_str()), ("done", "skipped"));
     assert!(got[1].2.contains("changed into a member"));
 }
+
+#[actix_web::test]
+async fn script_in_a_csv_cell_is_shown_inert_in_the_report() {
+    let app = world();
+    let c = app.signed_in("owner@acme.test").await;
+    c.get("/import").await;
+    let r = c.upload("deactivate", "x.csv", b"Email\n\"<script>alert(1)</script>@x.test\"\n\"\"\"><img src=x onerror=alert(1)>\"\n").await;
+    let job = job_id_of(&r);
+    let page = c.get(&format!("/import/jobs/{job}")).await;
+    assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x"), "{}", page.body);
+    assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
+}
