@@ -11,6 +11,20 @@ use crate::db::DbConn;
 
 use super::ServiceResult;
 
+/// An entry for an act of `by`, as a single action; callers fill in the target and detail.
+pub fn by(by: &super::user_actions::ActorInfo, action: &str, now: NaiveDateTime) -> NewAuditEntry {
+    NewAuditEntry {
+        account_id: by.account_id,
+        at: now,
+        // The sweeper (id 0) is no user.
+        actor_id: Some(by.actor.id).filter(|id| *id != 0),
+        actor_email: by.email.clone(),
+        action: action.into(),
+        source: "single".into(),
+        ..Default::default()
+    }
+}
+
 pub fn record(conn: &mut DbConn, entry: &NewAuditEntry) -> QueryResult<()> {
     diesel::insert_into(audit_log::table).values(entry).execute(conn).map(|_| ())
 }

@@ -55,19 +55,8 @@ pub fn save(conn: &mut DbConn, by: &ActorInfo, user: &User, new: Setting, now: N
             .set((accounts::auto_delete_enabled.eq(new.enabled), accounts::auto_delete_days.eq(days), accounts::auto_delete_warn.eq(new.warn)))
             .execute(conn)?;
         let show = |s: Setting| format!("{} after {} days, warning {}", if s.enabled { "on" } else { "off" }, s.days, if s.warn { "on" } else { "off" });
-        audit::record(
-            conn,
-            &NewAuditEntry {
-                account_id: by.account_id,
-                at: now,
-                actor_id: Some(by.actor.id),
-                actor_email: by.email.clone(),
-                action: "auto_delete_setting".into(),
-                source: "single".into(),
-                detail: format!("{} -> {}", show(old), show(Setting { days, ..new })),
-                ..Default::default()
-            },
-        )?;
+        let detail = format!("{} -> {}", show(old), show(Setting { days, ..new }));
+        audit::record(conn, &NewAuditEntry { detail, ..audit::by(by, "auto_delete_setting", now) })?;
         Ok(())
     })
 }

@@ -73,20 +73,7 @@ fn set_privileges(conn: &mut DbConn, role_id: i64, privileges: &[String]) -> Que
 }
 
 fn record(conn: &mut DbConn, by: &ActorInfo, action: &str, detail: String, now: NaiveDateTime) -> QueryResult<()> {
-    audit::record(
-        conn,
-        &NewAuditEntry {
-            account_id: by.account_id,
-            at: now,
-            actor_id: Some(by.actor.id),
-            actor_email: by.email.clone(),
-            action: action.into(),
-            target_email: String::new(),
-            source: "single".into(),
-            detail,
-            ..Default::default()
-        },
-    )
+    audit::record(conn, &NewAuditEntry { detail, ..audit::by(by, action, now) })
 }
 
 fn name_taken(conn: &mut DbConn, account_id: i64, name: &str, except: Option<i64>) -> ServiceResult<bool> {
@@ -173,21 +160,13 @@ pub fn assign_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, role_id: Opt
         diesel::update(users::table.find(user.id))
             .set((users::custom_role_id.eq(role_id), users::session_epoch.eq(users::session_epoch + 1)))
             .execute(conn)?;
-        audit::record(
-            conn,
-            &NewAuditEntry {
-                account_id: by.account_id,
-                at: now,
-                actor_id: Some(by.actor.id),
-                actor_email: by.email.clone(),
-                action: "assign_role".into(),
-                target_id: Some(user.id),
-                target_email: user.email.clone(),
-                source: "single".into(),
-                detail: format!("custom role: {name}"),
-                ..Default::default()
-            },
-        )?;
+        let entry = NewAuditEntry {
+            target_id: Some(user.id),
+            target_email: user.email.clone(),
+            detail: format!("custom role: {name}"),
+            ..audit::by(by, "assign_role", now)
+        };
+        audit::record(conn, &entry)?;
         Ok(())
     })
 }

@@ -182,12 +182,6 @@ pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResu
     audit::record(
         conn,
         &NewAuditEntry {
-            account_id: by.account_id,
-            at: now,
-            // The sweeper (id 0) is no user.
-            actor_id: Some(by.actor.id).filter(|id| *id != 0),
-            actor_email: by.email.clone(),
-            action: action.as_str().into(),
             target_id: Some(user.id),
             target_email: user.email.clone(),
             source: origin.source().into(),
@@ -198,6 +192,7 @@ pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResu
             events_transferred: moved.events as i32,
             recordings_transferred: moved.recordings as i32,
             detail,
+            ..audit::by(by, action.as_str(), now)
         },
     )?;
     Ok(Outcome { action, email: user.email, moved, transfer_to })
@@ -373,21 +368,13 @@ pub fn change_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, new_role: Ro
         if new_role == Role::Member {
             diesel::update(users::table.find(user.id)).set(users::custom_role_id.eq(None::<i64>)).execute(conn)?;
         }
-        audit::record(
-            conn,
-            &NewAuditEntry {
-                account_id: by.account_id,
-                at: now,
-                actor_id: Some(by.actor.id),
-                actor_email: by.email.clone(),
-                action: "change_role".into(),
-                target_id: Some(user.id),
-                target_email: user.email.clone(),
-                source: "single".into(),
-                detail: format!("{} -> {}", target.role.as_str(), new_role.as_str()),
-                ..Default::default()
-            },
-        )?;
+        let entry = NewAuditEntry {
+            target_id: Some(user.id),
+            target_email: user.email.clone(),
+            detail: format!("{} -> {}", target.role.as_str(), new_role.as_str()),
+            ..audit::by(by, "change_role", now)
+        };
+        audit::record(conn, &entry)?;
         Ok(user.email)
     })
 }
@@ -470,17 +457,12 @@ pub fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, user_ids: &[i64]) -> Se
     let entries: Vec<NewAuditEntry> = allowed
         .iter()
         .map(|u| NewAuditEntry {
-            account_id: by.account_id,
-            at: run.now,
-            actor_id: Some(by.actor.id).filter(|id| *id != 0),
-            actor_email: by.email.clone(),
-            action: Action::Deactivate.as_str().into(),
             target_id: Some(u.id),
             target_email: u.email.clone(),
             source: run.origin.source().into(),
             job_id: run.origin.job_id,
             detail: format!("licenses removed: {}", removed_licenses(u)),
-            ..Default::default()
+            ..audit::by(by, Action::Deactivate.as_str(), run.now)
         })
         .collect();
     for chunk in entries.chunks(1_000) {
@@ -652,11 +634,6 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
         };
         let transfer_to = t.map(|t| t.email.clone());
         entries.push(NewAuditEntry {
-            account_id: by.account_id,
-            at: run.now,
-            actor_id: Some(by.actor.id).filter(|id| *id != 0),
-            actor_email: by.email.clone(),
-            action: Action::Delete.as_str().into(),
             target_id: Some(id),
             target_email: u.email.clone(),
             source: run.origin.source().into(),
@@ -667,6 +644,7 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
             events_transferred: moved.events as i32,
             recordings_transferred: moved.recordings as i32,
             detail: delete_detail(&left),
+            ..audit::by(by, Action::Delete.as_str(), run.now)
         });
         results.push((id, Ok(Outcome { action: Action::Delete, email: u.email.clone(), moved, transfer_to })));
     }
