@@ -48,7 +48,7 @@ pub fn save(conn: &mut DbConn, by: &ActorInfo, user: &User, new: Setting, now: N
     if !may_change(conn, user, &by.actor)? {
         return Err(Refusal::NoAccessToSetting.into());
     }
-    let days = check_days(new.days).map_err(ServiceError::Invalid)?;
+    let days = check_days(new.days).map_err(|_| ServiceError::Invalid(crate::i18n::tr(by.lang, "bad-days")))?;
     conn.transaction(|conn| {
         let old = setting(conn, by.account_id)?;
         diesel::update(accounts::table.find(by.account_id))

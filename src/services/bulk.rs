@@ -43,16 +43,14 @@ pub struct Preview {
 }
 
 /// The ids of every user matching the Users page's search and filter.
-pub fn all_matching(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<Vec<i64>> {
+pub fn all_matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, lang: crate::i18n::Lang) -> ServiceResult<Vec<i64>> {
     let mut ids = Vec::new();
     let mut q = UserQuery { after: None, ..query.clone() };
     loop {
         let page = user_queries::list_users(conn, account_id, &q)?;
         ids.extend(page.users.iter().map(|u| u.id));
         if ids.len() > MAX_SELECTION {
-            return Err(ServiceError::Invalid(format!(
-                "More than {MAX_SELECTION} users match. Narrow the search, or use a CSV file (Import -> Update users)."
-            )));
+            return Err(ServiceError::Invalid(crate::i18n::tr_args(lang, "bad-too-many", &[("count", MAX_SELECTION.to_string())])));
         }
         match page.next_after {
             Some(after) => q.after = Some(after),
@@ -91,7 +89,7 @@ pub fn preview(
         return Err(Refusal::NoBulkPrivilege.into());
     }
     if ids.is_empty() {
-        return Err(ServiceError::Invalid("Check at least one user first.".into()));
+        return Err(ServiceError::Invalid(crate::i18n::tr(by.lang, "bad-select-one")));
     }
     let users = load_users(conn, by.account_id, ids)?;
     let domains = managed_domains(conn, by.account_id)?;
@@ -211,7 +209,7 @@ pub fn apply(
         .optional()?
         .ok_or(ServiceError::NotFound)?;
     if run.0 != action.as_str() {
-        return Err(ServiceError::Invalid("The confirmation does not match the preview. Start again from the Users page.".into()));
+        return Err(ServiceError::Invalid(crate::i18n::tr(by.lang, "bad-confirmation")));
     }
     let claimed = diesel::update(bulk_runs::table.filter(bulk_runs::token.eq(token)).filter(bulk_runs::state.eq("previewed")))
         .set(bulk_runs::state.eq("applying"))

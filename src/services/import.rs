@@ -91,7 +91,7 @@ pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &st
         return Err(Refusal::NoBulkPrivilege.into());
     }
     if !matches!(action, Action::Deactivate | Action::Unlink | Action::Delete) {
-        return Err(ServiceError::Invalid("Choose an action first: Deactivate, Unlink or Delete users.".into()));
+        return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
     let file = csv_import::read(bytes, action)?;
     let mut wanted: Vec<String> = file.rows.iter().flat_map(|r| [r.email.to_lowercase(), r.transfer_to.to_lowercase()]).filter(|e| !e.is_empty()).collect();
@@ -281,7 +281,7 @@ pub fn start(conn: &mut DbConn, by: &ActorInfo, job_id: i64, now: NaiveDateTime)
     }
     let job = find_job(conn, by.account_id, job_id)?;
     if job.valid == 0 {
-        return Err(ServiceError::Invalid("No row of this file can be applied.".into()));
+        return Err(ServiceError::Invalid(tr(by.lang, "no-valid-rows")));
     }
     diesel::update(import_jobs::table.filter(import_jobs::id.eq(job.id)).filter(import_jobs::state.eq("validated")))
         .set((import_jobs::state.eq("running"), import_jobs::started_at.eq(Some(now))))

@@ -8,6 +8,7 @@ use crate::db::models::{CustomRole, NewAuditEntry};
 use crate::db::schema::{custom_roles, role_privileges, users};
 use crate::db::DbConn;
 use crate::domain::{Refusal, Role, PRIVILEGES};
+use crate::i18n::tr_args;
 
 use super::user_actions::ActorInfo;
 use super::{audit, users as user_queries, ServiceError, ServiceResult};
@@ -48,16 +49,17 @@ fn owner_only(by: &ActorInfo) -> ServiceResult<()> {
     }
 }
 
-fn clean(name: &str, privileges: &[String]) -> ServiceResult<String> {
+fn clean(by: &ActorInfo, name: &str, privileges: &[String]) -> ServiceResult<String> {
+    let bad = |key: &str, value: &str| ServiceError::Invalid(tr_args(by.lang, key, &[("value", value.to_string())]));
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 60 {
-        return Err(ServiceError::Invalid("A role needs a name of 1 to 60 characters.".into()));
+        return Err(bad("bad-role-name", name));
     }
     if let Some(p) = privileges.iter().find(|p| !PRIVILEGES.iter().any(|(k, _)| k == p)) {
-        return Err(ServiceError::Invalid(format!("'{p}' is not a privilege.")));
+        return Err(bad("bad-privilege", p));
     }
     if ["owner", "admin", "member"].contains(&name.to_lowercase().as_str()) {
-        return Err(ServiceError::Invalid(format!("'{name}' is a built-in role.")));
+        return Err(bad("bad-builtin-role", name));
     }
     Ok(name.to_string())
 }
@@ -87,10 +89,10 @@ fn name_taken(conn: &mut DbConn, account_id: i64, name: &str, except: Option<i64
 
 pub fn create_role(conn: &mut DbConn, by: &ActorInfo, name: &str, privileges: &[String], now: NaiveDateTime) -> ServiceResult<i64> {
     owner_only(by)?;
-    let name = clean(name, privileges)?;
+    let name = clean(by, name, privileges)?;
     conn.transaction(|conn| {
         if name_taken(conn, by.account_id, &name, None)? {
-            return Err(ServiceError::Invalid(format!("A role named '{name}' exists already.")));
+            return Err(ServiceError::Invalid(tr_args(by.lang, "bad-role-exists", &[("value", name.clone())])));
         }
         let id: i64 = diesel::insert_into(custom_roles::table)
             .values((custom_roles::account_id.eq(by.account_id), custom_roles::name.eq(&name)))
@@ -112,11 +114,11 @@ fn find_role(conn: &mut DbConn, account_id: i64, role_id: i64) -> ServiceResult<
 
 pub fn update_role(conn: &mut DbConn, by: &ActorInfo, role_id: i64, name: &str, privileges: &[String], now: NaiveDateTime) -> ServiceResult<()> {
     owner_only(by)?;
-    let name = clean(name, privileges)?;
+    let name = clean(by, name, privileges)?;
     conn.transaction(|conn| {
         find_role(conn, by.account_id, role_id)?;
         if name_taken(conn, by.account_id, &name, Some(role_id))? {
-            return Err(ServiceError::Invalid(format!("A role named '{name}' exists already.")));
+            return Err(ServiceError::Invalid(tr_args(by.lang, "bad-role-exists", &[("value", name.clone())])));
         }
         diesel::update(custom_roles::table.find(role_id)).set(custom_roles::name.eq(&name)).execute(conn)?;
         set_privileges(conn, role_id, privileges)?;

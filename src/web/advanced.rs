@@ -57,7 +57,7 @@ async fn save(session: Session, state: web::Data<AppState>, admin: Admin, form: 
         .days
         .trim()
         .parse()
-        .map_err(|_| WebError::BadRequest("The number of days must be a whole number between 1 and 365.".into()))?;
+        .map_err(|_| WebError::BadRequest(crate::i18n::t("bad-days")))?;
     let new = Setting { enabled: form.enabled.is_some(), days, warn: form.warn.is_some() };
     let info = admin.info();
     let user = admin.user.clone();

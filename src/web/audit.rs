@@ -41,7 +41,7 @@ fn day(s: &str, name: &str) -> Result<Option<NaiveDateTime>, WebError> {
     }
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map(|d| d.and_hms_opt(0, 0, 0))
-        .map_err(|_| WebError::BadRequest(format!("The {name} date must look like 2026-11-22.")))
+        .map_err(|_| WebError::BadRequest(format!("{}: {}", crate::i18n::t(if name == "from" { "audit-from" } else { "audit-until" }), crate::i18n::t("bad-date"))))
 }
 
 impl AuditParams {

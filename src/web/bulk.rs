@@ -32,7 +32,7 @@ impl Fields {
     /// The checked rows' ids; anything else is refused.
     pub fn user_ids(&self) -> Result<Vec<i64>, WebError> {
         self.all("user_ids")
-            .map(|v| v.parse::<i64>().map_err(|_| WebError::BadRequest(format!("'{v}' is not a user."))))
+            .map(|v| v.parse::<i64>().map_err(|_| WebError::BadRequest(crate::i18n::ta("bad-user-id", &[("value", v.to_string())]))))
             .collect()
     }
 
@@ -42,7 +42,7 @@ impl Fields {
     pub fn action(&self) -> Result<Action, WebError> {
         match self.get("action").and_then(Action::parse) {
             Some(a @ (Action::Deactivate | Action::Unlink | Action::Delete)) => Ok(a),
-            _ => Err(WebError::BadRequest("Choose Deactivate, Unlink or Delete.".into())),
+            _ => Err(WebError::BadRequest(crate::i18n::t("bad-bulk-action"))),
         }
     }
     /// The transfer of the dialog: `mode=transfer` with the chosen kinds, or none.
@@ -56,7 +56,7 @@ impl Fields {
         match self.get("mode").unwrap_or("") {
             "now" => Ok(Transfer::default()),
             "transfer" | "check" | "" => Ok(Transfer { choice, to_email: self.get("transfer_to").map(str::to_string) }),
-            other => Err(WebError::BadRequest(format!("Unknown choice '{other}'."))),
+            other => Err(WebError::BadRequest(crate::i18n::ta("bad-choice", &[("value", other.to_string())]))),
         }
     }
 }
@@ -93,12 +93,12 @@ async fn preview(req: HttpRequest, state: web::Data<AppState>, admin: Admin, for
     let preview = if fields.get("all_matching") == Some("1") {
         let status = match fields.get("status").unwrap_or("") {
             "" => None,
-            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(format!("Unknown status filter '{s}'.")))?),
+            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?),
         };
         let query = UserQuery { search: fields.get("q").map(str::to_string), status, after: None };
         state
             .db(move |conn| {
-                let ids = bulk::all_matching(conn, info.account_id, &query)?;
+                let ids = bulk::all_matching(conn, info.account_id, &query, info.lang)?;
                 bulk::preview(conn, &info, action, &ids, &transfer, services::now())
             })
             .await?
@@ -182,7 +182,7 @@ async fn apply(
     let action = fields.action()?;
     let transfer = fields.transfer()?;
     if fields.get("mode") == Some("transfer") && !transfer.choice.any() {
-        return Err(WebError::BadRequest("Choose what to transfer: meetings, webinars, events or recordings.".into()));
+        return Err(WebError::BadRequest(crate::i18n::t("bad-choose-transfer")));
     }
     let info = admin.info();
     let token = path.into_inner();
@@ -190,7 +190,7 @@ async fn apply(
         .db(move |conn| bulk::apply(conn, &info, &token, action, &transfer, services::now()))
         .await
         .map_err(|e| match e {
-            WebError::NotFound => WebError::BadRequest("This preview is unknown or not yours. Start again from the Users page.".into()),
+            WebError::NotFound => WebError::BadRequest(crate::i18n::t("bad-preview")),
             other => other,
         })?;
     let dialog = BulkResultDialog {

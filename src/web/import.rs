@@ -43,7 +43,7 @@ fn require_privilege(admin: &Admin) -> Result<(), WebError> {
 fn parse_action(s: &str) -> Result<Action, WebError> {
     match Action::parse(s) {
         Some(a @ (Action::Deactivate | Action::Unlink | Action::Delete)) => Ok(a),
-        _ => Err(WebError::BadRequest("Choose an action first: Deactivate users, Unlink users or Delete users.".into())),
+        _ => Err(WebError::BadRequest(crate::i18n::t("bad-import-action"))),
     }
 }
 
@@ -84,7 +84,7 @@ async fn upload(state: web::Data<AppState>, admin: Admin, mut form: Multipart) -
     let mut bytes: Vec<u8> = Vec::new();
     let mut too_large = false;
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| WebError::BadRequest(format!("The upload could not be read: {e}")))?;
+        let mut field = field.map_err(|e| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-upload"))))?;
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
             if let Some(f) = field.content_disposition().and_then(|cd| cd.get_filename()) {
@@ -92,7 +92,7 @@ async fn upload(state: web::Data<AppState>, admin: Admin, mut form: Multipart) -
             }
         }
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| WebError::BadRequest(format!("The upload could not be read: {e}")))?;
+            let chunk = chunk.map_err(|e| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-upload"))))?;
             match name.as_str() {
                 "action" if action.len() < 32 => action.push_str(&String::from_utf8_lossy(&chunk)),
                 "file" if !too_large => {

@@ -76,8 +76,8 @@ pub fn app(
         .build();
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(|e, _| WebError::BadRequest(format!("The form could not be read: {e}")).into()))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| WebError::BadRequest(format!("The address is malformed: {e}")).into()))
+        .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(|e, _| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-form"))).into()))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-address"))).into()))
         .configure(auth::config)
         .configure(users::config)
         .configure(advanced::config)

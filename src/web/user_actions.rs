@@ -113,11 +113,11 @@ impl ActionForm {
                     recordings: self.transfer_recordings.is_some(),
                 };
                 if !choice.any() {
-                    return Err(WebError::BadRequest("Choose what to transfer: meetings, webinars, events or recordings.".into()));
+                    return Err(WebError::BadRequest(i18n::t("bad-choose-transfer")));
                 }
                 Ok(Transfer { choice, to_email: Some(self.transfer_to.clone()) })
             }
-            other => Err(WebError::BadRequest(format!("Unknown choice '{other}'."))),
+            other => Err(WebError::BadRequest(i18n::ta("bad-choice", &[("value", other.to_string())]))),
         }
     }
 }
@@ -210,12 +210,12 @@ async fn edit(
     let user_id = path.into_inner();
     let role = match Role::parse(&form.role) {
         Some(r @ (Role::Admin | Role::Member)) => r,
-        _ => return Err(WebError::BadRequest(format!("'{}' is not a role you can give here.", form.role))),
+        _ => return Err(WebError::BadRequest(i18n::ta("bad-role", &[("value", form.role.clone())]))),
     };
     let custom_role = match form.custom_role.as_deref() {
         None => None,
         Some("") => Some(None),
-        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| WebError::BadRequest(format!("'{id}' is not a role.")))?)),
+        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| WebError::BadRequest(i18n::ta("bad-role", &[("value", id.to_string())])))?)),
     };
     let info = admin.info();
     let email = state.db(move |conn| actions::edit_user(conn, &info, user_id, role, custom_role, services::now())).await?;

@@ -34,7 +34,7 @@ impl UsersParams {
     fn query(&self) -> Result<UserQuery, WebError> {
         let status = match self.status.as_str() {
             "" | "all" => None,
-            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(format!("Unknown status filter '{s}'.")))?),
+            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?),
         };
         Ok(UserQuery {
             search: Some(self.q.clone()).filter(|q| !q.trim().is_empty()),
@@ -140,7 +140,7 @@ struct LanguageForm {
 /// The header's language switch: remembered for the user and this session.
 #[actix_web::post("/language")]
 async fn language(req: HttpRequest, session: actix_session::Session, state: web::Data<AppState>, me: SignedIn, form: web::Form<LanguageForm>) -> Result<HttpResponse, WebError> {
-    let lang = crate::i18n::Lang::parse(&form.lang).ok_or_else(|| WebError::BadRequest(format!("Unknown language '{}'.", form.lang)))?;
+    let lang = crate::i18n::Lang::parse(&form.lang).ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-language", &[("value", form.lang.clone())])))?;
     let user = me.user.clone();
     state.db(move |conn| user_service::set_language(conn, &user, lang, services::now())).await?;
     super::session::set_lang(&session, lang);
