@@ -5,6 +5,7 @@ mod advanced;
 mod audit;
 mod auth;
 mod bulk;
+mod cli;
 mod i18n;
 mod import;
 mod matrix;
