@@ -163,7 +163,7 @@ pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResu
     let mut transfer_to = None;
     if action.removes() && transfer.choice.any() {
         let to = resolve_transfer_target(conn, by.account_id, &user, transfer, run.batch)?;
-        moved = move_data(conn, user.id, to.id, &transfer.choice)?;
+        moved = move_data(conn, &[user.id], to.id, &transfer.choice)?;
         transfer_to = Some(to.email);
     }
 
@@ -231,25 +231,26 @@ fn resolve_transfer_target(
 
 /// Hands the chosen kinds of data to `to`. Meetings on the Personal Meeting
 /// ID stay behind: they cannot be transferred (R42).
-fn move_data(conn: &mut DbConn, from: i64, to: i64, choice: &TransferChoice) -> ServiceResult<Moved> {
+/// Returns how many of each kind moved, all `from` users together.
+fn move_data(conn: &mut DbConn, from: &[i64], to: i64, choice: &TransferChoice) -> ServiceResult<Moved> {
     let mut moved = Moved::default();
     if choice.meetings {
-        moved.meetings = diesel::update(meetings::table.filter(meetings::owner_id.eq(from)).filter(meetings::uses_pmi.eq(false)))
+        moved.meetings = diesel::update(meetings::table.filter(meetings::owner_id.eq_any(from)).filter(meetings::uses_pmi.eq(false)))
             .set(meetings::owner_id.eq(to))
             .execute(conn)? as i64;
     }
     if choice.webinars {
-        moved.webinars = diesel::update(webinars::table.filter(webinars::owner_id.eq(from)))
+        moved.webinars = diesel::update(webinars::table.filter(webinars::owner_id.eq_any(from)))
             .set(webinars::owner_id.eq(to))
             .execute(conn)? as i64;
     }
     if choice.events {
-        moved.events = diesel::update(events::table.filter(events::owner_id.eq(from)))
+        moved.events = diesel::update(events::table.filter(events::owner_id.eq_any(from)))
             .set(events::owner_id.eq(to))
             .execute(conn)? as i64;
     }
     if choice.recordings {
-        moved.recordings = diesel::update(cloud_recordings::table.filter(cloud_recordings::owner_id.eq(from)))
+        moved.recordings = diesel::update(cloud_recordings::table.filter(cloud_recordings::owner_id.eq_any(from)))
             .set(cloud_recordings::owner_id.eq(to))
             .execute(conn)? as i64;
     }
@@ -583,19 +584,9 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
             groups.entry((t.id, [c.meetings, c.webinars, c.events, c.recordings])).or_default().push(u.id);
         }
     }
-    for ((to, [m, w, e, r]), from) in &groups {
-        if *m {
-            diesel::update(meetings::table.filter(meetings::owner_id.eq_any(from)).filter(meetings::uses_pmi.eq(false))).set(meetings::owner_id.eq(to)).execute(conn)?;
-        }
-        if *w {
-            diesel::update(webinars::table.filter(webinars::owner_id.eq_any(from))).set(webinars::owner_id.eq(to)).execute(conn)?;
-        }
-        if *e {
-            diesel::update(events::table.filter(events::owner_id.eq_any(from))).set(events::owner_id.eq(to)).execute(conn)?;
-        }
-        if *r {
-            diesel::update(cloud_recordings::table.filter(cloud_recordings::owner_id.eq_any(from))).set(cloud_recordings::owner_id.eq(to)).execute(conn)?;
-        }
+    for ((to, [meetings, webinars, events, recordings]), from) in &groups {
+        let choice = TransferChoice { meetings: *meetings, webinars: *webinars, events: *events, recordings: *recordings };
+        move_data(conn, from, *to, &choice)?;
     }
     // R45: phone records stay in the account's log; R40: the rest goes.
     diesel::update(phone_records::table.filter(phone_records::user_id.eq_any(&gone))).set(phone_records::user_id.eq(None::<i64>)).execute(conn)?;

@@ -61,6 +61,15 @@ impl Fields {
     }
 }
 
+/// What every bulk request carries: the privilege (R5), the action and the transfer.
+fn parse(admin: &Admin, form: web::Form<Vec<(String, String)>>) -> Result<(Fields, Action, Transfer), WebError> {
+    require_privilege(admin)?;
+    let fields = Fields(form.into_inner());
+    let action = fields.action()?;
+    let transfer = fields.transfer()?;
+    Ok((fields, action, transfer))
+}
+
 fn require_privilege(admin: &Admin) -> Result<(), WebError> {
     if admin.actor.has_bulk_privilege() {
         Ok(())
@@ -85,10 +94,7 @@ fn respond(req: &HttpRequest, admin: &Admin, title: &str, dialog: impl Template,
 }
 
 async fn preview(req: HttpRequest, state: web::Data<AppState>, admin: Admin, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, WebError> {
-    require_privilege(&admin)?;
-    let fields = Fields(form.into_inner());
-    let action = fields.action()?;
-    let transfer = fields.transfer()?;
+    let (fields, action, transfer) = parse(&admin, form)?;
     let info = admin.info();
     let preview = if fields.get("all_matching") == Some("1") {
         let status = match fields.get("status").unwrap_or("") {
@@ -117,10 +123,7 @@ async fn repreview(
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    require_privilege(&admin)?;
-    let fields = Fields(form.into_inner());
-    let action = fields.action()?;
-    let transfer = fields.transfer()?;
+    let (fields, action, transfer) = parse(&admin, form)?;
     let info = admin.info();
     let token = path.into_inner();
     let preview = state
@@ -177,10 +180,7 @@ async fn apply(
     path: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
-    require_privilege(&admin)?;
-    let fields = Fields(form.into_inner());
-    let action = fields.action()?;
-    let transfer = fields.transfer()?;
+    let (fields, action, transfer) = parse(&admin, form)?;
     if fields.get("mode") == Some("transfer") && !transfer.choice.any() {
         return Err(WebError::BadRequest(crate::i18n::t("bad-choose-transfer")));
     }
