@@ -18,7 +18,7 @@ fluent_templates::static_loader! {
     };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Lang {
     #[default]
     En,
@@ -80,9 +80,24 @@ fn key_of(key: &str) -> String {
 }
 
 /// The message `key` in `lang`, falling back to English, then to the key.
+/// Messages without arguments are formatted once and kept: a Users page
+/// asks for a few hundred of them.
 pub fn tr(lang: Lang, key: &str) -> String {
-    let key = key_of(key);
-    LOCALES.try_lookup(&lang.id(), &key).or_else(|| LOCALES.try_lookup(&Lang::En.id(), &key)).unwrap_or(key)
+    type Cache = std::sync::RwLock<std::collections::HashMap<(Lang, String), String>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.read().ok().and_then(|c| c.get(&(lang, key.to_string())).cloned()) {
+        return hit;
+    }
+    let id = key_of(key);
+    let text = LOCALES.try_lookup(&lang.id(), &id).or_else(|| LOCALES.try_lookup(&Lang::En.id(), &id)).unwrap_or(id);
+    if let Ok(mut c) = cache.write() {
+        // Keys come from templates and data, so the set is small; the bound is a guard.
+        if c.len() < 10_000 {
+            c.insert((lang, key.to_string()), text.clone());
+        }
+    }
+    text
 }
 
 pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {

@@ -49,7 +49,6 @@ enum Command {
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), AnyError> {
-    limit_malloc_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
@@ -154,15 +153,4 @@ async fn serve(state: AppState, bind: &str, workers: Option<usize>) -> std::io::
         server = server.workers(w);
     }
     server.bind(bind)?.run().await
-}
-
-/// glibc gives each thread that allocates its own arena; with the blocking
-/// pool's threads each holding a CSV file's worth of freed memory, the RSS
-/// grows far past what is in use. Two arenas keep it close.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
 }

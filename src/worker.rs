@@ -47,7 +47,10 @@ pub fn work_once(pool: &Pool) -> Result<bool, ServiceError> {
     let mut conn = pool.get().map_err(crate::db::DbError::from)?;
     match import::next_running_job(&mut conn)? {
         Some(job_id) => {
-            import::apply_batch(&mut conn, job_id, services::now())?;
+            let more = import::apply_batch(&mut conn, job_id, services::now())?;
+            if !more {
+                crate::release_free_memory();
+            }
             Ok(true)
         }
         None => Ok(false),

@@ -111,7 +111,14 @@ async fn upload(state: web::Data<AppState>, admin: Admin, mut form: Multipart) -
         return Err(WebError::BadRequest(csv_import::FileError::TooLarge.text(crate::i18n::current())));
     }
     let info = admin.info();
-    let job_id = state.db(move |conn| import::validate(conn, &info, action, &filename, &bytes, services::now())).await?;
+    let job_id = state
+        .db(move |conn| {
+            let job = import::validate(conn, &info, action, &filename, &bytes, services::now());
+            drop(bytes);
+            crate::release_free_memory();
+            job
+        })
+        .await?;
     Ok(redirect(&format!("/import/jobs/{job_id}")))
 }
 
