@@ -18,7 +18,11 @@ use super::users::{managed_domains, target_of};
 use super::{ServiceError, ServiceResult};
 
 /// Rows applied per transaction; each row has its own savepoint inside.
-pub const APPLY_BATCH: i64 = 500;
+/// `OFFBOARD_IMPORT_BATCH` changes it (the restart test uses small batches).
+pub fn apply_batch_size() -> i64 {
+    static SIZE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| std::env::var("OFFBOARD_IMPORT_BATCH").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(500))
+}
 
 const KINDS: [&str; 4] = ["meetings", "webinars", "events", "recordings"];
 
@@ -351,7 +355,7 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
             .filter(import_rows::job_id.eq(job_id))
             .filter(import_rows::state.eq("pending"))
             .order(import_rows::line)
-            .limit(APPLY_BATCH)
+            .limit(apply_batch_size())
             .select(ImportRow::as_select())
             .load(conn)?;
         let by = actor_now(conn, &job)?;
@@ -422,7 +426,7 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
                 .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
                 .execute(conn)?;
         }
-        let more = rows.len() as i64 == APPLY_BATCH;
+        let more = rows.len() as i64 == apply_batch_size();
         let finished = !more
             || import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::state.eq("pending")).count().get_result::<i64>(conn)? == 0;
         diesel::update(import_jobs::table.find(job_id))

@@ -22,6 +22,8 @@ fn serve(app: &TestApp) -> Child {
         .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--workers", "1"])
         .env("DATABASE_URL", url)
         .env("OFFBOARD_SECRET_KEY", "ab".repeat(64))
+        // Many small batches, so the kill lands mid-job.
+        .env("OFFBOARD_IMPORT_BATCH", "50")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
