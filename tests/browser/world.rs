@@ -182,9 +182,16 @@ impl World {
         Ok(self.emails().await?.into_iter().next().unwrap_or_default())
     }
 
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
         let driver = self.driver.clone();
         let _ = driver.quit().await;
+        // Drop ends the processes.
+    }
+}
+
+/// A failed flow panics: the server and chromedriver must not outlive the test.
+impl Drop for World {
+    fn drop(&mut self) {
         let _ = self.server.kill();
         let _ = self.chromedriver.kill();
         let _ = self.server.wait();
