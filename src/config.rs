@@ -25,8 +25,6 @@ pub struct Config {
     /// Marks cookies `Secure`; true when the public URL is https.
     pub secure_cookies: bool,
     pub public_url: String,
-    /// Cheap password hashes for tests only (argon2 costs ~300 ms a hash in debug builds).
-    pub fast_hashes: bool,
 }
 
 pub const DEFAULT_DATABASE: &str = "offboard.db";
@@ -48,7 +46,6 @@ impl Config {
             secure_cookies: public_url.starts_with("https://"),
             public_url,
             session_key,
-            fast_hashes: false,
         })
     }
 }

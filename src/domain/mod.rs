@@ -170,15 +170,6 @@ impl Refusal {
     pub fn text(self, lang: crate::i18n::Lang) -> String {
         crate::i18n::tr(lang, self.key())
     }
-
-    /// The message without the rule prefix, in English.
-    pub fn message(self) -> String {
-        let text = self.to_string();
-        match text.split_once(": ") {
-            Some((rule, rest)) if rule.starts_with('R') => rest.to_string(),
-            _ => text,
-        }
-    }
 }
 
 impl fmt::Display for Action {

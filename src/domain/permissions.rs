@@ -283,7 +283,7 @@ mod tests {
         for r in [Refusal::NotAdmin, Refusal::Pending, Refusal::AdminMustBeMember, Refusal::Owner, Refusal::NoBulkPrivilege, Refusal::ManagedDomain, Refusal::Room, Refusal::DeactivatedInBulk, Refusal::TargetInBatch, Refusal::RecordingsNeedLicense] {
             assert!(r.rule().starts_with('R'), "{r:?}");
             assert!(r.to_string().starts_with(r.rule()));
-            assert!(!r.message().starts_with('R'));
+            assert!(!r.text(crate::i18n::Lang::En).starts_with('R'));
         }
     }
 }

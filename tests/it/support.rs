@@ -168,7 +168,6 @@ impl TestApp {
             session_key: Key::generate(),
             secure_cookies: false,
             public_url: "http://127.0.0.1".into(),
-            fast_hashes: true,
         };
         let hash = services::auth::hash_password(PASSWORD, true).expect("hash");
         let now = services::now();
