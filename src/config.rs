@@ -11,10 +11,7 @@ pub enum ConfigError {
     #[error("OFFBOARD_SECRET_KEY must be 128 hex characters (64 bytes)")]
     BadSecret,
     #[error("cannot read or write the session key file {path}: {source}")]
-    KeyFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    KeyFile { path: PathBuf, source: std::io::Error },
 }
 
 #[derive(Clone)]
@@ -38,7 +35,11 @@ impl Config {
         let database = DbUrl::parse(&url);
         let public_url = std::env::var("OFFBOARD_PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}"));
         let session_key = match std::env::var("OFFBOARD_SECRET_KEY") {
-            Ok(hex) => Key::from(&decode_hex(&hex).filter(|b| b.len() == 64).ok_or(ConfigError::BadSecret)?),
+            Ok(hex) => Key::from(
+                &decode_hex(&hex)
+                    .filter(|b| b.len() == 64)
+                    .ok_or(ConfigError::BadSecret)?,
+            ),
             Err(_) => load_or_create_key(&key_path(&database))?,
         };
         Ok(Config {
@@ -54,7 +55,10 @@ fn key_path(db: &DbUrl) -> PathBuf {
     match db {
         DbUrl::Sqlite(path) => {
             let p = Path::new(path);
-            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             dir.join("offboard.key")
         }
         DbUrl::Postgres(_) => PathBuf::from("offboard.key"),
@@ -62,9 +66,14 @@ fn key_path(db: &DbUrl) -> PathBuf {
 }
 
 fn load_or_create_key(path: &Path) -> Result<Key, ConfigError> {
-    let io = |source| ConfigError::KeyFile { path: path.to_path_buf(), source };
+    let io = |source| ConfigError::KeyFile {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Ok(text) = std::fs::read_to_string(path) {
-        let bytes = decode_hex(text.trim()).filter(|b| b.len() == 64).ok_or(ConfigError::BadSecret)?;
+        let bytes = decode_hex(text.trim())
+            .filter(|b| b.len() == 64)
+            .ok_or(ConfigError::BadSecret)?;
         return Ok(Key::from(&bytes));
     }
     let key = Key::generate();
@@ -105,7 +114,10 @@ mod tests {
 
     #[test]
     fn database_url_picks_backend() {
-        assert_eq!(DbUrl::parse("postgres://h/db"), DbUrl::Postgres("postgres://h/db".into()));
+        assert_eq!(
+            DbUrl::parse("postgres://h/db"),
+            DbUrl::Postgres("postgres://h/db".into())
+        );
         assert_eq!(DbUrl::parse("sqlite://x.db"), DbUrl::Sqlite("x.db".into()));
         assert_eq!(DbUrl::parse("data/x.db"), DbUrl::Sqlite("data/x.db".into()));
     }

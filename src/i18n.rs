@@ -48,7 +48,9 @@ impl Lang {
 
     /// The first language of an Accept-Language header we speak (ignoring q-weights' order is fine: browsers list by preference).
     pub fn from_accept_language(header: &str) -> Option<Lang> {
-        header.split(',').find_map(|part| Lang::parse(part.split(';').next().unwrap_or("")))
+        header
+            .split(',')
+            .find_map(|part| Lang::parse(part.split(';').next().unwrap_or("")))
     }
 
     fn id(self) -> LanguageIdentifier {
@@ -90,7 +92,10 @@ pub fn tr(lang: Lang, key: &str) -> String {
         return hit;
     }
     let id = key_of(key);
-    let text = LOCALES.try_lookup(&lang.id(), &id).or_else(|| LOCALES.try_lookup(&Lang::En.id(), &id)).unwrap_or(id);
+    let text = LOCALES
+        .try_lookup(&lang.id(), &id)
+        .or_else(|| LOCALES.try_lookup(&Lang::En.id(), &id))
+        .unwrap_or(id);
     if let Ok(mut c) = cache.write() {
         // Keys come from templates and data, so the set is small; the bound is a guard.
         if c.len() < 10_000 {
@@ -102,8 +107,10 @@ pub fn tr(lang: Lang, key: &str) -> String {
 
 pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     let key = key_of(key);
-    let map: std::collections::HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> =
-        args.iter().map(|(k, v)| (std::borrow::Cow::Owned(k.to_string()), FluentValue::from(v.clone()))).collect();
+    let map: std::collections::HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> = args
+        .iter()
+        .map(|(k, v)| (std::borrow::Cow::Owned(k.to_string()), FluentValue::from(v.clone())))
+        .collect();
     LOCALES
         .try_lookup_with_args(&lang.id(), &key, &map)
         .or_else(|| LOCALES.try_lookup_with_args(&Lang::En.id(), &key, &map))
@@ -143,8 +150,14 @@ mod tests {
         assert_eq!(tr(Lang::Nl, "unlink"), "Ontkoppelen");
         assert_eq!(tr(Lang::Id, "unlink"), "Batalkan tautan");
         assert_eq!(tr(Lang::Nl, "no-such-key"), "no-such-key");
-        assert_eq!(tr_args(Lang::Nl, "select-user", &[("email", "a@b".into())]), "a@b selecteren");
-        assert_eq!(tr(Lang::En, "users:bulk_remove"), "Delete, unlink and deactivate users in bulk");
+        assert_eq!(
+            tr_args(Lang::Nl, "select-user", &[("email", "a@b".into())]),
+            "a@b selecteren"
+        );
+        assert_eq!(
+            tr(Lang::En, "users:bulk_remove"),
+            "Delete, unlink and deactivate users in bulk"
+        );
     }
 
     #[test]

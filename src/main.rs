@@ -8,7 +8,10 @@ use offboard::services::{self, seed};
 use offboard::{app, AppState, Config};
 
 #[derive(Parser)]
-#[command(name = "offboard", about = "Offboard: deactivate, unlink and delete users of an organisation account")]
+#[command(
+    name = "offboard",
+    about = "Offboard: deactivate, unlink and delete users of an organisation account"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -53,7 +56,11 @@ fn main() -> Result<(), AnyError> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve { bind: "127.0.0.1:8080".into(), demo: false, workers: None });
+    let command = cli.command.unwrap_or(Command::Serve {
+        bind: "127.0.0.1:8080".into(),
+        demo: false,
+        workers: None,
+    });
     match command {
         Command::Serve { bind, demo, workers } => {
             let config = Config::from_env(&bind)?;
@@ -88,8 +95,15 @@ fn main() -> Result<(), AnyError> {
                 if let db::DbConn::Sqlite(_) = &mut *conn {
                     diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
                 }
-                println!("seeded {} users in {:.1} s", seeded.users, started.elapsed().as_secs_f64());
-                println!("sign in at {}/login as {} with password {}", config.public_url, seeded.owner_email, password);
+                println!(
+                    "seeded {} users in {:.1} s",
+                    seeded.users,
+                    started.elapsed().as_secs_f64()
+                );
+                println!(
+                    "sign in at {}/login as {} with password {}",
+                    config.public_url, seeded.owner_email, password
+                );
             }
             if !demo && users.is_none() {
                 return Err("say what to seed: --demo or --users N".into());
@@ -98,8 +112,15 @@ fn main() -> Result<(), AnyError> {
         Command::Sweep => {
             let pool = db::connect(&database_url(), 2)?;
             let mailer = offboard::mail::SmtpMailer::from_env().transpose()?;
-            let report = offboard::worker::sweep_once(&pool, mailer.as_ref().map(|m| m as &dyn offboard::mail::Mailer), services::now())?;
-            println!("deleted {} users, skipped {}, queued {} warnings, sent {} mails ({} failed)", report.0.deleted, report.0.skipped, report.0.warnings, report.1 .0, report.1 .1);
+            let report = offboard::worker::sweep_once(
+                &pool,
+                mailer.as_ref().map(|m| m as &dyn offboard::mail::Mailer),
+                services::now(),
+            )?;
+            println!(
+                "deleted {} users, skipped {}, queued {} warnings, sent {} mails ({} failed)",
+                report.0.deleted, report.0.skipped, report.0.warnings, report.1 .0, report.1 .1
+            );
         }
         Command::CreateOwner { email } => {
             let mut password = String::new();
@@ -112,7 +133,10 @@ fn main() -> Result<(), AnyError> {
             let pool = db::connect(&url, 1)?;
             let hash = services::auth::hash_password(&password, false)?;
             let seeded = seed::create_owner(&mut *pool.get()?, &email, hash, services::now())?;
-            println!("created account {} with owner {}", seeded.account_id, seeded.owner_email);
+            println!(
+                "created account {} with owner {}",
+                seeded.account_id, seeded.owner_email
+            );
         }
     }
     Ok(())
@@ -124,11 +148,14 @@ fn database_url() -> DbUrl {
 
 /// `OFFBOARD_DEMO_PASSWORD`, else a fresh random one.
 fn demo_password() -> String {
-    std::env::var("OFFBOARD_DEMO_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| {
-        use rand::Rng;
-        let bytes: [u8; 9] = rand::rng().random();
-        offboard::config::encode_hex(&bytes)
-    })
+    std::env::var("OFFBOARD_DEMO_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| {
+            use rand::Rng;
+            let bytes: [u8; 9] = rand::rng().random();
+            offboard::config::encode_hex(&bytes)
+        })
 }
 
 fn seed_demo(conn: &mut db::DbConn) -> Result<(seed::Seeded, String), AnyError> {

@@ -14,32 +14,37 @@ use crate::services::{self, import, ServiceError};
 
 /// How often the sweeper runs inside `serve` (`OFFBOARD_SWEEP_SECONDS`, default 300).
 fn sweep_every() -> Duration {
-    let secs = std::env::var("OFFBOARD_SWEEP_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let secs = std::env::var("OFFBOARD_SWEEP_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     Duration::from_secs(secs)
 }
 
 /// Starts the worker thread; it runs until the process ends.
 pub fn spawn(pool: Pool, mailer: Option<SmtpMailer>) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("offboard-worker".into()).spawn(move || {
-        let every = sweep_every();
-        let mut last_sweep: Option<Instant> = None;
-        loop {
-            if last_sweep.is_none_or(|t| t.elapsed() >= every) {
-                last_sweep = Some(Instant::now());
-                if let Err(e) = sweep_once(&pool, mailer.as_ref().map(|m| m as &dyn Mailer), services::now()) {
-                    tracing::error!(error = %e, "sweep");
+    std::thread::Builder::new()
+        .name("offboard-worker".into())
+        .spawn(move || {
+            let every = sweep_every();
+            let mut last_sweep: Option<Instant> = None;
+            loop {
+                if last_sweep.is_none_or(|t| t.elapsed() >= every) {
+                    last_sweep = Some(Instant::now());
+                    if let Err(e) = sweep_once(&pool, mailer.as_ref().map(|m| m as &dyn Mailer), services::now()) {
+                        tracing::error!(error = %e, "sweep");
+                    }
+                }
+                match work_once(&pool) {
+                    Ok(true) => {}
+                    Ok(false) => std::thread::sleep(Duration::from_millis(250)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "worker");
+                        std::thread::sleep(Duration::from_secs(2));
+                    }
                 }
             }
-            match work_once(&pool) {
-                Ok(true) => {}
-                Ok(false) => std::thread::sleep(Duration::from_millis(250)),
-                Err(e) => {
-                    tracing::error!(error = %e, "worker");
-                    std::thread::sleep(Duration::from_secs(2));
-                }
-            }
-        }
-    })
+        })
 }
 
 /// One batch of the oldest running job; false when there was nothing to do.
@@ -60,7 +65,11 @@ pub fn work_once(pool: &Pool) -> Result<bool, ServiceError> {
 /// Deletes due users, queues warnings, and sends due mail when a mailer is
 /// configured (without one, mail waits in the outbox). Returns the sweep
 /// report and (sent, failed).
-pub fn sweep_once(pool: &Pool, mailer: Option<&dyn Mailer>, now: NaiveDateTime) -> Result<(SweepReport, (usize, usize)), ServiceError> {
+pub fn sweep_once(
+    pool: &Pool,
+    mailer: Option<&dyn Mailer>,
+    now: NaiveDateTime,
+) -> Result<(SweepReport, (usize, usize)), ServiceError> {
     let mut conn = pool.get().map_err(crate::db::DbError::from)?;
     let report = auto_delete::sweep(&mut conn, now)?;
     let delivered = match mailer {
@@ -68,7 +77,13 @@ pub fn sweep_once(pool: &Pool, mailer: Option<&dyn Mailer>, now: NaiveDateTime) 
         None => (0, 0),
     };
     if report.deleted + report.warnings + delivered.0 + delivered.1 > 0 {
-        tracing::info!(deleted = report.deleted, warnings = report.warnings, sent = delivered.0, failed = delivered.1, "sweep");
+        tracing::info!(
+            deleted = report.deleted,
+            warnings = report.warnings,
+            sent = delivered.0,
+            failed = delivered.1,
+            "sweep"
+        );
     }
     Ok((report, delivered))
 }

@@ -30,7 +30,14 @@ impl Lang {
     }
 }
 
-const ALL: [Column; 6] = [Column::Email, Column::TransferTo, Column::Meetings, Column::Webinars, Column::Events, Column::Recordings];
+const ALL: [Column; 6] = [
+    Column::Email,
+    Column::TransferTo,
+    Column::Meetings,
+    Column::Webinars,
+    Column::Events,
+    Column::Recordings,
+];
 
 /// The header each language's sample writes; the reader accepts all of them.
 fn name(col: Column, lang: Lang) -> &'static str {
@@ -77,7 +84,11 @@ fn recognise(header: &str) -> Option<Column> {
     ];
     ALL.iter()
         .copied()
-        .find(|c| [Lang::En, Lang::Nl, Lang::Id].iter().any(|l| normalise(name(*c, *l)) == h))
+        .find(|c| {
+            [Lang::En, Lang::Nl, Lang::Id]
+                .iter()
+                .any(|l| normalise(name(*c, *l)) == h)
+        })
         .or_else(|| extra.iter().find(|(n, _)| *n == h).map(|(_, c)| *c))
 }
 
@@ -100,7 +111,10 @@ pub fn map_columns(headers: &[String], action: Action) -> Result<Vec<Option<Colu
         out.push(Some(col));
     }
     if !out.contains(&Some(Column::Email)) {
-        return Err(FileError::MissingColumn(format!("\"{}\"", name(Column::Email, Lang::En))));
+        return Err(FileError::MissingColumn(format!(
+            "\"{}\"",
+            name(Column::Email, Lang::En)
+        )));
     }
     Ok(out)
 }
@@ -108,7 +122,11 @@ pub fn map_columns(headers: &[String], action: Action) -> Result<Vec<Option<Colu
 /// The sample for an action (R61, R62), in the admin's language, with the
 /// separator that language's Excel uses.
 pub fn sample(action: Action, lang: Lang) -> String {
-    let cols: &[Column] = if action == Action::Deactivate { &[Column::Email] } else { &ALL };
+    let cols: &[Column] = if action == Action::Deactivate {
+        &[Column::Email]
+    } else {
+        &ALL
+    };
     let sep = if lang == Lang::En { "," } else { ";" };
     let (yes, no) = match lang {
         Lang::En => ("Yes", "No"),

@@ -89,7 +89,11 @@ pub fn decode(bytes: &[u8]) -> Result<String, FileError> {
     let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         String::from_utf8(rest.to_vec()).map_err(|_| FileError::NotText)?
     } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let encoding = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let encoding = if bytes[0] == 0xFF {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         let (text, _, had_errors) = encoding.decode(bytes);
         if had_errors {
             return Err(FileError::NotText);
@@ -101,7 +105,10 @@ pub fn decode(bytes: &[u8]) -> Result<String, FileError> {
             Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
         }
     };
-    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).count();
+    let controls = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
     if text.contains('\0') || controls * 100 > text.len().max(1) {
         return Err(FileError::NotText);
     }
@@ -128,7 +135,12 @@ pub fn detect_separator(text: &str) -> u8 {
             }
         }
     }
-    counts.iter().max_by_key(|c| c.1).filter(|c| c.1 > 0).map(|c| c.0).unwrap_or(b',')
+    counts
+        .iter()
+        .max_by_key(|c| c.1)
+        .filter(|c| c.1 > 0)
+        .map(|c| c.0)
+        .unwrap_or(b',')
 }
 
 /// Yes/No in the account's languages (R64); an empty cell is No.
@@ -173,9 +185,16 @@ pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile, FileError> {
         }
         let line = lines.line_at(&text, r.position().map(|p| p.byte()).unwrap_or(0) as usize);
         let cell = |col: Column| -> String {
-            columns.iter().position(|c| *c == Some(col)).and_then(|i| r.get(i)).unwrap_or("").trim().to_string()
+            columns
+                .iter()
+                .position(|c| *c == Some(col))
+                .and_then(|i| r.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_string()
         };
-        let transfer = [Column::Meetings, Column::Webinars, Column::Events, Column::Recordings].map(|c| parse_yes_no(&cell(c)));
+        let transfer =
+            [Column::Meetings, Column::Webinars, Column::Events, Column::Recordings].map(|c| parse_yes_no(&cell(c)));
         rows.push(CsvRow {
             line,
             cells: r.iter().map(str::to_string).collect(),
@@ -187,7 +206,11 @@ pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile, FileError> {
     if rows.is_empty() {
         return Err(FileError::NoRows);
     }
-    Ok(CsvFile { headers, separator, rows })
+    Ok(CsvFile {
+        headers,
+        separator,
+        rows,
+    })
 }
 
 /// Line numbers as a spreadsheet shows them. The csv crate's own line count
@@ -216,7 +239,10 @@ impl LineCounter {
 
 fn malformed(e: &csv::Error) -> FileError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
-    FileError::Malformed { line, message: "the row cannot be read as CSV (check the quotes)".into() }
+    FileError::Malformed {
+        line,
+        message: "the row cannot be read as CSV (check the quotes)".into(),
+    }
 }
 
 /// A cell made safe to open in a spreadsheet: text that would start a

@@ -19,7 +19,11 @@ a@x.nl;b@x.nl;Ja;nee;;JA;;\r\n\r\n;;;;;;;\r\n\"c@x.nl\";;Nee;Nee;Nee;Nee;;\r\n";
 
 #[test]
 fn columns_in_any_order_and_any_language() {
-    let f = read(b"Transfer rekaman,Alamat Email,transfer data ke email\nYa,a@x.id,b@x.id\n", Action::Unlink).expect("reads");
+    let f = read(
+        b"Transfer rekaman,Alamat Email,transfer data ke email\nYa,a@x.id,b@x.id\n",
+        Action::Unlink,
+    )
+    .expect("reads");
     assert_eq!(f.rows[0].email, "a@x.id");
     assert_eq!(f.rows[0].transfer_to, "b@x.id");
     assert_eq!(f.rows[0].transfer[3], Ok(true));
@@ -46,7 +50,15 @@ fn windows_1252_is_read() {
 
 #[test]
 fn yes_no_words_of_three_languages() {
-    for (cell, want) in [("Yes", Ok(true)), ("ja", Ok(true)), ("YA", Ok(true)), (" no ", Ok(false)), ("Nee", Ok(false)), ("tidak", Ok(false)), ("", Ok(false))] {
+    for (cell, want) in [
+        ("Yes", Ok(true)),
+        ("ja", Ok(true)),
+        ("YA", Ok(true)),
+        (" no ", Ok(false)),
+        ("Nee", Ok(false)),
+        ("tidak", Ok(false)),
+        ("", Ok(false)),
+    ] {
         assert_eq!(parse_yes_no(cell), want, "{cell}");
     }
     assert_eq!(parse_yes_no("maybe"), Err("maybe".to_string()));
@@ -58,18 +70,36 @@ fn file_level_problems_are_one_message() {
     assert_eq!(read(b"", Action::Delete).unwrap_err(), FileError::Empty);
     assert_eq!(read(b"\r\n\r\n", Action::Delete).unwrap_err(), FileError::Empty);
     assert_eq!(read(b"Email\r\n", Action::Delete).unwrap_err(), FileError::NoRows);
-    assert_eq!(read(b"\x89PNG\r\n\x1a\n\0\0\0IHDR", Action::Delete).unwrap_err(), FileError::NotText);
-    assert_eq!(read(b"Emial\na@x\n", Action::Delete).unwrap_err(), FileError::UnknownColumn("Emial".into()));
-    assert_eq!(read(b"Transfer meetings\nYes\n", Action::Delete).unwrap_err(), FileError::MissingColumn("\"Email\"".into()));
-    assert_eq!(read(b"Email,E-mail\na,b\n", Action::Delete).unwrap_err(), FileError::DuplicateColumn("E-mail".into()));
-    assert_eq!(read(b"Email,Transfer meetings\na@x,Yes\n", Action::Deactivate).unwrap_err(), FileError::NotForDeactivate("Transfer meetings".into()));
+    assert_eq!(
+        read(b"\x89PNG\r\n\x1a\n\0\0\0IHDR", Action::Delete).unwrap_err(),
+        FileError::NotText
+    );
+    assert_eq!(
+        read(b"Emial\na@x\n", Action::Delete).unwrap_err(),
+        FileError::UnknownColumn("Emial".into())
+    );
+    assert_eq!(
+        read(b"Transfer meetings\nYes\n", Action::Delete).unwrap_err(),
+        FileError::MissingColumn("\"Email\"".into())
+    );
+    assert_eq!(
+        read(b"Email,E-mail\na,b\n", Action::Delete).unwrap_err(),
+        FileError::DuplicateColumn("E-mail".into())
+    );
+    assert_eq!(
+        read(b"Email,Transfer meetings\na@x,Yes\n", Action::Deactivate).unwrap_err(),
+        FileError::NotForDeactivate("Transfer meetings".into())
+    );
     let big = vec![b'a'; MAX_BYTES + 1];
     assert_eq!(read(&big, Action::Delete).unwrap_err(), FileError::TooLarge);
     let mut many = String::from("Email\n");
     for i in 0..=MAX_ROWS {
         many.push_str(&format!("u{i}@x\n"));
     }
-    assert_eq!(read(many.as_bytes(), Action::Deactivate).unwrap_err(), FileError::TooManyRows);
+    assert_eq!(
+        read(many.as_bytes(), Action::Deactivate).unwrap_err(),
+        FileError::TooManyRows
+    );
 }
 
 #[test]

@@ -76,8 +76,10 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, DbError> {
             .map(DbConn::Pg)
             .map_err(|source| DbError::Connect { url: u.clone(), source }),
         DbUrl::Sqlite(path) => {
-            let mut conn = SqliteConnection::establish(path)
-                .map_err(|source| DbError::Connect { url: path.clone(), source })?;
+            let mut conn = SqliteConnection::establish(path).map_err(|source| DbError::Connect {
+                url: path.clone(),
+                source,
+            })?;
             // WAL lets readers go on while a bulk job writes; busy_timeout makes
             // concurrent writers wait instead of failing with SQLITE_BUSY.
             conn.batch_execute(

@@ -67,8 +67,14 @@ mod tests {
     #[test]
     fn warning_window_is_the_seven_days_before() {
         let day = NaiveDate::from_ymd_opt(2026, 2, 10).expect("date");
-        assert!(!in_warning_window(day, NaiveDate::from_ymd_opt(2026, 2, 2).expect("date")));
-        assert!(in_warning_window(day, NaiveDate::from_ymd_opt(2026, 2, 3).expect("date")));
+        assert!(!in_warning_window(
+            day,
+            NaiveDate::from_ymd_opt(2026, 2, 2).expect("date")
+        ));
+        assert!(in_warning_window(
+            day,
+            NaiveDate::from_ymd_opt(2026, 2, 3).expect("date")
+        ));
         assert!(in_warning_window(day, day));
     }
 
@@ -82,9 +88,21 @@ mod tests {
 
     #[test]
     fn access_to_the_setting() {
-        let owner = Actor { id: 1, role: Role::Owner, custom_bulk_privilege: false };
-        let admin = Actor { id: 2, role: Role::Admin, custom_bulk_privilege: false };
-        let member = Actor { id: 3, role: Role::Member, custom_bulk_privilege: false };
+        let owner = Actor {
+            id: 1,
+            role: Role::Owner,
+            custom_bulk_privilege: false,
+        };
+        let admin = Actor {
+            id: 2,
+            role: Role::Admin,
+            custom_bulk_privilege: false,
+        };
+        let member = Actor {
+            id: 3,
+            role: Role::Member,
+            custom_bulk_privilege: false,
+        };
         assert!(may_change_setting(&owner, false, false));
         assert!(may_change_setting(&admin, false, false));
         assert!(!may_change_setting(&admin, true, false));

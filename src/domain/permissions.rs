@@ -146,15 +146,38 @@ pub fn check_role_change(actor: &Actor, target: &Target, new_role: Role) -> Resu
 mod tests {
     use super::*;
 
-    const OWNER: Actor = Actor { id: 1, role: Role::Owner, custom_bulk_privilege: false };
-    const ADMIN: Actor = Actor { id: 2, role: Role::Admin, custom_bulk_privilege: false };
-    const HELPDESK: Actor = Actor { id: 3, role: Role::Admin, custom_bulk_privilege: true };
-    const MEMBER: Actor = Actor { id: 4, role: Role::Member, custom_bulk_privilege: true };
+    const OWNER: Actor = Actor {
+        id: 1,
+        role: Role::Owner,
+        custom_bulk_privilege: false,
+    };
+    const ADMIN: Actor = Actor {
+        id: 2,
+        role: Role::Admin,
+        custom_bulk_privilege: false,
+    };
+    const HELPDESK: Actor = Actor {
+        id: 3,
+        role: Role::Admin,
+        custom_bulk_privilege: true,
+    };
+    const MEMBER: Actor = Actor {
+        id: 4,
+        role: Role::Member,
+        custom_bulk_privilege: true,
+    };
     const ACTIONS: [Action; 4] = [Action::Deactivate, Action::Activate, Action::Unlink, Action::Delete];
     const MODES: [Mode; 3] = [Mode::Single, Mode::Bulk, Mode::Csv];
 
     fn member(status: Status) -> Target {
-        Target { id: 10, role: Role::Member, status, is_room: false, is_external: false, in_managed_domain: false }
+        Target {
+            id: 10,
+            role: Role::Member,
+            status,
+            is_room: false,
+            is_external: false,
+            in_managed_domain: false,
+        }
     }
 
     fn all_targets() -> Vec<Target> {
@@ -190,29 +213,53 @@ mod tests {
     #[test]
     fn r2_pending_users_are_untouchable() {
         for a in ACTIONS {
-            assert_eq!(check_action(&OWNER, &member(Status::Pending), a, Mode::Single), Err(Refusal::Pending));
+            assert_eq!(
+                check_action(&OWNER, &member(Status::Pending), a, Mode::Single),
+                Err(Refusal::Pending)
+            );
         }
     }
 
     #[test]
     fn r3_admins_must_become_members_first() {
-        let admin = Target { role: Role::Admin, ..member(Status::Active) };
+        let admin = Target {
+            role: Role::Admin,
+            ..member(Status::Active)
+        };
         for a in ACTIONS {
             for actor in [OWNER, ADMIN] {
-                assert_eq!(check_action(&actor, &admin, a, Mode::Single), Err(Refusal::AdminMustBeMember));
+                assert_eq!(
+                    check_action(&actor, &admin, a, Mode::Single),
+                    Err(Refusal::AdminMustBeMember)
+                );
             }
         }
     }
 
     #[test]
     fn r3_only_the_owner_changes_an_admins_role() {
-        let admin = Target { role: Role::Admin, ..member(Status::Active) };
+        let admin = Target {
+            role: Role::Admin,
+            ..member(Status::Active)
+        };
         assert_eq!(check_role_change(&OWNER, &admin, Role::Member), Ok(()));
-        assert_eq!(check_role_change(&ADMIN, &admin, Role::Member), Err(Refusal::OnlyOwnerChangesAdmins));
-        assert_eq!(check_role_change(&ADMIN, &member(Status::Active), Role::Admin), Err(Refusal::OnlyOwnerChangesAdmins));
+        assert_eq!(
+            check_role_change(&ADMIN, &admin, Role::Member),
+            Err(Refusal::OnlyOwnerChangesAdmins)
+        );
+        assert_eq!(
+            check_role_change(&ADMIN, &member(Status::Active), Role::Admin),
+            Err(Refusal::OnlyOwnerChangesAdmins)
+        );
         assert_eq!(check_role_change(&OWNER, &member(Status::Active), Role::Admin), Ok(()));
-        assert_eq!(check_role_change(&OWNER, &member(Status::Active), Role::Owner), Err(Refusal::Owner));
-        assert_eq!(check_role_change(&MEMBER, &member(Status::Active), Role::Member), Err(Refusal::NotAdmin));
+        assert_eq!(
+            check_role_change(&OWNER, &member(Status::Active), Role::Owner),
+            Err(Refusal::Owner)
+        );
+        assert_eq!(
+            check_role_change(&MEMBER, &member(Status::Active), Role::Member),
+            Err(Refusal::NotAdmin)
+        );
     }
 
     #[test]
@@ -229,15 +276,40 @@ mod tests {
                 }
             }
         }
-        assert_eq!(check_action(&ADMIN, &Target { id: 2, ..member(Status::Active) }, Action::Deactivate, Mode::Single), Err(Refusal::OwnUser));
-        assert_eq!(check_action(&ADMIN, &Target { role: Role::Owner, ..member(Status::Active) }, Action::Delete, Mode::Single), Err(Refusal::Owner));
+        assert_eq!(
+            check_action(
+                &ADMIN,
+                &Target {
+                    id: 2,
+                    ..member(Status::Active)
+                },
+                Action::Deactivate,
+                Mode::Single
+            ),
+            Err(Refusal::OwnUser)
+        );
+        assert_eq!(
+            check_action(
+                &ADMIN,
+                &Target {
+                    role: Role::Owner,
+                    ..member(Status::Active)
+                },
+                Action::Delete,
+                Mode::Single
+            ),
+            Err(Refusal::Owner)
+        );
     }
 
     #[test]
     fn r5_bulk_needs_the_privilege() {
         let t = member(Status::Active);
         for m in [Mode::Bulk, Mode::Csv] {
-            assert_eq!(check_action(&ADMIN, &t, Action::Deactivate, m), Err(Refusal::NoBulkPrivilege));
+            assert_eq!(
+                check_action(&ADMIN, &t, Action::Deactivate, m),
+                Err(Refusal::NoBulkPrivilege)
+            );
             assert_eq!(check_action(&HELPDESK, &t, Action::Deactivate, m), Ok(()));
             assert_eq!(check_action(&OWNER, &t, Action::Deactivate, m), Ok(()));
         }
@@ -246,8 +318,14 @@ mod tests {
 
     #[test]
     fn r31_managed_domain_blocks_unlink_only() {
-        let t = Target { in_managed_domain: true, ..member(Status::Active) };
-        assert_eq!(check_action(&OWNER, &t, Action::Unlink, Mode::Single), Err(Refusal::ManagedDomain));
+        let t = Target {
+            in_managed_domain: true,
+            ..member(Status::Active)
+        };
+        assert_eq!(
+            check_action(&OWNER, &t, Action::Unlink, Mode::Single),
+            Err(Refusal::ManagedDomain)
+        );
         assert_eq!(check_action(&OWNER, &t, Action::Delete, Mode::Single), Ok(()));
         assert_eq!(check_action(&OWNER, &t, Action::Deactivate, Mode::Single), Ok(()));
         let external = Target { is_external: true, ..t };
@@ -256,7 +334,10 @@ mod tests {
 
     #[test]
     fn r43_rooms_are_not_deleted_here() {
-        let room = Target { is_room: true, ..member(Status::Active) };
+        let room = Target {
+            is_room: true,
+            ..member(Status::Active)
+        };
         for m in MODES {
             assert_eq!(check_action(&OWNER, &room, Action::Delete, m), Err(Refusal::Room));
         }
@@ -268,19 +349,42 @@ mod tests {
         let t = member(Status::Deactivated);
         assert_eq!(check_action(&OWNER, &t, Action::Delete, Mode::Single), Ok(()));
         assert_eq!(check_action(&OWNER, &t, Action::Delete, Mode::Csv), Ok(()));
-        assert_eq!(check_action(&OWNER, &t, Action::Delete, Mode::Bulk), Err(Refusal::DeactivatedInBulk));
+        assert_eq!(
+            check_action(&OWNER, &t, Action::Delete, Mode::Bulk),
+            Err(Refusal::DeactivatedInBulk)
+        );
     }
 
     #[test]
     fn activate_and_deactivate_follow_the_status() {
-        assert_eq!(check_action(&ADMIN, &member(Status::Active), Action::Activate, Mode::Single), Err(Refusal::NotDeactivated));
-        assert_eq!(check_action(&ADMIN, &member(Status::Deactivated), Action::Deactivate, Mode::Single), Err(Refusal::AlreadyDeactivated));
-        assert_eq!(check_action(&ADMIN, &member(Status::Deactivated), Action::Activate, Mode::Single), Ok(()));
+        assert_eq!(
+            check_action(&ADMIN, &member(Status::Active), Action::Activate, Mode::Single),
+            Err(Refusal::NotDeactivated)
+        );
+        assert_eq!(
+            check_action(&ADMIN, &member(Status::Deactivated), Action::Deactivate, Mode::Single),
+            Err(Refusal::AlreadyDeactivated)
+        );
+        assert_eq!(
+            check_action(&ADMIN, &member(Status::Deactivated), Action::Activate, Mode::Single),
+            Ok(())
+        );
     }
 
     #[test]
     fn every_refusal_names_its_rule() {
-        for r in [Refusal::NotAdmin, Refusal::Pending, Refusal::AdminMustBeMember, Refusal::Owner, Refusal::NoBulkPrivilege, Refusal::ManagedDomain, Refusal::Room, Refusal::DeactivatedInBulk, Refusal::TargetInBatch, Refusal::RecordingsNeedLicense] {
+        for r in [
+            Refusal::NotAdmin,
+            Refusal::Pending,
+            Refusal::AdminMustBeMember,
+            Refusal::Owner,
+            Refusal::NoBulkPrivilege,
+            Refusal::ManagedDomain,
+            Refusal::Room,
+            Refusal::DeactivatedInBulk,
+            Refusal::TargetInBatch,
+            Refusal::RecordingsNeedLicense,
+        ] {
             assert!(r.rule().starts_with('R'), "{r:?}");
             assert!(r.to_string().starts_with(r.rule()));
             assert!(!r.text(crate::i18n::Lang::En).starts_with('R'));

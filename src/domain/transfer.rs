@@ -60,10 +60,21 @@ pub fn check_transfer(
 mod tests {
     use super::*;
 
-    const ALL: TransferChoice = TransferChoice { meetings: true, webinars: true, events: true, recordings: true };
+    const ALL: TransferChoice = TransferChoice {
+        meetings: true,
+        webinars: true,
+        events: true,
+        recordings: true,
+    };
 
     fn target() -> TransferTarget {
-        TransferTarget { id: 20, status: Status::Active, same_account: true, licensed: true, webinar_license: true }
+        TransferTarget {
+            id: 20,
+            status: Status::Active,
+            same_account: true,
+            licensed: true,
+            webinar_license: true,
+        }
     }
 
     #[test]
@@ -77,23 +88,63 @@ mod tests {
         assert_eq!(check_transfer(10, &ALL, Some(&t), &[10]), Ok(()));
         assert_eq!(check_transfer(10, &ALL, None, &[10]), Err(Refusal::TargetMissing));
         assert_eq!(check_transfer(20, &ALL, Some(&t), &[20]), Err(Refusal::TargetIsRemoved));
-        assert_eq!(check_transfer(10, &ALL, Some(&t), &[10, 20]), Err(Refusal::TargetInBatch));
+        assert_eq!(
+            check_transfer(10, &ALL, Some(&t), &[10, 20]),
+            Err(Refusal::TargetInBatch)
+        );
         for status in [Status::Pending, Status::Deactivated] {
-            assert_eq!(check_transfer(10, &ALL, Some(&TransferTarget { status, ..t }), &[10]), Err(Refusal::TargetNotActive));
+            assert_eq!(
+                check_transfer(10, &ALL, Some(&TransferTarget { status, ..t }), &[10]),
+                Err(Refusal::TargetNotActive)
+            );
         }
-        assert_eq!(check_transfer(10, &ALL, Some(&TransferTarget { same_account: false, ..t }), &[10]), Err(Refusal::TargetNotActive));
+        assert_eq!(
+            check_transfer(
+                10,
+                &ALL,
+                Some(&TransferTarget {
+                    same_account: false,
+                    ..t
+                }),
+                &[10]
+            ),
+            Err(Refusal::TargetNotActive)
+        );
     }
 
     #[test]
     fn r52_recordings_need_a_license_and_webinars_a_webinar_license() {
-        let basic = TransferTarget { licensed: false, webinar_license: false, ..target() };
-        let meetings = TransferChoice { meetings: true, events: true, ..Default::default() };
+        let basic = TransferTarget {
+            licensed: false,
+            webinar_license: false,
+            ..target()
+        };
+        let meetings = TransferChoice {
+            meetings: true,
+            events: true,
+            ..Default::default()
+        };
         assert_eq!(check_transfer(10, &meetings, Some(&basic), &[10]), Ok(()));
-        let recordings = TransferChoice { recordings: true, ..Default::default() };
-        assert_eq!(check_transfer(10, &recordings, Some(&basic), &[10]), Err(Refusal::RecordingsNeedLicense));
-        let webinars = TransferChoice { webinars: true, ..Default::default() };
-        let licensed = TransferTarget { licensed: true, ..basic };
-        assert_eq!(check_transfer(10, &webinars, Some(&licensed), &[10]), Err(Refusal::WebinarsNeedLicense));
+        let recordings = TransferChoice {
+            recordings: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            check_transfer(10, &recordings, Some(&basic), &[10]),
+            Err(Refusal::RecordingsNeedLicense)
+        );
+        let webinars = TransferChoice {
+            webinars: true,
+            ..Default::default()
+        };
+        let licensed = TransferTarget {
+            licensed: true,
+            ..basic
+        };
+        assert_eq!(
+            check_transfer(10, &webinars, Some(&licensed), &[10]),
+            Err(Refusal::WebinarsNeedLicense)
+        );
         assert_eq!(check_transfer(10, &recordings, Some(&licensed), &[10]), Ok(()));
     }
 }

@@ -74,7 +74,11 @@ pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> Se
             mail_outbox::table
                 .filter(mail_outbox::id.eq(mail.id))
                 .filter(mail_outbox::sent_at.is_null())
-                .filter(mail_outbox::claimed_until.is_null().or(mail_outbox::claimed_until.lt(now))),
+                .filter(
+                    mail_outbox::claimed_until
+                        .is_null()
+                        .or(mail_outbox::claimed_until.lt(now)),
+                ),
         )
         .set(mail_outbox::claimed_until.eq(Some(now + Duration::minutes(2))))
         .execute(conn)?;
@@ -85,7 +89,11 @@ pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> Se
             Ok(()) => {
                 sent += 1;
                 diesel::update(mail_outbox::table.find(mail.id))
-                    .set((mail_outbox::sent_at.eq(Some(now)), mail_outbox::claimed_until.eq(None::<NaiveDateTime>), mail_outbox::last_error.eq(None::<String>)))
+                    .set((
+                        mail_outbox::sent_at.eq(Some(now)),
+                        mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
+                        mail_outbox::last_error.eq(None::<String>),
+                    ))
                     .execute(conn)?;
             }
             Err(e) => {

@@ -26,7 +26,10 @@ pub fn by(by: &super::user_actions::ActorInfo, action: &str, now: NaiveDateTime)
 }
 
 pub fn record(conn: &mut DbConn, entry: &NewAuditEntry) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table).values(entry).execute(conn).map(|_| ())
+    diesel::insert_into(audit_log::table)
+        .values(entry)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// The Audit log page's filters; every field comes from the URL.
@@ -73,7 +76,19 @@ pub fn list(conn: &mut DbConn, account_id: i64, f: &AuditFilter, limit: i64) -> 
 
 /// The export's header row.
 pub const CSV_HEADER: [&str; 13] = [
-    "id", "at (UTC)", "actor", "action", "target", "source", "job", "transferred to", "meetings", "webinars", "events", "recordings", "detail",
+    "id",
+    "at (UTC)",
+    "actor",
+    "action",
+    "target",
+    "source",
+    "job",
+    "transferred to",
+    "meetings",
+    "webinars",
+    "events",
+    "recordings",
+    "detail",
 ];
 
 /// One entry as export cells, escaped against spreadsheet formulas.

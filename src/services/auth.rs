@@ -32,7 +32,11 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// same answer, so the form does not tell which addresses exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignIn {
-    Ok { user_id: i64, epoch: i32, lang: Option<String> },
+    Ok {
+        user_id: i64,
+        epoch: i32,
+        lang: Option<String>,
+    },
     BadCredentials,
     Deactivated,
     Pending,
@@ -64,7 +68,11 @@ pub fn sign_in(conn: &mut DbConn, email: &str, password: &str) -> ServiceResult<
     }
     // The status is told only to someone who knows the password.
     Ok(match Status::parse(&user.status) {
-        Some(Status::Active) => SignIn::Ok { user_id: user.id, epoch: user.session_epoch, lang: user.language.clone() },
+        Some(Status::Active) => SignIn::Ok {
+            user_id: user.id,
+            epoch: user.session_epoch,
+            lang: user.language.clone(),
+        },
         Some(Status::Deactivated) => SignIn::Deactivated,
         _ => SignIn::Pending,
     })
@@ -73,7 +81,11 @@ pub fn sign_in(conn: &mut DbConn, email: &str, password: &str) -> ServiceResult<
 /// The user behind a session, if the session is still good: the user exists,
 /// is active, and nothing ended their sessions since (deactivation, role change).
 pub fn session_user(conn: &mut DbConn, user_id: i64, epoch: i32) -> ServiceResult<Option<User>> {
-    let user: Option<User> = users::table.find(user_id).select(User::as_select()).first(conn).optional()?;
+    let user: Option<User> = users::table
+        .find(user_id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
     Ok(user.filter(|u| u.session_epoch == epoch && u.status == Status::Active.as_str()))
 }
 

@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use crate::db::models::{Account, NewAuditEntry, User};
 use crate::db::schema::{accounts, mail_outbox, role_privileges, users};
 use crate::db::DbConn;
-use crate::domain::auto_delete::{check_days, deletion_time, due_cutoff, in_warning_window, may_change_setting, WARN_DAYS};
+use crate::domain::auto_delete::{
+    check_days, deletion_time, due_cutoff, in_warning_window, may_change_setting, WARN_DAYS,
+};
 use crate::domain::{Action, Actor, Mode, Refusal, Role, ADVANCED_PRIVILEGE};
 
 use super::user_actions::{perform_in, ActorInfo, Origin, Run, Transfer};
@@ -24,14 +26,26 @@ pub struct Setting {
 }
 
 pub fn setting(conn: &mut DbConn, account_id: i64) -> ServiceResult<Setting> {
-    let a: Account = accounts::table.find(account_id).select(Account::as_select()).first(conn)?;
-    Ok(Setting { enabled: a.auto_delete_enabled, days: a.auto_delete_days, warn: a.auto_delete_warn })
+    let a: Account = accounts::table
+        .find(account_id)
+        .select(Account::as_select())
+        .first(conn)?;
+    Ok(Setting {
+        enabled: a.auto_delete_enabled,
+        days: a.auto_delete_days,
+        warn: a.auto_delete_warn,
+    })
 }
 
 fn has_advanced_privilege(conn: &mut DbConn, role_id: Option<i64>) -> ServiceResult<bool> {
     Ok(match role_id {
         Some(id) => {
-            role_privileges::table.filter(role_privileges::role_id.eq(id)).filter(role_privileges::privilege.eq(ADVANCED_PRIVILEGE)).count().get_result::<i64>(conn)? > 0
+            role_privileges::table
+                .filter(role_privileges::role_id.eq(id))
+                .filter(role_privileges::privilege.eq(ADVANCED_PRIVILEGE))
+                .count()
+                .get_result::<i64>(conn)?
+                > 0
         }
         None => false,
     })
@@ -52,11 +66,28 @@ pub fn save(conn: &mut DbConn, by: &ActorInfo, user: &User, new: Setting, now: N
     conn.transaction(|conn| {
         let old = setting(conn, by.account_id)?;
         diesel::update(accounts::table.find(by.account_id))
-            .set((accounts::auto_delete_enabled.eq(new.enabled), accounts::auto_delete_days.eq(days), accounts::auto_delete_warn.eq(new.warn)))
+            .set((
+                accounts::auto_delete_enabled.eq(new.enabled),
+                accounts::auto_delete_days.eq(days),
+                accounts::auto_delete_warn.eq(new.warn),
+            ))
             .execute(conn)?;
-        let show = |s: Setting| format!("{} after {} days, warning {}", if s.enabled { "on" } else { "off" }, s.days, if s.warn { "on" } else { "off" });
+        let show = |s: Setting| {
+            format!(
+                "{} after {} days, warning {}",
+                if s.enabled { "on" } else { "off" },
+                s.days,
+                if s.warn { "on" } else { "off" }
+            )
+        };
         let detail = format!("{} -> {}", show(old), show(Setting { days, ..new }));
-        audit::record(conn, &NewAuditEntry { detail, ..audit::by(by, "auto_delete_setting", now) })?;
+        audit::record(
+            conn,
+            &NewAuditEntry {
+                detail,
+                ..audit::by(by, "auto_delete_setting", now)
+            },
+        )?;
         Ok(())
     })
 }
@@ -76,7 +107,10 @@ fn deactivated(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<(i64, St
         .filter(users::is_room.eq(false))
         .select((users::id, users::email, users::deactivated_at, users::language))
         .load(conn)?;
-    Ok(rows.into_iter().filter_map(|(id, e, at, l)| at.map(|at| (id, e, at, l))).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, e, at, l)| at.map(|at| (id, e, at, l)))
+        .collect())
 }
 
 pub fn overview(conn: &mut DbConn, account_id: i64, now: NaiveDateTime) -> ServiceResult<Overview> {
@@ -111,7 +145,10 @@ pub struct SweepReport {
 /// is locked before it is deleted, each warning has a unique key.
 pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport> {
     let mut report = SweepReport::default();
-    let enabled: Vec<Account> = accounts::table.filter(accounts::auto_delete_enabled.eq(true)).select(Account::as_select()).load(conn)?;
+    let enabled: Vec<Account> = accounts::table
+        .filter(accounts::auto_delete_enabled.eq(true))
+        .select(Account::as_select())
+        .load(conn)?;
     for account in enabled {
         let cutoff = due_cutoff(account.auto_delete_days, now);
         let due: Vec<i64> = users::table
@@ -121,7 +158,11 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
             .select(users::id)
             .load(conn)?;
         let by = ActorInfo {
-            actor: Actor { id: 0, role: Role::Owner, custom_bulk_privilege: false },
+            actor: Actor {
+                id: 0,
+                role: Role::Owner,
+                custom_bulk_privilege: false,
+            },
             account_id: account.id,
             email: "automatic".into(),
             lang: crate::i18n::Lang::En,
@@ -130,7 +171,18 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
         let transfer = Transfer::default();
         for chunk in due.chunks(200) {
             conn.transaction::<_, ServiceError, _>(|conn| {
-                let run = Run { by: &by, action: Action::Delete, transfer: &transfer, origin: Origin { mode: Mode::Automatic, job_id: None }, batch: &[], domains: &domains, now };
+                let run = Run {
+                    by: &by,
+                    action: Action::Delete,
+                    transfer: &transfer,
+                    origin: Origin {
+                        mode: Mode::Automatic,
+                        job_id: None,
+                    },
+                    batch: &[],
+                    domains: &domains,
+                    now,
+                };
                 for id in chunk {
                     // Locked and re-checked in one statement: a user reactivated meanwhile
                     // is never deleted, one deleted by another sweeper is not found.
@@ -173,7 +225,11 @@ fn admins_with_access(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<U
         .load(conn)?;
     let mut out = Vec::new();
     for u in admins {
-        let actor = Actor { id: u.id, role: Role::parse(&u.role).unwrap_or(Role::Member), custom_bulk_privilege: false };
+        let actor = Actor {
+            id: u.id,
+            role: Role::parse(&u.role).unwrap_or(Role::Member),
+            custom_bulk_privilege: false,
+        };
         if may_change(conn, &u, &actor)? {
             out.push(u);
         }
@@ -225,7 +281,10 @@ fn queue_warnings(conn: &mut DbConn, account: &Account, now: NaiveDateTime) -> S
 
 /// The warning in the admin's language.
 fn warning_text(lang: Option<&str>, day: NaiveDate, users: &[(String, NaiveDateTime)]) -> (String, String) {
-    let list: String = users.iter().map(|(e, when)| format!("  - {e} ({})\n", when.format("%Y-%m-%d %H:%M UTC"))).collect();
+    let list: String = users
+        .iter()
+        .map(|(e, when)| format!("  - {e} ({})\n", when.format("%Y-%m-%d %H:%M UTC")))
+        .collect();
     let n = users.len();
     match lang.unwrap_or("en") {
         "nl" => (

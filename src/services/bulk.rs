@@ -14,7 +14,9 @@ use crate::db::schema::{bulk_runs, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, Status, TransferTarget};
 
-use super::user_actions::{deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
+use super::user_actions::{
+    deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US,
+};
 use super::users::{managed_domains, target_of, UserQuery};
 use super::{users as user_queries, ServiceError, ServiceResult};
 
@@ -43,14 +45,26 @@ pub struct Preview {
 }
 
 /// The ids of every user matching the Users page's search and filter.
-pub fn all_matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, lang: crate::i18n::Lang) -> ServiceResult<Vec<i64>> {
+pub fn all_matching(
+    conn: &mut DbConn,
+    account_id: i64,
+    query: &UserQuery,
+    lang: crate::i18n::Lang,
+) -> ServiceResult<Vec<i64>> {
     let mut ids = Vec::new();
-    let mut q = UserQuery { after: None, ..query.clone() };
+    let mut q = UserQuery {
+        after: None,
+        ..query.clone()
+    };
     loop {
         let page = user_queries::list_users(conn, account_id, &q)?;
         ids.extend(page.users.iter().map(|u| u.id));
         if ids.len() > MAX_SELECTION {
-            return Err(ServiceError::Invalid(crate::i18n::tr_args(lang, "bad-too-many", &[("count", MAX_SELECTION.to_string())])));
+            return Err(ServiceError::Invalid(crate::i18n::tr_args(
+                lang,
+                "bad-too-many",
+                &[("count", MAX_SELECTION.to_string())],
+            )));
         }
         match page.next_after {
             Some(after) => q.after = Some(after),
@@ -108,7 +122,12 @@ pub fn preview(
                 };
                 check_transfer(u.id, &transfer.choice, target.as_ref(), in_batch)
             });
-            PreviewRow { user_id: u.id, email: u.email.clone(), name: u.full_name(), verdict }
+            PreviewRow {
+                user_id: u.id,
+                email: u.email.clone(),
+                name: u.full_name(),
+                verdict,
+            }
         })
         .collect();
     let allowed: Vec<i64> = rows.iter().filter(|r| r.verdict.is_ok()).map(|r| r.user_id).collect();
@@ -132,7 +151,13 @@ pub fn preview(
             bulk_runs::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(Preview { token, action, allowed: allowed.len(), rows, skipped: reasons })
+    Ok(Preview {
+        token,
+        action,
+        allowed: allowed.len(),
+        rows,
+        skipped: reasons,
+    })
 }
 
 /// The users a preview allowed, for a second look with the transfer filled in.
@@ -204,24 +229,52 @@ pub fn apply(
         .filter(bulk_runs::token.eq(token))
         .filter(bulk_runs::account_id.eq(by.account_id))
         .filter(bulk_runs::actor_id.eq(by.actor.id))
-        .select((bulk_runs::action, bulk_runs::user_ids, bulk_runs::done, bulk_runs::skipped, bulk_runs::failed))
+        .select((
+            bulk_runs::action,
+            bulk_runs::user_ids,
+            bulk_runs::done,
+            bulk_runs::skipped,
+            bulk_runs::failed,
+        ))
         .first::<(String, String, i32, i32, i32)>(conn)
         .optional()?
         .ok_or(ServiceError::NotFound)?;
     if run.0 != action.as_str() {
         return Err(ServiceError::Invalid(crate::i18n::tr(by.lang, "bad-confirmation")));
     }
-    let claimed = diesel::update(bulk_runs::table.filter(bulk_runs::token.eq(token)).filter(bulk_runs::state.eq("previewed")))
-        .set(bulk_runs::state.eq("applying"))
-        .execute(conn)?;
+    let claimed = diesel::update(
+        bulk_runs::table
+            .filter(bulk_runs::token.eq(token))
+            .filter(bulk_runs::state.eq("previewed")),
+    )
+    .set(bulk_runs::state.eq("applying"))
+    .execute(conn)?;
     if claimed == 0 {
-        return Ok(BulkResult { action, rows: Vec::new(), done: run.2 as usize, skipped: run.3 as usize, failed: run.4 as usize, replayed: true });
+        return Ok(BulkResult {
+            action,
+            rows: Vec::new(),
+            done: run.2 as usize,
+            skipped: run.3 as usize,
+            failed: run.4 as usize,
+            replayed: true,
+        });
     }
     let ids: Vec<i64> = run.1.split(',').filter_map(|s| s.parse().ok()).collect();
     let mut batch = ids.clone();
     batch.sort_unstable();
     let domains = managed_domains(conn, by.account_id)?;
-    let run = Run { by, action, transfer, origin: Origin { mode: Mode::Bulk, job_id: None }, batch: &batch, domains: &domains, now };
+    let run = Run {
+        by,
+        action,
+        transfer,
+        origin: Origin {
+            mode: Mode::Bulk,
+            job_id: None,
+        },
+        batch: &batch,
+        domains: &domains,
+        now,
+    };
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(APPLY_BATCH) {
         let chunk_rows = conn.transaction::<_, ServiceError, _>(|conn| {
@@ -236,7 +289,12 @@ pub fn apply(
                     }
                 });
                 match attempt {
-                    Ok(results) => return Ok(results.into_iter().map(|(id, r)| row_result(conn, by.lang, id, r)).collect()),
+                    Ok(results) => {
+                        return Ok(results
+                            .into_iter()
+                            .map(|(id, r)| row_result(conn, by.lang, id, r))
+                            .collect())
+                    }
                     Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
                     Err(e) => return Err(e),
                 }
@@ -256,20 +314,44 @@ pub fn apply(
     let skipped = count(|r| matches!(r, RowResult::Skipped(_)));
     let failed = count(|r| matches!(r, RowResult::Failed(_)));
     diesel::update(bulk_runs::table.filter(bulk_runs::token.eq(token)))
-        .set((bulk_runs::state.eq("applied"), bulk_runs::done.eq(done as i32), bulk_runs::skipped.eq(skipped as i32), bulk_runs::failed.eq(failed as i32)))
+        .set((
+            bulk_runs::state.eq("applied"),
+            bulk_runs::done.eq(done as i32),
+            bulk_runs::skipped.eq(skipped as i32),
+            bulk_runs::failed.eq(failed as i32),
+        ))
         .execute(conn)?;
-    Ok(BulkResult { action, rows, done, skipped, failed, replayed: false })
+    Ok(BulkResult {
+        action,
+        rows,
+        done,
+        skipped,
+        failed,
+        replayed: false,
+    })
 }
 
-fn row_result(conn: &mut DbConn, lang: crate::i18n::Lang, id: i64, result: ServiceResult<super::user_actions::Outcome>) -> (String, RowResult) {
+fn row_result(
+    conn: &mut DbConn,
+    lang: crate::i18n::Lang,
+    id: i64,
+    result: ServiceResult<super::user_actions::Outcome>,
+) -> (String, RowResult) {
     match result {
         Ok(outcome) => (outcome.email, RowResult::Done),
         Err(ServiceError::Refused(r)) => (email_of(conn, id), RowResult::Skipped(r.text(lang))),
-        Err(ServiceError::NotFound) => (format!("user {id}"), RowResult::Skipped(crate::i18n::tr(lang, "reason-gone"))),
+        Err(ServiceError::NotFound) => (
+            format!("user {id}"),
+            RowResult::Skipped(crate::i18n::tr(lang, "reason-gone")),
+        ),
         Err(e) => (email_of(conn, id), RowResult::Failed(e.to_string())),
     }
 }
 
 fn email_of(conn: &mut DbConn, id: i64) -> String {
-    users::table.find(id).select(users::email).first(conn).unwrap_or_else(|_| format!("user {id}"))
+    users::table
+        .find(id)
+        .select(users::email)
+        .first(conn)
+        .unwrap_or_else(|_| format!("user {id}"))
 }

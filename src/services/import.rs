@@ -10,10 +10,15 @@ use crate::csv_import::{self, CsvRow};
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
-use crate::domain::{check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget, BULK_PRIVILEGE};
+use crate::domain::{
+    check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget,
+    BULK_PRIVILEGE,
+};
 use crate::i18n::{tr, tr_args, Lang};
 
-use super::user_actions::{deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US};
+use super::user_actions::{
+    deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US,
+};
 use super::users::{managed_domains, target_of};
 use super::{ServiceError, ServiceResult};
 
@@ -21,7 +26,13 @@ use super::{ServiceError, ServiceResult};
 /// `OFFBOARD_IMPORT_BATCH` changes it (the restart test uses small batches).
 pub fn apply_batch_size() -> i64 {
     static SIZE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *SIZE.get_or_init(|| std::env::var("OFFBOARD_IMPORT_BATCH").ok().and_then(|s| s.parse().ok()).filter(|n| *n > 0).unwrap_or(500))
+    *SIZE.get_or_init(|| {
+        std::env::var("OFFBOARD_IMPORT_BATCH")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(500)
+    })
 }
 
 const KINDS: [&str; 4] = ["meetings", "webinars", "events", "recordings"];
@@ -29,7 +40,9 @@ const KINDS: [&str; 4] = ["meetings", "webinars", "events", "recordings"];
 /// A plausible email: one @, text on both sides, a dot in the domain, and
 /// none of the characters a formula or a quoted name would bring.
 pub fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.contains('@')
@@ -40,7 +53,11 @@ pub fn looks_like_email(s: &str) -> bool {
 fn load_by_email(conn: &mut DbConn, emails: &[String]) -> ServiceResult<HashMap<String, User>> {
     let mut out = HashMap::with_capacity(emails.len());
     for chunk in emails.chunks(5_000) {
-        for u in users::table.filter(users::email.eq_any(chunk)).select(User::as_select()).load::<User>(conn)? {
+        for u in users::table
+            .filter(users::email.eq_any(chunk))
+            .select(User::as_select())
+            .load::<User>(conn)?
+        {
             out.insert(u.email.clone(), u);
         }
     }
@@ -95,14 +112,25 @@ fn plan(lang: Lang, action: Action, choice: &TransferChoice, to: &str) -> String
     if kinds.is_empty() {
         verb
     } else {
-        tr_args(lang, "plan-transfer", &[("plan", verb), ("kinds", kinds.join(", ")), ("to", to.to_string())])
+        tr_args(
+            lang,
+            "plan-transfer",
+            &[("plan", verb), ("kinds", kinds.join(", ")), ("to", to.to_string())],
+        )
     }
 }
 
 /// Checks every row of the file against every rule (R65) before anything
 /// changes, and stores the job with its per-row report. File-level problems
 /// are one message and store nothing.
-pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &str, bytes: &[u8], now: NaiveDateTime) -> ServiceResult<i64> {
+pub fn validate(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    action: Action,
+    filename: &str,
+    bytes: &[u8],
+    now: NaiveDateTime,
+) -> ServiceResult<i64> {
     if !by.actor.has_bulk_privilege() {
         return Err(Refusal::NoBulkPrivilege.into());
     }
@@ -110,7 +138,12 @@ pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &st
         return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
     let file = csv_import::read(bytes, action)?;
-    let mut wanted: Vec<String> = file.rows.iter().flat_map(|r| [r.email.to_lowercase(), r.transfer_to.to_lowercase()]).filter(|e| !e.is_empty()).collect();
+    let mut wanted: Vec<String> = file
+        .rows
+        .iter()
+        .flat_map(|r| [r.email.to_lowercase(), r.transfer_to.to_lowercase()])
+        .filter(|e| !e.is_empty())
+        .collect();
     wanted.sort_unstable();
     wanted.dedup();
     let found = load_by_email(conn, &wanted)?;
@@ -123,7 +156,14 @@ pub fn validate(conn: &mut DbConn, by: &ActorInfo, action: Action, filename: &st
         let (row, choice) = check_row(by, action, r, &found, &domains, &mut first_line);
         rows.push((row, choice));
     }
-    let removed: HashSet<i64> = if action.removes() { rows.iter().filter(|(r, _)| r.state == "pending").filter_map(|(r, _)| r.user_id).collect() } else { HashSet::new() };
+    let removed: HashSet<i64> = if action.removes() {
+        rows.iter()
+            .filter(|(r, _)| r.state == "pending")
+            .filter_map(|(r, _)| r.user_id)
+            .collect()
+    } else {
+        HashSet::new()
+    };
     for (row, choice) in rows.iter_mut() {
         if row.state != "pending" {
             continue;
@@ -189,11 +229,15 @@ fn check_row(
     let email = r.email.trim().to_lowercase();
     let to = r.transfer_to.trim().to_lowercase();
     let lang = by.lang;
-    let bad_yes_no = r
-        .transfer
-        .iter()
-        .zip(KINDS)
-        .find_map(|(v, k)| v.as_ref().err().map(|cell| tr_args(lang, "reason-bad-yes-no", &[("cell", cell.clone()), ("kind", tr(lang, k).to_lowercase())])));
+    let bad_yes_no = r.transfer.iter().zip(KINDS).find_map(|(v, k)| {
+        v.as_ref().err().map(|cell| {
+            tr_args(
+                lang,
+                "reason-bad-yes-no",
+                &[("cell", cell.clone()), ("kind", tr(lang, k).to_lowercase())],
+            )
+        })
+    });
     let choice = match bad_yes_no {
         Some(msg) => Err(msg),
         None => Ok(TransferChoice {
@@ -229,7 +273,10 @@ fn check_row(
             return Err(tr_args(lang, "reason-duplicate", &[("line", first.to_string())]));
         }
         first_line.insert(email.clone(), r.line as i64);
-        let user = found.get(&email).filter(|u| u.account_id == by.account_id).ok_or_else(|| tr(lang, "reason-no-user"))?;
+        let user = found
+            .get(&email)
+            .filter(|u| u.account_id == by.account_id)
+            .ok_or_else(|| tr(lang, "reason-no-user"))?;
         choice.clone()?;
         if !to.is_empty() && !looks_like_email(&to) {
             return Err(not_email(&r.transfer_to));
@@ -299,9 +346,13 @@ pub fn start(conn: &mut DbConn, by: &ActorInfo, job_id: i64, now: NaiveDateTime)
     if job.valid == 0 {
         return Err(ServiceError::Invalid(tr(by.lang, "no-valid-rows")));
     }
-    diesel::update(import_jobs::table.filter(import_jobs::id.eq(job.id)).filter(import_jobs::state.eq("validated")))
-        .set((import_jobs::state.eq("running"), import_jobs::started_at.eq(Some(now))))
-        .execute(conn)?;
+    diesel::update(
+        import_jobs::table
+            .filter(import_jobs::id.eq(job.id))
+            .filter(import_jobs::state.eq("validated")),
+    )
+    .set((import_jobs::state.eq("running"), import_jobs::started_at.eq(Some(now))))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -321,7 +372,12 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
             let custom = match u.custom_role_id {
                 Some(rid) => {
                     use crate::db::schema::role_privileges as rp;
-                    rp::table.filter(rp::role_id.eq(rid)).filter(rp::privilege.eq(BULK_PRIVILEGE)).count().get_result::<i64>(conn)? > 0
+                    rp::table
+                        .filter(rp::role_id.eq(rid))
+                        .filter(rp::privilege.eq(BULK_PRIVILEGE))
+                        .count()
+                        .get_result::<i64>(conn)?
+                        > 0
                 }
                 None => false,
             };
@@ -330,7 +386,11 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
         None => (Role::Member, false),
     };
     Ok(ActorInfo {
-        actor: Actor { id: job.actor_id, role, custom_bulk_privilege: custom },
+        actor: Actor {
+            id: job.actor_id,
+            role,
+            custom_bulk_privilege: custom,
+        },
         account_id: job.account_id,
         email: job.actor_email.clone(),
         lang: Lang::parse(&job.lang).unwrap_or_default(),
@@ -344,13 +404,20 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
 pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
     conn.transaction(|conn| {
         // Serialises workers of several processes on the same job.
-        let claimed = diesel::update(import_jobs::table.filter(import_jobs::id.eq(job_id)).filter(import_jobs::state.eq("running")))
-            .set(import_jobs::state.eq("running"))
-            .execute(conn)?;
+        let claimed = diesel::update(
+            import_jobs::table
+                .filter(import_jobs::id.eq(job_id))
+                .filter(import_jobs::state.eq("running")),
+        )
+        .set(import_jobs::state.eq("running"))
+        .execute(conn)?;
         if claimed == 0 {
             return Ok(false);
         }
-        let job: ImportJob = import_jobs::table.find(job_id).select(ImportJob::as_select()).first(conn)?;
+        let job: ImportJob = import_jobs::table
+            .find(job_id)
+            .select(ImportJob::as_select())
+            .first(conn)?;
         let rows: Vec<ImportRow> = import_rows::table
             .filter(import_rows::job_id.eq(job_id))
             .filter(import_rows::state.eq("pending"))
@@ -362,19 +429,31 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
         let action = Action::parse(&job.action).ok_or_else(|| ServiceError::Invalid("unknown action".into()))?;
         let domains = managed_domains(conn, job.account_id)?;
         let (mut done, mut skipped, mut failed) = (0, 0, 0);
-        let origin = Origin { mode: Mode::Csv, job_id: Some(job_id) };
+        let origin = Origin {
+            mode: Mode::Csv,
+            job_id: Some(job_id),
+        };
         let mut outcomes: Vec<ServiceResult<()>> = Vec::with_capacity(rows.len());
         // Deactivate and delete go set-based; if a user changed under them, row by row.
         let mut set_based = None;
         if matches!(action, Action::Deactivate | Action::Delete) {
             let none = Transfer::default();
-            let run = Run { by: &by, action, transfer: &none, origin, batch: &[], domains: &domains, now };
+            let run = Run {
+                by: &by,
+                action,
+                transfer: &none,
+                origin,
+                batch: &[],
+                domains: &domains,
+                now,
+            };
             let attempt = conn.transaction(|conn| {
                 if action == Action::Deactivate {
                     let ids: Vec<i64> = rows.iter().map(|r| r.user_id.unwrap_or(0)).collect();
                     deactivate_many(conn, &run, &ids)
                 } else {
-                    let items: Vec<(i64, Transfer)> = rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
+                    let items: Vec<(i64, Transfer)> =
+                        rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
                     delete_many(conn, &run, &items)
                 }
             });
@@ -389,7 +468,15 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
             None => {
                 for row in &rows {
                     let transfer = row_transfer(row);
-                    let run = Run { by: &by, action, transfer: &transfer, origin, batch: &[], domains: &domains, now };
+                    let run = Run {
+                        by: &by,
+                        action,
+                        transfer: &transfer,
+                        origin,
+                        batch: &[],
+                        domains: &domains,
+                        now,
+                    };
                     let user_id = row.user_id.unwrap_or(0);
                     outcomes.push(conn.transaction(|conn| perform_in(conn, &run, user_id)).map(|_| ()));
                 }
@@ -417,18 +504,31 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
                     ("failed", tr(by.lang, "reason-failed"))
                 }
             };
-            diesel::update(import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::line.eq(row.line)))
-                .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
-                .execute(conn)?;
+            diesel::update(
+                import_rows::table
+                    .filter(import_rows::job_id.eq(job_id))
+                    .filter(import_rows::line.eq(row.line)),
+            )
+            .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
+            .execute(conn)?;
         }
         for lines in done_lines.chunks(5_000) {
-            diesel::update(import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::line.eq_any(lines)))
-                .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
-                .execute(conn)?;
+            diesel::update(
+                import_rows::table
+                    .filter(import_rows::job_id.eq(job_id))
+                    .filter(import_rows::line.eq_any(lines)),
+            )
+            .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
+            .execute(conn)?;
         }
         let more = rows.len() as i64 == apply_batch_size();
         let finished = !more
-            || import_rows::table.filter(import_rows::job_id.eq(job_id)).filter(import_rows::state.eq("pending")).count().get_result::<i64>(conn)? == 0;
+            || import_rows::table
+                .filter(import_rows::job_id.eq(job_id))
+                .filter(import_rows::state.eq("pending"))
+                .count()
+                .get_result::<i64>(conn)?
+                == 0;
         diesel::update(import_jobs::table.find(job_id))
             .set((
                 import_jobs::done.eq(import_jobs::done + done),
@@ -483,7 +583,10 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
     header.push(tr(lang, "line"));
     header.push(tr(lang, "outcome"));
     header.push(tr(lang, "reason"));
-    let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| w.write_record(cells.iter().map(|c| csv_import::escape_formula(c))).map_err(|e| ServiceError::Invalid(e.to_string()));
+    let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| {
+        w.write_record(cells.iter().map(|c| csv_import::escape_formula(c)))
+            .map_err(|e| ServiceError::Invalid(e.to_string()))
+    };
     write(&mut w, header)?;
     let mut after = 0i64;
     loop {
@@ -524,14 +627,26 @@ mod tests {
 
     #[test]
     fn stored_cells_read_back_unchanged() {
-        let cells: Vec<String> = ["a@x.nl", "with, comma", "with \"quotes\"", "", "line\nbreak", "=1+2"].iter().map(|s| s.to_string()).collect();
+        let cells: Vec<String> = ["a@x.nl", "with, comma", "with \"quotes\"", "", "line\nbreak", "=1+2"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         assert_eq!(cells_of(&cells_line(&cells)), cells);
     }
 
     #[test]
     fn emails_that_are_not() {
         assert!(looks_like_email("a.b@x.nl"));
-        for bad in ["a", "@x.nl", "a@", "a@x", "a b@x.nl", "=a@x.nl", "\"a\"@x.nl", "a@x.nl,b@y.nl"] {
+        for bad in [
+            "a",
+            "@x.nl",
+            "a@",
+            "a@x",
+            "a b@x.nl",
+            "=a@x.nl",
+            "\"a\"@x.nl",
+            "a@x.nl,b@y.nl",
+        ] {
             assert!(!looks_like_email(bad), "{bad}");
         }
     }

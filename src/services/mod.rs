@@ -5,8 +5,8 @@
 pub mod audit;
 pub mod auth;
 pub mod auto_delete;
-pub mod import;
 pub mod bulk;
+pub mod import;
 pub mod roles;
 pub mod seed;
 pub mod user_actions;

@@ -35,8 +35,16 @@ pub fn list_roles(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<RoleV
                 .select(role_privileges::privilege)
                 .order(role_privileges::privilege)
                 .load(conn)?;
-            let members = users::table.filter(users::custom_role_id.eq(r.id)).count().get_result(conn)?;
-            Ok(RoleView { id: r.id, name: r.name, privileges, members })
+            let members = users::table
+                .filter(users::custom_role_id.eq(r.id))
+                .count()
+                .get_result(conn)?;
+            Ok(RoleView {
+                id: r.id,
+                name: r.name,
+                privileges,
+                members,
+            })
         })
         .collect()
 }
@@ -75,7 +83,13 @@ fn set_privileges(conn: &mut DbConn, role_id: i64, privileges: &[String]) -> Que
 }
 
 fn record(conn: &mut DbConn, by: &ActorInfo, action: &str, detail: String, now: NaiveDateTime) -> QueryResult<()> {
-    audit::record(conn, &NewAuditEntry { detail, ..audit::by(by, action, now) })
+    audit::record(
+        conn,
+        &NewAuditEntry {
+            detail,
+            ..audit::by(by, action, now)
+        },
+    )
 }
 
 fn name_taken(conn: &mut DbConn, account_id: i64, name: &str, except: Option<i64>) -> ServiceResult<bool> {
@@ -87,19 +101,35 @@ fn name_taken(conn: &mut DbConn, account_id: i64, name: &str, except: Option<i64
     Ok(ids.iter().any(|id| Some(*id) != except))
 }
 
-pub fn create_role(conn: &mut DbConn, by: &ActorInfo, name: &str, privileges: &[String], now: NaiveDateTime) -> ServiceResult<i64> {
+pub fn create_role(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    name: &str,
+    privileges: &[String],
+    now: NaiveDateTime,
+) -> ServiceResult<i64> {
     owner_only(by)?;
     let name = clean(by, name, privileges)?;
     conn.transaction(|conn| {
         if name_taken(conn, by.account_id, &name, None)? {
-            return Err(ServiceError::Invalid(tr_args(by.lang, "bad-role-exists", &[("value", name.clone())])));
+            return Err(ServiceError::Invalid(tr_args(
+                by.lang,
+                "bad-role-exists",
+                &[("value", name.clone())],
+            )));
         }
         let id: i64 = diesel::insert_into(custom_roles::table)
             .values((custom_roles::account_id.eq(by.account_id), custom_roles::name.eq(&name)))
             .returning(custom_roles::id)
             .get_result(conn)?;
         set_privileges(conn, id, privileges)?;
-        record(conn, by, "create_role", format!("{name}: {}", privileges.join(", ")), now)?;
+        record(
+            conn,
+            by,
+            "create_role",
+            format!("{name}: {}", privileges.join(", ")),
+            now,
+        )?;
         Ok(id)
     })
 }
@@ -112,17 +142,36 @@ fn find_role(conn: &mut DbConn, account_id: i64, role_id: i64) -> ServiceResult<
         .first(conn)?)
 }
 
-pub fn update_role(conn: &mut DbConn, by: &ActorInfo, role_id: i64, name: &str, privileges: &[String], now: NaiveDateTime) -> ServiceResult<()> {
+pub fn update_role(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    role_id: i64,
+    name: &str,
+    privileges: &[String],
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
     owner_only(by)?;
     let name = clean(by, name, privileges)?;
     conn.transaction(|conn| {
         find_role(conn, by.account_id, role_id)?;
         if name_taken(conn, by.account_id, &name, Some(role_id))? {
-            return Err(ServiceError::Invalid(tr_args(by.lang, "bad-role-exists", &[("value", name.clone())])));
+            return Err(ServiceError::Invalid(tr_args(
+                by.lang,
+                "bad-role-exists",
+                &[("value", name.clone())],
+            )));
         }
-        diesel::update(custom_roles::table.find(role_id)).set(custom_roles::name.eq(&name)).execute(conn)?;
+        diesel::update(custom_roles::table.find(role_id))
+            .set(custom_roles::name.eq(&name))
+            .execute(conn)?;
         set_privileges(conn, role_id, privileges)?;
-        record(conn, by, "update_role", format!("{name}: {}", privileges.join(", ")), now)?;
+        record(
+            conn,
+            by,
+            "update_role",
+            format!("{name}: {}", privileges.join(", ")),
+            now,
+        )?;
         Ok(())
     })
 }
@@ -143,7 +192,13 @@ pub fn delete_role(conn: &mut DbConn, by: &ActorInfo, role_id: i64, now: NaiveDa
 }
 
 /// Edit user -> custom role: the owner gives an admin a custom role, or takes it away.
-pub fn assign_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, role_id: Option<i64>, now: NaiveDateTime) -> ServiceResult<()> {
+pub fn assign_role(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    user_id: i64,
+    role_id: Option<i64>,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
     owner_only(by)?;
     conn.transaction(|conn| {
         let user = user_queries::find_in_account(conn, by.account_id, user_id)?;
@@ -160,7 +215,10 @@ pub fn assign_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, role_id: Opt
             None => "none".into(),
         };
         diesel::update(users::table.find(user.id))
-            .set((users::custom_role_id.eq(role_id), users::session_epoch.eq(users::session_epoch + 1)))
+            .set((
+                users::custom_role_id.eq(role_id),
+                users::session_epoch.eq(users::session_epoch + 1),
+            ))
             .execute(conn)?;
         let entry = NewAuditEntry {
             target_id: Some(user.id),

@@ -11,14 +11,41 @@ use crate::domain::BULK_PRIVILEGE;
 use super::{ServiceError, ServiceResult};
 
 const FIRST_NAMES: &[&str] = &[
-    "Anna", "Bram", "Citra", "Daan", "Eva", "Fajar", "Gita", "Hendrik", "Indah", "Joost", "Kartika", "Lars",
-    "Maria", "Noor", "Oscar", "Putri", "Quinten", "Rina", "Sanne", "Teguh", "Umar", "Vera", "Wulan", "Xander",
-    "Yusuf", "Zoe", "Agus", "Bas", "Dewi", "Emma", "Fenna", "Gilang", "Hana", "Ivo", "Jasmijn", "Kevin",
+    "Anna", "Bram", "Citra", "Daan", "Eva", "Fajar", "Gita", "Hendrik", "Indah", "Joost", "Kartika", "Lars", "Maria",
+    "Noor", "Oscar", "Putri", "Quinten", "Rina", "Sanne", "Teguh", "Umar", "Vera", "Wulan", "Xander", "Yusuf", "Zoe",
+    "Agus", "Bas", "Dewi", "Emma", "Fenna", "Gilang", "Hana", "Ivo", "Jasmijn", "Kevin",
 ];
 const LAST_NAMES: &[&str] = &[
-    "de Vries", "Jansen", "Santoso", "Bakker", "Wijaya", "Visser", "Smit", "Hidayat", "Meijer", "Kusuma",
-    "de Boer", "Mulder", "Pratama", "Bos", "Vos", "Saputra", "Peters", "Hendriks", "Lestari", "van Dijk",
-    "Setiawan", "Dekker", "Nugroho", "Brouwer", "Wibowo", "de Graaf", "Gunawan", "van Leeuwen", "Halim", "Kok",
+    "de Vries",
+    "Jansen",
+    "Santoso",
+    "Bakker",
+    "Wijaya",
+    "Visser",
+    "Smit",
+    "Hidayat",
+    "Meijer",
+    "Kusuma",
+    "de Boer",
+    "Mulder",
+    "Pratama",
+    "Bos",
+    "Vos",
+    "Saputra",
+    "Peters",
+    "Hendriks",
+    "Lestari",
+    "van Dijk",
+    "Setiawan",
+    "Dekker",
+    "Nugroho",
+    "Brouwer",
+    "Wibowo",
+    "de Graaf",
+    "Gunawan",
+    "van Leeuwen",
+    "Halim",
+    "Kok",
 ];
 
 pub struct Seeded {
@@ -29,13 +56,20 @@ pub struct Seeded {
 
 fn new_account(conn: &mut DbConn, name: &str, now: NaiveDateTime) -> QueryResult<i64> {
     diesel::insert_into(accounts::table)
-        .values(&NewAccount { name, is_free: false, created_at: now })
+        .values(&NewAccount {
+            name,
+            is_free: false,
+            created_at: now,
+        })
         .returning(accounts::id)
         .get_result(conn)
 }
 
 fn insert_user(conn: &mut DbConn, user: &NewUser) -> QueryResult<i64> {
-    diesel::insert_into(users::table).values(user).returning(users::id).get_result(conn)
+    diesel::insert_into(users::table)
+        .values(user)
+        .returning(users::id)
+        .get_result(conn)
 }
 
 /// Multi-row inserts do not compile through `MultiConnection`: one arm each.
@@ -49,7 +83,12 @@ macro_rules! insert_many {
 }
 
 /// `create-owner`: a new account whose owner signs in with this password.
-pub fn create_owner(conn: &mut DbConn, email: &str, password_hash: String, now: NaiveDateTime) -> ServiceResult<Seeded> {
+pub fn create_owner(
+    conn: &mut DbConn,
+    email: &str,
+    password_hash: String,
+    now: NaiveDateTime,
+) -> ServiceResult<Seeded> {
     let email = email.trim().to_lowercase();
     if !email.contains('@') {
         return Err(ServiceError::Invalid(format!("'{email}' is not an email address")));
@@ -64,12 +103,20 @@ pub fn create_owner(conn: &mut DbConn, email: &str, password_hash: String, now: 
         owner.user_type = "licensed".into();
         owner.password_hash = Some(password_hash);
         insert_user(conn, &owner)?;
-        Ok(Seeded { account_id, owner_email: email, users: 1 })
+        Ok(Seeded {
+            account_id,
+            owner_email: email,
+            users: 1,
+        })
     })
 }
 
 pub fn has_accounts(conn: &mut DbConn) -> ServiceResult<bool> {
-    Ok(accounts::table.select(accounts::id).first::<i64>(conn).optional()?.is_some())
+    Ok(accounts::table
+        .select(accounts::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
 }
 
 /// The demo account of the README: every kind of user the rules talk about,
@@ -78,14 +125,23 @@ pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> 
     conn.transaction(|conn| {
         let account_id = new_account(conn, "Acme Demo", now)?;
         diesel::insert_into(managed_domains::table)
-            .values((managed_domains::account_id.eq(account_id), managed_domains::domain.eq("acme.example")))
+            .values((
+                managed_domains::account_id.eq(account_id),
+                managed_domains::domain.eq("acme.example"),
+            ))
             .execute(conn)?;
         let role_id: i64 = diesel::insert_into(custom_roles::table)
-            .values((custom_roles::account_id.eq(account_id), custom_roles::name.eq("Helpdesk")))
+            .values((
+                custom_roles::account_id.eq(account_id),
+                custom_roles::name.eq("Helpdesk"),
+            ))
             .returning(custom_roles::id)
             .get_result(conn)?;
         diesel::insert_into(role_privileges::table)
-            .values((role_privileges::role_id.eq(role_id), role_privileges::privilege.eq(BULK_PRIVILEGE)))
+            .values((
+                role_privileges::role_id.eq(role_id),
+                role_privileges::privilege.eq(BULK_PRIVILEGE),
+            ))
             .execute(conn)?;
 
         let with_password = |mut u: NewUser| {
@@ -142,7 +198,11 @@ pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> 
             add_content(conn, account_id, id, &email, i, phone, now)?;
             count += 1;
         }
-        Ok(Seeded { account_id, owner_email: "owner@acme.example".into(), users: count })
+        Ok(Seeded {
+            account_id,
+            owner_email: "owner@acme.example".into(),
+            users: count,
+        })
     })
 }
 
@@ -159,25 +219,57 @@ fn add_content(
 ) -> QueryResult<()> {
     let when = now + Duration::days((i % 30) as i64 + 1);
     let meetings: Vec<NewMeeting> = (0..i % 4)
-        .map(|k| NewMeeting { owner_id, topic: format!("Meeting {}", k + 1), uses_pmi: k == 2, start_at: when })
+        .map(|k| NewMeeting {
+            owner_id,
+            topic: format!("Meeting {}", k + 1),
+            uses_pmi: k == 2,
+            start_at: when,
+        })
         .collect();
     insert_many!(conn, meetings::table, &meetings)?;
     if i % 5 == 0 {
-        insert_many!(conn, webinars::table, &vec![NewWebinar { owner_id, topic: "Quarterly webinar".into(), start_at: when }])?;
+        insert_many!(
+            conn,
+            webinars::table,
+            &vec![NewWebinar {
+                owner_id,
+                topic: "Quarterly webinar".into(),
+                start_at: when
+            }]
+        )?;
     }
     if i % 3 == 0 {
-        insert_many!(conn, events::table, &vec![NewEvent { owner_id, title: "Team event".into(), start_at: when }])?;
+        insert_many!(
+            conn,
+            events::table,
+            &vec![NewEvent {
+                owner_id,
+                title: "Team event".into(),
+                start_at: when
+            }]
+        )?;
     }
     if i % 2 == 0 {
         let recs: Vec<NewRecording> = (0..(i % 3) + 1)
-            .map(|k| NewRecording { owner_id, topic: format!("Recording {}", k + 1), size_bytes: 1_000_000 * (k as i64 + 1), recorded_at: now })
+            .map(|k| NewRecording {
+                owner_id,
+                topic: format!("Recording {}", k + 1),
+                size_bytes: 1_000_000 * (k as i64 + 1),
+                recorded_at: now,
+            })
             .collect();
         insert_many!(conn, cloud_recordings::table, &recs)?;
     }
     if phone {
         let recs: Vec<NewPhoneRecord> = ["call_recording", "voicemail"]
             .iter()
-            .map(|kind| NewPhoneRecord { account_id, user_id: Some(owner_id), user_email: email.to_string(), kind: kind.to_string(), created_at: now })
+            .map(|kind| NewPhoneRecord {
+                account_id,
+                user_id: Some(owner_id),
+                user_email: email.to_string(),
+                kind: kind.to_string(),
+                created_at: now,
+            })
             .collect();
         insert_many!(conn, phone_records::table, &recs)?;
     }
@@ -215,14 +307,32 @@ pub fn seed_big(conn: &mut DbConn, n: i64, owner_hash: String, now: NaiveDateTim
             for (k, (id, _)) in ids.iter().enumerate() {
                 let i = start + k as i64;
                 if i % 4 == 0 {
-                    meetings.push(NewMeeting { owner_id: *id, topic: "Weekly".into(), uses_pmi: i % 12 == 0, start_at: now });
+                    meetings.push(NewMeeting {
+                        owner_id: *id,
+                        topic: "Weekly".into(),
+                        uses_pmi: i % 12 == 0,
+                        start_at: now,
+                    });
                 }
                 if i % 8 == 0 {
-                    recordings.push(NewRecording { owner_id: *id, topic: "Recording".into(), size_bytes: 1 << 20, recorded_at: now });
+                    recordings.push(NewRecording {
+                        owner_id: *id,
+                        topic: "Recording".into(),
+                        size_bytes: 1 << 20,
+                        recorded_at: now,
+                    });
                 }
                 if i % 20 == 0 {
-                    webinars.push(NewWebinar { owner_id: *id, topic: "Webinar".into(), start_at: now });
-                    events.push(NewEvent { owner_id: *id, title: "Event".into(), start_at: now });
+                    webinars.push(NewWebinar {
+                        owner_id: *id,
+                        topic: "Webinar".into(),
+                        start_at: now,
+                    });
+                    events.push(NewEvent {
+                        owner_id: *id,
+                        title: "Event".into(),
+                        start_at: now,
+                    });
                 }
             }
             insert_many!(conn, meetings::table, &meetings)?;
@@ -231,7 +341,11 @@ pub fn seed_big(conn: &mut DbConn, n: i64, owner_hash: String, now: NaiveDateTim
             insert_many!(conn, cloud_recordings::table, &recordings)?;
             start = end;
         }
-        Ok(Seeded { account_id, owner_email: "owner@bench.example".into(), users: n })
+        Ok(Seeded {
+            account_id,
+            owner_email: "owner@bench.example".into(),
+            users: n,
+        })
     })
 }
 

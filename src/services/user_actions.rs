@@ -9,7 +9,9 @@ use diesel::prelude::*;
 use crate::db::models::{NewAccount, NewAuditEntry, User};
 use crate::db::schema::*;
 use crate::db::DbConn;
-use crate::domain::{check_action, check_role_change, check_transfer, Action, Actor, Mode, Role, Status, TransferChoice, TransferTarget};
+use crate::domain::{
+    check_action, check_role_change, check_transfer, Action, Actor, Mode, Role, Status, TransferChoice, TransferTarget,
+};
 
 use super::{audit, users as user_queries, ServiceError, ServiceResult};
 
@@ -31,7 +33,10 @@ pub struct Origin {
 }
 
 impl Origin {
-    pub const SINGLE: Origin = Origin { mode: Mode::Single, job_id: None };
+    pub const SINGLE: Origin = Origin {
+        mode: Mode::Single,
+        job_id: None,
+    };
 
     fn source(&self) -> &'static str {
         match self.mode {
@@ -63,7 +68,12 @@ pub struct DataSummary {
 pub fn data_summary(conn: &mut DbConn, user_id: i64) -> ServiceResult<DataSummary> {
     let count = |n: QueryResult<i64>| n.map_err(ServiceError::from);
     Ok(DataSummary {
-        meetings: count(meetings::table.filter(meetings::owner_id.eq(user_id)).count().get_result(conn))?,
+        meetings: count(
+            meetings::table
+                .filter(meetings::owner_id.eq(user_id))
+                .count()
+                .get_result(conn),
+        )?,
         pmi_meetings: count(
             meetings::table
                 .filter(meetings::owner_id.eq(user_id))
@@ -71,10 +81,30 @@ pub fn data_summary(conn: &mut DbConn, user_id: i64) -> ServiceResult<DataSummar
                 .count()
                 .get_result(conn),
         )?,
-        webinars: count(webinars::table.filter(webinars::owner_id.eq(user_id)).count().get_result(conn))?,
-        events: count(events::table.filter(events::owner_id.eq(user_id)).count().get_result(conn))?,
-        recordings: count(cloud_recordings::table.filter(cloud_recordings::owner_id.eq(user_id)).count().get_result(conn))?,
-        phone_records: count(phone_records::table.filter(phone_records::user_id.eq(user_id)).count().get_result(conn))?,
+        webinars: count(
+            webinars::table
+                .filter(webinars::owner_id.eq(user_id))
+                .count()
+                .get_result(conn),
+        )?,
+        events: count(
+            events::table
+                .filter(events::owner_id.eq(user_id))
+                .count()
+                .get_result(conn),
+        )?,
+        recordings: count(
+            cloud_recordings::table
+                .filter(cloud_recordings::owner_id.eq(user_id))
+                .count()
+                .get_result(conn),
+        )?,
+        phone_records: count(
+            phone_records::table
+                .filter(phone_records::user_id.eq(user_id))
+                .count()
+                .get_result(conn),
+        )?,
     })
 }
 
@@ -103,10 +133,14 @@ pub fn target_facts(conn: &mut DbConn, user: &User) -> ServiceResult<crate::doma
 
 /// [`lock_user`] and load in one statement, limited to the account.
 fn lock_in_account(conn: &mut DbConn, account_id: i64, user_id: i64) -> ServiceResult<User> {
-    Ok(diesel::update(users::table.filter(users::id.eq(user_id)).filter(users::account_id.eq(account_id)))
-        .set(users::session_epoch.eq(users::session_epoch))
-        .returning(users::all_columns)
-        .get_result(conn)?)
+    Ok(diesel::update(
+        users::table
+            .filter(users::id.eq(user_id))
+            .filter(users::account_id.eq(account_id)),
+    )
+    .set(users::session_epoch.eq(users::session_epoch))
+    .returning(users::all_columns)
+    .get_result(conn)?)
 }
 
 /// Takes the write lock first: on PostgreSQL a row lock on the user, on
@@ -145,7 +179,15 @@ pub fn perform(
 ) -> ServiceResult<Outcome> {
     conn.transaction(|conn| {
         let domains = user_queries::managed_domains(conn, by.account_id)?;
-        let run = Run { by, action, transfer, origin, batch: &[], domains: &domains, now };
+        let run = Run {
+            by,
+            action,
+            transfer,
+            origin,
+            batch: &[],
+            domains: &domains,
+            now,
+        };
         perform_in(conn, &run, user_id)
     })
 }
@@ -195,7 +237,12 @@ pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResu
             ..audit::by(by, action.as_str(), now)
         },
     )?;
-    Ok(Outcome { action, email: user.email, moved, transfer_to })
+    Ok(Outcome {
+        action,
+        email: user.email,
+        moved,
+        transfer_to,
+    })
 }
 
 fn resolve_transfer_target(
@@ -235,9 +282,13 @@ fn resolve_transfer_target(
 fn move_data(conn: &mut DbConn, from: &[i64], to: i64, choice: &TransferChoice) -> ServiceResult<Moved> {
     let mut moved = Moved::default();
     if choice.meetings {
-        moved.meetings = diesel::update(meetings::table.filter(meetings::owner_id.eq_any(from)).filter(meetings::uses_pmi.eq(false)))
-            .set(meetings::owner_id.eq(to))
-            .execute(conn)? as i64;
+        moved.meetings = diesel::update(
+            meetings::table
+                .filter(meetings::owner_id.eq_any(from))
+                .filter(meetings::uses_pmi.eq(false)),
+        )
+        .set(meetings::owner_id.eq(to))
+        .execute(conn)? as i64;
     }
     if choice.webinars {
         moved.webinars = diesel::update(webinars::table.filter(webinars::owner_id.eq_any(from)))
@@ -272,14 +323,20 @@ fn deactivate(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> ServiceResu
         ))
         .execute(conn)?;
     if user.is_external {
-        diesel::update(users::table.find(user.id)).set(users::custom_role_id.eq(None::<i64>)).execute(conn)?;
+        diesel::update(users::table.find(user.id))
+            .set(users::custom_role_id.eq(None::<i64>))
+            .execute(conn)?;
     }
     Ok(format!("licenses removed: {}", removed_licenses(user)))
 }
 
 fn removed_licenses(user: &User) -> String {
     let mut l = vec![user.user_type.clone()];
-    for (has, name) in [(user.webinar_license, "webinar"), (user.phone_license, "phone"), (user.large_meeting_license, "large meetings")] {
+    for (has, name) in [
+        (user.webinar_license, "webinar"),
+        (user.phone_license, "phone"),
+        (user.large_meeting_license, "large meetings"),
+    ] {
         if has {
             l.push(name.into());
         }
@@ -290,7 +347,10 @@ fn removed_licenses(user: &User) -> String {
 /// R14: back to active as Basic; licenses are not restored.
 fn activate(conn: &mut DbConn, user: &User) -> ServiceResult<String> {
     diesel::update(users::table.find(user.id))
-        .set((users::status.eq(Status::Active.as_str()), users::deactivated_at.eq(None::<NaiveDateTime>)))
+        .set((
+            users::status.eq(Status::Active.as_str()),
+            users::deactivated_at.eq(None::<NaiveDateTime>),
+        ))
         .execute(conn)?;
     Ok("reactivated as Basic; licenses not restored".into())
 }
@@ -302,7 +362,11 @@ fn activate(conn: &mut DbConn, user: &User) -> ServiceResult<String> {
 fn unlink(conn: &mut DbConn, user: &User, left: &DataSummary, now: NaiveDateTime) -> ServiceResult<String> {
     let name = format!("{}'s account", user.email);
     let new_account: i64 = diesel::insert_into(accounts::table)
-        .values(&NewAccount { name: &name, is_free: true, created_at: now })
+        .values(&NewAccount {
+            name: &name,
+            is_free: true,
+            created_at: now,
+        })
         .returning(accounts::id)
         .get_result(conn)?;
     diesel::update(phone_records::table.filter(phone_records::user_id.eq(user.id)))
@@ -353,7 +417,13 @@ fn delete_detail(left: &DataSummary) -> String {
 
 /// Edit -> User role (R3): admin to member and back. The user's sessions end
 /// so the new role applies at once.
-pub fn change_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, new_role: Role, now: NaiveDateTime) -> ServiceResult<String> {
+pub fn change_role(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    user_id: i64,
+    new_role: Role,
+    now: NaiveDateTime,
+) -> ServiceResult<String> {
     conn.transaction(|conn| {
         lock_user(conn, user_id)?;
         let user = user_queries::find_in_account(conn, by.account_id, user_id)?;
@@ -363,11 +433,16 @@ pub fn change_role(conn: &mut DbConn, by: &ActorInfo, user_id: i64, new_role: Ro
             return Ok(user.email);
         }
         diesel::update(users::table.find(user.id))
-            .set((users::role.eq(new_role.as_str()), users::session_epoch.eq(users::session_epoch + 1)))
+            .set((
+                users::role.eq(new_role.as_str()),
+                users::session_epoch.eq(users::session_epoch + 1),
+            ))
             .execute(conn)?;
         // Custom roles are an admin's: a member keeps none (and none of its privileges).
         if new_role == Role::Member {
-            diesel::update(users::table.find(user.id)).set(users::custom_role_id.eq(None::<i64>)).execute(conn)?;
+            diesel::update(users::table.find(user.id))
+                .set(users::custom_role_id.eq(None::<i64>))
+                .execute(conn)?;
         }
         let entry = NewAuditEntry {
             target_id: Some(user.id),
@@ -409,7 +484,11 @@ pub const CHANGED_UNDER_US: &str = "a user changed during the batch";
 /// rows. Call it inside a savepoint: if the UPDATE does not match every
 /// allowed user, it returns `Invalid(CHANGED_UNDER_US)` and the caller rolls
 /// back and falls back to [`perform_in`]. Refusals come back per user.
-pub fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, user_ids: &[i64]) -> ServiceResult<Vec<(i64, ServiceResult<Outcome>)>> {
+pub fn deactivate_many(
+    conn: &mut DbConn,
+    run: &Run<'_>,
+    user_ids: &[i64],
+) -> ServiceResult<Vec<(i64, ServiceResult<Outcome>)>> {
     let by = run.by;
     let found: Vec<User> = users::table
         .filter(users::account_id.eq(by.account_id))
@@ -421,7 +500,12 @@ pub fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, user_ids: &[i64]) -> Se
     for id in user_ids {
         match found.iter().find(|u| u.id == *id) {
             None => results.push((*id, Err(ServiceError::NotFound))),
-            Some(u) => match check_action(&by.actor, &user_queries::target_of(u, run.domains), Action::Deactivate, run.origin.mode) {
+            Some(u) => match check_action(
+                &by.actor,
+                &user_queries::target_of(u, run.domains),
+                Action::Deactivate,
+                run.origin.mode,
+            ) {
                 Ok(()) => allowed.push(u),
                 Err(r) => results.push((*id, Err(ServiceError::Refused(r)))),
             },
@@ -453,7 +537,9 @@ pub fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, user_ids: &[i64]) -> Se
     }
     let external: Vec<i64> = allowed.iter().filter(|u| u.is_external).map(|u| u.id).collect();
     if !external.is_empty() {
-        diesel::update(users::table.filter(users::id.eq_any(&external))).set(users::custom_role_id.eq(None::<i64>)).execute(conn)?;
+        diesel::update(users::table.filter(users::id.eq_any(&external)))
+            .set(users::custom_role_id.eq(None::<i64>))
+            .execute(conn)?;
     }
     let entries: Vec<NewAuditEntry> = allowed
         .iter()
@@ -473,7 +559,15 @@ pub fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, user_ids: &[i64]) -> Se
         };
     }
     for u in allowed {
-        results.push((u.id, Ok(Outcome { action: Action::Deactivate, email: u.email.clone(), moved: Moved::default(), transfer_to: None })));
+        results.push((
+            u.id,
+            Ok(Outcome {
+                action: Action::Deactivate,
+                email: u.email.clone(),
+                moved: Moved::default(),
+                transfer_to: None,
+            }),
+        ));
     }
     // In the order asked for.
     let position: std::collections::HashMap<i64, usize> = user_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
@@ -499,7 +593,11 @@ macro_rules! counts_by_owner {
 /// are checked per user in memory, the changes are set-based, and if a user
 /// or a target changed under it, it returns `Invalid(CHANGED_UNDER_US)` for
 /// the caller to roll back and go user by user.
-pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) -> ServiceResult<Vec<(i64, ServiceResult<Outcome>)>> {
+pub fn delete_many(
+    conn: &mut DbConn,
+    run: &Run<'_>,
+    items: &[(i64, Transfer)],
+) -> ServiceResult<Vec<(i64, ServiceResult<Outcome>)>> {
     use std::collections::HashMap;
     let by = run.by;
     let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
@@ -511,7 +609,11 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
         .into_iter()
         .map(|u| (u.id, u))
         .collect();
-    let mut target_emails: Vec<String> = items.iter().filter(|(_, t)| t.choice.any()).filter_map(|(_, t)| t.to_email.as_deref().map(|e| e.trim().to_lowercase())).collect();
+    let mut target_emails: Vec<String> = items
+        .iter()
+        .filter(|(_, t)| t.choice.any())
+        .filter_map(|(_, t)| t.to_email.as_deref().map(|e| e.trim().to_lowercase()))
+        .collect();
     target_emails.sort_unstable();
     target_emails.dedup();
     let targets: HashMap<String, User> = users::table
@@ -529,7 +631,10 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
             results.push((*id, Err(ServiceError::NotFound)));
             continue;
         };
-        let target = transfer.to_email.as_deref().and_then(|e| targets.get(&e.trim().to_lowercase()));
+        let target = transfer
+            .to_email
+            .as_deref()
+            .and_then(|e| targets.get(&e.trim().to_lowercase()));
         let facts = target.map(|t| TransferTarget {
             id: t.id,
             status: Status::parse(&t.status).unwrap_or(Status::Pending),
@@ -538,9 +643,18 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
             webinar_license: t.webinar_license,
         });
         // A target deleted in this same batch would take the data down with it.
-        let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|t| *t != user.id && (ids.contains(t) || run.batch.binary_search(t).is_ok())).collect();
-        let verdict = check_action(&by.actor, &user_queries::target_of(user, run.domains), Action::Delete, run.origin.mode)
-            .and_then(|()| check_transfer(user.id, &transfer.choice, facts.as_ref(), &in_batch));
+        let in_batch: Vec<i64> = target
+            .iter()
+            .map(|t| t.id)
+            .filter(|t| *t != user.id && (ids.contains(t) || run.batch.binary_search(t).is_ok()))
+            .collect();
+        let verdict = check_action(
+            &by.actor,
+            &user_queries::target_of(user, run.domains),
+            Action::Delete,
+            run.origin.mode,
+        )
+        .and_then(|()| check_transfer(user.id, &transfer.choice, facts.as_ref(), &in_batch));
         match verdict {
             Ok(()) => allowed.push((user, target.filter(|_| transfer.choice.any()), transfer.choice)),
             Err(r) => results.push((*id, Err(ServiceError::Refused(r)))),
@@ -555,9 +669,13 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
     target_ids.sort_unstable();
     target_ids.dedup();
     if !target_ids.is_empty() {
-        let locked = diesel::update(users::table.filter(users::id.eq_any(&target_ids)).filter(users::status.eq(Status::Active.as_str())))
-            .set(users::session_epoch.eq(users::session_epoch))
-            .execute(conn)?;
+        let locked = diesel::update(
+            users::table
+                .filter(users::id.eq_any(&target_ids))
+                .filter(users::status.eq(Status::Active.as_str())),
+        )
+        .set(users::session_epoch.eq(users::session_epoch))
+        .execute(conn)?;
         if locked != target_ids.len() {
             return Err(ServiceError::Invalid(CHANGED_UNDER_US.into()));
         }
@@ -581,15 +699,25 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
     let mut groups: HashMap<(i64, [bool; 4]), Vec<i64>> = HashMap::new();
     for (u, t, c) in &allowed {
         if let Some(t) = t {
-            groups.entry((t.id, [c.meetings, c.webinars, c.events, c.recordings])).or_default().push(u.id);
+            groups
+                .entry((t.id, [c.meetings, c.webinars, c.events, c.recordings]))
+                .or_default()
+                .push(u.id);
         }
     }
     for ((to, [meetings, webinars, events, recordings]), from) in &groups {
-        let choice = TransferChoice { meetings: *meetings, webinars: *webinars, events: *events, recordings: *recordings };
+        let choice = TransferChoice {
+            meetings: *meetings,
+            webinars: *webinars,
+            events: *events,
+            recordings: *recordings,
+        };
         move_data(conn, from, *to, &choice)?;
     }
     // R45: phone records stay in the account's log; R40: the rest goes.
-    diesel::update(phone_records::table.filter(phone_records::user_id.eq_any(&gone))).set(phone_records::user_id.eq(None::<i64>)).execute(conn)?;
+    diesel::update(phone_records::table.filter(phone_records::user_id.eq_any(&gone)))
+        .set(phone_records::user_id.eq(None::<i64>))
+        .execute(conn)?;
     diesel::delete(meetings::table.filter(meetings::owner_id.eq_any(&gone))).execute(conn)?;
     diesel::delete(webinars::table.filter(webinars::owner_id.eq_any(&gone))).execute(conn)?;
     diesel::delete(events::table.filter(events::owner_id.eq_any(&gone))).execute(conn)?;
@@ -610,10 +738,22 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
     for (u, t, c) in &allowed {
         let id = u.id;
         let moved = Moved {
-            meetings: if c.meetings && t.is_some() { n(&meetings_all, id) - n(&meetings_pmi, id) } else { 0 },
-            webinars: if c.webinars && t.is_some() { n(&webinars_n, id) } else { 0 },
+            meetings: if c.meetings && t.is_some() {
+                n(&meetings_all, id) - n(&meetings_pmi, id)
+            } else {
+                0
+            },
+            webinars: if c.webinars && t.is_some() {
+                n(&webinars_n, id)
+            } else {
+                0
+            },
             events: if c.events && t.is_some() { n(&events_n, id) } else { 0 },
-            recordings: if c.recordings && t.is_some() { n(&recordings_n, id) } else { 0 },
+            recordings: if c.recordings && t.is_some() {
+                n(&recordings_n, id)
+            } else {
+                0
+            },
         };
         let left = DataSummary {
             meetings: n(&meetings_all, id) - moved.meetings,
@@ -637,7 +777,15 @@ pub fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
             detail: delete_detail(&left),
             ..audit::by(by, Action::Delete.as_str(), run.now)
         });
-        results.push((id, Ok(Outcome { action: Action::Delete, email: u.email.clone(), moved, transfer_to })));
+        results.push((
+            id,
+            Ok(Outcome {
+                action: Action::Delete,
+                email: u.email.clone(),
+                moved,
+                transfer_to,
+            }),
+        ));
     }
     for chunk in entries.chunks(1_000) {
         match conn {

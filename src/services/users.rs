@@ -32,7 +32,11 @@ type Backend = <DbConn as diesel::Connection>::Backend;
 /// One page of users, ordered by email. Keyset paging (`email > after`) on
 /// the `(account_id, email)` index makes page 20,000 as fast as page 1.
 pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<UserPage> {
-    let search = query.search.as_deref().map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty());
+    let search = query
+        .search
+        .as_deref()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty());
     let page = |query: &UserQuery| {
         let mut q = users::table
             .filter(users::account_id.eq(account_id))
@@ -52,13 +56,19 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
         // Only an email has '@' or digits: one range on the email index, in order.
         Some(term) if is_email_term(&term) => {
             let (lo, hi) = prefix_range(&term);
-            page(query).filter(users::email.ge(lo)).filter(users::email.lt(hi)).load(conn)?
+            page(query)
+                .filter(users::email.ge(lo))
+                .filter(users::email.lt(hi))
+                .load(conn)?
         }
         // Fetched by the unique email index and sorted here: with an ORDER BY,
         // the planner may walk the account's whole email index instead.
         Some(term) => {
             let emails = matching_emails(conn, account_id, query, &term)?;
-            let mut found: Vec<User> = users::table.filter(users::email.eq_any(emails)).select(User::as_select()).load(conn)?;
+            let mut found: Vec<User> = users::table
+                .filter(users::email.eq_any(emails))
+                .select(User::as_select())
+                .load(conn)?;
             found.sort_by(|a, b| a.email.cmp(&b.email));
             found
         }
@@ -106,9 +116,21 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
             );
         }
         _ => {
-            found.extend(emails(query).filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone()))).load::<String>(conn)?);
-            found.extend(emails(query).filter(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone()))).load::<String>(conn)?);
-            found.extend(emails(query).filter(users::last_lc.ge(lo).and(users::last_lc.lt(hi))).load::<String>(conn)?);
+            found.extend(
+                emails(query)
+                    .filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone())))
+                    .load::<String>(conn)?,
+            );
+            found.extend(
+                emails(query)
+                    .filter(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone())))
+                    .load::<String>(conn)?,
+            );
+            found.extend(
+                emails(query)
+                    .filter(users::last_lc.ge(lo).and(users::last_lc.lt(hi)))
+                    .load::<String>(conn)?,
+            );
         }
     }
     Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect())
@@ -152,7 +174,10 @@ pub fn find_any_by_email(conn: &mut DbConn, email: &str) -> ServiceResult<Option
 
 pub fn managed_domains(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<String>> {
     use crate::db::schema::managed_domains as md;
-    Ok(md::table.filter(md::account_id.eq(account_id)).select(md::domain).load(conn)?)
+    Ok(md::table
+        .filter(md::account_id.eq(account_id))
+        .select(md::domain)
+        .load(conn)?)
 }
 
 /// The facts about a user that the rules look at.
@@ -170,14 +195,25 @@ pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
 
 /// Contact search: active users only, so a deactivated user is not found (R12).
 pub fn directory_search(conn: &mut DbConn, account_id: i64, term: &str) -> ServiceResult<Vec<User>> {
-    let query = UserQuery { search: Some(term.to_string()), status: Some(Status::Active), after: None };
+    let query = UserQuery {
+        search: Some(term.to_string()),
+        status: Some(Status::Active),
+        after: None,
+    };
     Ok(list_users(conn, account_id, &query)?.users)
 }
 
 /// The user's language for the portal and their mail (B3); audited like every change.
-pub fn set_language(conn: &mut DbConn, user: &User, lang: crate::i18n::Lang, now: chrono::NaiveDateTime) -> ServiceResult<()> {
+pub fn set_language(
+    conn: &mut DbConn,
+    user: &User,
+    lang: crate::i18n::Lang,
+    now: chrono::NaiveDateTime,
+) -> ServiceResult<()> {
     conn.transaction(|conn| {
-        diesel::update(users::table.find(user.id)).set(users::language.eq(Some(lang.code()))).execute(conn)?;
+        diesel::update(users::table.find(user.id))
+            .set(users::language.eq(Some(lang.code())))
+            .execute(conn)?;
         super::audit::record(
             conn,
             &crate::db::models::NewAuditEntry {

@@ -13,7 +13,8 @@ use super::session::{set_flash, Admin};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/users/advanced", web::get().to(page)).route("/users/advanced", web::post().to(save));
+    cfg.route("/users/advanced", web::get().to(page))
+        .route("/users/advanced", web::post().to(save));
 }
 
 async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, WebError> {
@@ -52,16 +53,34 @@ struct SettingForm {
     warn: Option<String>,
 }
 
-async fn save(session: Session, state: web::Data<AppState>, admin: Admin, form: web::Form<SettingForm>) -> Result<HttpResponse, WebError> {
+async fn save(
+    session: Session,
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<SettingForm>,
+) -> Result<HttpResponse, WebError> {
     let days: i32 = form
         .days
         .trim()
         .parse()
         .map_err(|_| WebError::BadRequest(crate::i18n::t("bad-days")))?;
-    let new = Setting { enabled: form.enabled.is_some(), days, warn: form.warn.is_some() };
+    let new = Setting {
+        enabled: form.enabled.is_some(),
+        days,
+        warn: form.warn.is_some(),
+    };
     let info = admin.info();
     let user = admin.user.clone();
-    state.db(move |conn| auto_delete::save(conn, &info, &user, new, services::now())).await?;
-    set_flash(&session, &crate::i18n::t(if new.enabled { "flash-setting-on" } else { "flash-setting-off" }));
+    state
+        .db(move |conn| auto_delete::save(conn, &info, &user, new, services::now()))
+        .await?;
+    set_flash(
+        &session,
+        &crate::i18n::t(if new.enabled {
+            "flash-setting-on"
+        } else {
+            "flash-setting-off"
+        }),
+    );
     Ok(redirect("/users/advanced"))
 }

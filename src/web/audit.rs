@@ -17,7 +17,8 @@ const PAGE: i64 = 50;
 const EXPORT_CHUNK: i64 = 2_000;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/audit", web::get().to(page)).route("/audit/export.csv", web::get().to(export));
+    cfg.route("/audit", web::get().to(page))
+        .route("/audit/export.csv", web::get().to(export));
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -41,7 +42,13 @@ fn day(s: &str, name: &str) -> Result<Option<NaiveDateTime>, WebError> {
     }
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map(|d| d.and_hms_opt(0, 0, 0))
-        .map_err(|_| WebError::BadRequest(format!("{}: {}", crate::i18n::t(if name == "from" { "audit-from" } else { "audit-until" }), crate::i18n::t("bad-date"))))
+        .map_err(|_| {
+            WebError::BadRequest(format!(
+                "{}: {}",
+                crate::i18n::t(if name == "from" { "audit-from" } else { "audit-until" }),
+                crate::i18n::t("bad-date")
+            ))
+        })
 }
 
 impl AuditParams {
@@ -59,11 +66,17 @@ impl AuditParams {
     }
 
     fn query_string(&self, before: Option<i64>) -> String {
-        let mut pairs: Vec<(&str, String)> = [("actor", &self.actor), ("target", &self.target), ("action", &self.action), ("from", &self.from), ("until", &self.until)]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (k, v.clone()))
-            .collect();
+        let mut pairs: Vec<(&str, String)> = [
+            ("actor", &self.actor),
+            ("target", &self.target),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("until", &self.until),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect();
         if let Some(b) = before {
             pairs.push(("before", b.to_string()));
         }
@@ -71,13 +84,25 @@ impl AuditParams {
     }
 }
 
-async fn page(state: web::Data<AppState>, admin: Admin, params: web::Query<AuditParams>) -> Result<HttpResponse, WebError> {
+async fn page(
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: web::Query<AuditParams>,
+) -> Result<HttpResponse, WebError> {
     let filter = params.filter()?;
     let account_id = admin.user.account_id;
-    let entries = state.db(move |conn| audit::list(conn, account_id, &filter, PAGE + 1)).await?;
+    let entries = state
+        .db(move |conn| audit::list(conn, account_id, &filter, PAGE + 1))
+        .await?;
     let more = entries.len() as i64 > PAGE;
     let entries: Vec<_> = entries.into_iter().take(PAGE as usize).collect();
-    let next = if more { entries.last().map(|e| format!("/audit?{}", params.query_string(Some(e.id)))) } else { None };
+    let next = if more {
+        entries
+            .last()
+            .map(|e| format!("/audit?{}", params.query_string(Some(e.id))))
+    } else {
+        None
+    };
     let page = AuditPage {
         layout: admin.layout("nav-audit"),
         actor: params.actor.clone(),
@@ -94,14 +119,21 @@ async fn page(state: web::Data<AppState>, admin: Admin, params: web::Query<Audit
 }
 
 /// Streamed a chunk at a time: the export never holds the log in memory.
-async fn export(state: web::Data<AppState>, admin: Admin, params: web::Query<AuditParams>) -> Result<HttpResponse, WebError> {
+async fn export(
+    state: web::Data<AppState>,
+    admin: Admin,
+    params: web::Query<AuditParams>,
+) -> Result<HttpResponse, WebError> {
     let filter = params.filter()?;
     let account_id = admin.user.account_id;
     let start = (state.into_inner(), filter, true);
     let stream = futures_util::stream::unfold(Some(start), move |cursor| async move {
         let (state, mut filter, first) = cursor?;
         let page_filter = filter.clone();
-        let rows = match state.db(move |conn| audit::list(conn, account_id, &page_filter, EXPORT_CHUNK)).await {
+        let rows = match state
+            .db(move |conn| audit::list(conn, account_id, &page_filter, EXPORT_CHUNK))
+            .await
+        {
             Ok(rows) => rows,
             Err(e) => return Some((Err(actix_web::Error::from(e)), None)),
         };

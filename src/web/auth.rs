@@ -39,7 +39,12 @@ struct LoginForm {
 }
 
 #[post("/login")]
-async fn login(req: HttpRequest, state: web::Data<AppState>, session: Session, form: web::Form<LoginForm>) -> Result<HttpResponse, WebError> {
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, WebError> {
     let LoginForm { email, password } = form.into_inner();
     let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     if let Some(wait) = state.throttle.wait(&email, &address) {
@@ -47,7 +52,10 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, session: Session, f
             lang: crate::i18n::current().code(),
             csrf: csrf_token(&session),
             email,
-            error: Some(crate::i18n::ta("signin-throttled", &[("seconds", wait.as_secs().max(1).to_string())])),
+            error: Some(crate::i18n::ta(
+                "signin-throttled",
+                &[("seconds", wait.as_secs().max(1).to_string())],
+            )),
             notice: None,
         };
         return render_status(StatusCode::TOO_MANY_REQUESTS, &page);
@@ -57,7 +65,12 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, session: Session, f
     let error = match outcome {
         SignIn::Ok { user_id, epoch, lang } => {
             state.throttle.succeeded(&email);
-            session::sign_in(&session, user_id, epoch, lang.as_deref().and_then(crate::i18n::Lang::parse))?;
+            session::sign_in(
+                &session,
+                user_id,
+                epoch,
+                lang.as_deref().and_then(crate::i18n::Lang::parse),
+            )?;
             return Ok(redirect("/"));
         }
         SignIn::BadCredentials => {
@@ -67,13 +80,21 @@ async fn login(req: HttpRequest, state: web::Data<AppState>, session: Session, f
         SignIn::Deactivated => "signin-deactivated",
         SignIn::Pending => "signin-pending",
     };
-    let page = LoginPage { lang: crate::i18n::current().code(), csrf: csrf_token(&session), email, error: Some(crate::i18n::t(error)), notice: None };
+    let page = LoginPage {
+        lang: crate::i18n::current().code(),
+        csrf: csrf_token(&session),
+        email,
+        error: Some(crate::i18n::t(error)),
+        notice: None,
+    };
     render_status(StatusCode::UNAUTHORIZED, &page)
 }
 
 fn render_status(status: StatusCode, page: &LoginPage) -> Result<HttpResponse, WebError> {
     let body = askama::Template::render(page).map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 #[post("/logout")]

@@ -4,10 +4,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::domain::{Action, Status, TransferChoice};
+use crate::services;
 use crate::services::bulk::{self, Preview, RowResult};
 use crate::services::user_actions::Transfer;
 use crate::services::users::UserQuery;
-use crate::services;
 
 use super::pages::{BulkPreviewDialog, BulkResultDialog, DialogPage, PreviewRowView};
 use super::session::{is_htmx, Admin};
@@ -32,7 +32,10 @@ impl Fields {
     /// The checked rows' ids; anything else is refused.
     pub fn user_ids(&self) -> Result<Vec<i64>, WebError> {
         self.all("user_ids")
-            .map(|v| v.parse::<i64>().map_err(|_| WebError::BadRequest(crate::i18n::ta("bad-user-id", &[("value", v.to_string())]))))
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| WebError::BadRequest(crate::i18n::ta("bad-user-id", &[("value", v.to_string())])))
+            })
             .collect()
     }
 
@@ -55,8 +58,14 @@ impl Fields {
         };
         match self.get("mode").unwrap_or("") {
             "now" => Ok(Transfer::default()),
-            "transfer" | "check" | "" => Ok(Transfer { choice, to_email: self.get("transfer_to").map(str::to_string) }),
-            other => Err(WebError::BadRequest(crate::i18n::ta("bad-choice", &[("value", other.to_string())]))),
+            "transfer" | "check" | "" => Ok(Transfer {
+                choice,
+                to_email: self.get("transfer_to").map(str::to_string),
+            }),
+            other => Err(WebError::BadRequest(crate::i18n::ta(
+                "bad-choice",
+                &[("value", other.to_string())],
+            ))),
         }
     }
 }
@@ -78,12 +87,23 @@ fn require_privilege(admin: &Admin) -> Result<(), WebError> {
     }
 }
 
-fn respond(req: &HttpRequest, admin: &Admin, title: &str, dialog: impl Template, changed: bool) -> Result<HttpResponse, WebError> {
+fn respond(
+    req: &HttpRequest,
+    admin: &Admin,
+    title: &str,
+    dialog: impl Template,
+    changed: bool,
+) -> Result<HttpResponse, WebError> {
     let dialog = dialog.render().map_err(|e| WebError::Internal(e.to_string()))?;
     let body = if is_htmx(req) {
         dialog
     } else {
-        DialogPage { layout: admin.layout(title), dialog }.render().map_err(|e| WebError::Internal(e.to_string()))?
+        DialogPage {
+            layout: admin.layout(title),
+            dialog,
+        }
+        .render()
+        .map_err(|e| WebError::Internal(e.to_string()))?
     };
     let mut resp = HttpResponse::Ok();
     resp.content_type("text/html; charset=utf-8");
@@ -93,15 +113,27 @@ fn respond(req: &HttpRequest, admin: &Admin, title: &str, dialog: impl Template,
     Ok(resp.body(body))
 }
 
-async fn preview(req: HttpRequest, state: web::Data<AppState>, admin: Admin, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, WebError> {
+async fn preview(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
     let (fields, action, transfer) = parse(&admin, form)?;
     let info = admin.info();
     let preview = if fields.get("all_matching") == Some("1") {
         let status = match fields.get("status").unwrap_or("") {
             "" => None,
-            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?),
+            s => Some(
+                Status::parse(s)
+                    .ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?,
+            ),
         };
-        let query = UserQuery { search: fields.get("q").map(str::to_string), status, after: None };
+        let query = UserQuery {
+            search: fields.get("q").map(str::to_string),
+            status,
+            after: None,
+        };
         state
             .db(move |conn| {
                 let ids = bulk::all_matching(conn, info.account_id, &query, info.lang)?;
@@ -110,7 +142,9 @@ async fn preview(req: HttpRequest, state: web::Data<AppState>, admin: Admin, for
             .await?
     } else {
         let ids = fields.user_ids()?;
-        state.db(move |conn| bulk::preview(conn, &info, action, &ids, &transfer, services::now())).await?
+        state
+            .db(move |conn| bulk::preview(conn, &info, action, &ids, &transfer, services::now()))
+            .await?
     };
     respond(&req, &admin, "result", preview_dialog(&admin, preview, &fields), false)
 }
@@ -147,7 +181,11 @@ fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDial
             allowed: r.verdict.is_ok(),
             text: match r.verdict {
                 Ok(()) => crate::i18n::t(&format!("will-be-{}", past(p.action))),
-                Err(refusal) => format!("{}: {}", crate::i18n::t("skipped"), refusal.text(crate::i18n::current())),
+                Err(refusal) => format!(
+                    "{}: {}",
+                    crate::i18n::t("skipped"),
+                    refusal.text(crate::i18n::current())
+                ),
             },
         })
         .collect();
@@ -161,15 +199,24 @@ fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDial
         total,
         allowed: p.allowed,
         skipped_total: total - p.allowed,
-        skipped: p.skipped.iter().map(|(r, n)| (r.text(crate::i18n::current()), *n)).collect(),
+        skipped: p
+            .skipped
+            .iter()
+            .map(|(r, n)| (r.text(crate::i18n::current()), *n))
+            .collect(),
         more: total.saturating_sub(ROWS_SHOWN),
         rows,
         transfer_to: fields.get("transfer_to").unwrap_or("").to_string(),
-        checked: ["transfer_meetings", "transfer_webinars", "transfer_events", "transfer_recordings"]
-            .iter()
-            .filter(|k| fields.get(k).is_some())
-            .map(|k| k.to_string())
-            .collect(),
+        checked: [
+            "transfer_meetings",
+            "transfer_webinars",
+            "transfer_events",
+            "transfer_recordings",
+        ]
+        .iter()
+        .filter(|k| fields.get(k).is_some())
+        .map(|k| k.to_string())
+        .collect(),
     }
 }
 

@@ -11,9 +11,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::services::ServiceError;
 #[allow(unused_imports)]
 use crate::i18n::Translate;
+use crate::services::ServiceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -83,7 +83,9 @@ impl ResponseError for WebError {
         if let WebError::SignedOut { htmx } = self {
             // htmx follows redirects silently; it needs its own header to leave the page.
             return if *htmx {
-                HttpResponse::Unauthorized().insert_header(("HX-Redirect", "/login")).finish()
+                HttpResponse::Unauthorized()
+                    .insert_header(("HX-Redirect", "/login"))
+                    .finish()
             } else {
                 HttpResponse::SeeOther().insert_header(("Location", "/login")).finish()
             };
@@ -92,9 +94,13 @@ impl ResponseError for WebError {
             tracing::error!(%detail, "request failed");
         }
         let message = self.message();
-        let body = ErrorPage { lang: crate::i18n::current().code(), status: self.status_code().as_u16(), message: &message }
-            .render()
-            .unwrap_or(message);
+        let body = ErrorPage {
+            lang: crate::i18n::current().code(),
+            status: self.status_code().as_u16(),
+            message: &message,
+        }
+        .render()
+        .unwrap_or(message);
         // A full page for the address bar; for htmx, only the alert goes into
         // the page's flash area (htmx is configured to swap error responses).
         HttpResponse::build(self.status_code())

@@ -50,7 +50,11 @@ fn parse_action(s: &str) -> Result<Action, WebError> {
 async fn import_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, WebError> {
     let account_id = admin.user.account_id;
     let jobs = state.db(move |conn| import::recent_jobs(conn, account_id)).await?;
-    render(ImportPage { layout: admin.layout("nav-import"), allowed: admin.actor.has_bulk_privilege(), jobs })
+    render(ImportPage {
+        layout: admin.layout("nav-import"),
+        allowed: admin.actor.has_bulk_privilege(),
+        jobs,
+    })
 }
 
 #[derive(Deserialize)]
@@ -65,13 +69,21 @@ async fn sample(req: HttpRequest, admin: Admin, q: web::Query<SampleQuery>) -> R
     require_privilege(&admin)?;
     let action = parse_action(&q.action)?;
     let lang = if q.lang.is_empty() {
-        Lang::parse(req.headers().get("accept-language").and_then(|v| v.to_str().ok()).unwrap_or("en"))
+        Lang::parse(
+            req.headers()
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("en"),
+        )
     } else {
         Lang::parse(&q.lang)
     };
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{}-users-sample.csv\"", action.as_str())))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{}-users-sample.csv\"", action.as_str()),
+        ))
         .body(csv_import::sample(action, lang)))
 }
 
@@ -108,7 +120,9 @@ async fn upload(state: web::Data<AppState>, admin: Admin, mut form: Multipart) -
     }
     let action = parse_action(action.trim())?;
     if too_large {
-        return Err(WebError::BadRequest(csv_import::FileError::TooLarge.text(crate::i18n::current())));
+        return Err(WebError::BadRequest(
+            csv_import::FileError::TooLarge.text(crate::i18n::current()),
+        ));
     }
     let info = admin.info();
     let job_id = state
@@ -136,10 +150,21 @@ async fn job_page(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>
         })
         .await?;
     let progress = JobProgress::of(&job, services::now());
-    render(JobPage { layout: admin.layout("nav-import"), more: (job.total as usize).saturating_sub(rows.len()), progress, rows, job })
+    render(JobPage {
+        layout: admin.layout("nav-import"),
+        more: (job.total as usize).saturating_sub(rows.len()),
+        progress,
+        rows,
+        job,
+    })
 }
 
-async fn progress(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+async fn progress(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     let account_id = admin.user.account_id;
     let id = path.into_inner();
     let job = state.db(move |conn| import::find_job(conn, account_id, id)).await?;
@@ -149,7 +174,10 @@ async fn progress(req: HttpRequest, state: web::Data<AppState>, admin: Admin, pa
     let mut resp = render(JobProgress::of(&job, services::now()))?;
     if job.state == "done" {
         // Once: the page reloads with the final report and stops polling.
-        resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("hx-refresh"), actix_web::http::header::HeaderValue::from_static("true"));
+        resp.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-refresh"),
+            actix_web::http::header::HeaderValue::from_static("true"),
+        );
     }
     Ok(resp)
 }
@@ -158,7 +186,9 @@ async fn apply(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -
     require_privilege(&admin)?;
     let info = admin.info();
     let id = path.into_inner();
-    state.db(move |conn| import::start(conn, &info, id, services::now())).await?;
+    state
+        .db(move |conn| import::start(conn, &info, id, services::now()))
+        .await?;
     Ok(redirect(&format!("/import/jobs/{id}")))
 }
 
@@ -173,6 +203,9 @@ async fn result_csv(state: web::Data<AppState>, admin: Admin, path: web::Path<i6
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"import-{id}-result.csv\"")))
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"import-{id}-result.csv\""),
+        ))
         .body(bytes))
 }

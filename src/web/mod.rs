@@ -36,7 +36,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: Pool, config: Config) -> AppState {
-        AppState { pool, config, throttle: Default::default() }
+        AppState {
+            pool,
+            config,
+            throttle: Default::default(),
+        }
     }
 
     /// Runs blocking database work off the async threads.

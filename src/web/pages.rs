@@ -5,9 +5,9 @@ use askama_web::WebTemplate;
 
 use crate::db::models::User;
 use crate::domain::{check_action, Action, Actor, Mode, Role};
-use crate::services::users::target_of;
 #[allow(unused_imports)]
 use crate::i18n::Translate;
+use crate::services::users::target_of;
 
 /// What every page's frame needs.
 pub struct Layout {
@@ -286,7 +286,11 @@ pub struct JobProgress {
 impl JobProgress {
     pub fn of(job: &crate::db::models::ImportJob, now: chrono::NaiveDateTime) -> JobProgress {
         let processed = job.done + job.skipped + job.failed;
-        let percent = if job.valid > 0 { processed * 100 / job.valid } else { 100 };
+        let percent = if job.valid > 0 {
+            processed * 100 / job.valid
+        } else {
+            100
+        };
         let end = job.finished_at.unwrap_or(now);
         let rate = match job.started_at {
             Some(start) => {

@@ -33,8 +33,16 @@ async fn roles_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResp
 
 /// `name=...&privilege=a&privilege=b` from the role form.
 fn role_form(fields: Vec<(String, String)>) -> (String, Vec<String>) {
-    let name = fields.iter().find(|(k, _)| k == "name").map(|(_, v)| v.clone()).unwrap_or_default();
-    let privileges = fields.into_iter().filter(|(k, _)| k == "privilege").map(|(_, v)| v).collect();
+    let name = fields
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let privileges = fields
+        .into_iter()
+        .filter(|(k, _)| k == "privilege")
+        .map(|(_, v)| v)
+        .collect();
     (name, privileges)
 }
 
@@ -47,12 +55,24 @@ fn back(req: &HttpRequest, session: &Session, message: String) -> HttpResponse {
     }
 }
 
-async fn create(req: HttpRequest, session: Session, state: web::Data<AppState>, admin: Admin, form: web::Form<Vec<(String, String)>>) -> Result<HttpResponse, WebError> {
+async fn create(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
     let (name, privileges) = role_form(form.into_inner());
     let info = admin.info();
     let shown = name.trim().to_string();
-    state.db(move |conn| roles::create_role(conn, &info, &name, &privileges, services::now())).await?;
-    Ok(back(&req, &session, crate::i18n::ta("flash-role-created", &[("name", shown)])))
+    state
+        .db(move |conn| roles::create_role(conn, &info, &name, &privileges, services::now()))
+        .await?;
+    Ok(back(
+        &req,
+        &session,
+        crate::i18n::ta("flash-role-created", &[("name", shown)]),
+    ))
 }
 
 async fn update(
@@ -67,13 +87,31 @@ async fn update(
     let info = admin.info();
     let id = path.into_inner();
     let shown = name.trim().to_string();
-    state.db(move |conn| roles::update_role(conn, &info, id, &name, &privileges, services::now())).await?;
-    Ok(back(&req, &session, crate::i18n::ta("flash-role-saved", &[("name", shown)])))
+    state
+        .db(move |conn| roles::update_role(conn, &info, id, &name, &privileges, services::now()))
+        .await?;
+    Ok(back(
+        &req,
+        &session,
+        crate::i18n::ta("flash-role-saved", &[("name", shown)]),
+    ))
 }
 
-async fn delete(req: HttpRequest, session: Session, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+async fn delete(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     let info = admin.info();
     let id = path.into_inner();
-    let name = state.db(move |conn| roles::delete_role(conn, &info, id, services::now())).await?;
-    Ok(back(&req, &session, crate::i18n::ta("flash-role-deleted", &[("name", name)])))
+    let name = state
+        .db(move |conn| roles::delete_role(conn, &info, id, services::now()))
+        .await?;
+    Ok(back(
+        &req,
+        &session,
+        crate::i18n::ta("flash-role-deleted", &[("name", name)]),
+    ))
 }

@@ -63,11 +63,24 @@ pub fn set_lang(session: &Session, lang: crate::i18n::Lang) {
 }
 
 /// The request's language: the session's choice, else Accept-Language, else English.
-pub async fn language<B: MessageBody>(req: ServiceRequest, next: Next<B>) -> Result<ServiceResponse<B>, actix_web::Error> {
+pub async fn language<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
     use crate::i18n::Lang;
-    let chosen = req.get_session().get::<String>(LANG).ok().flatten().and_then(|c| Lang::parse(&c));
+    let chosen = req
+        .get_session()
+        .get::<String>(LANG)
+        .ok()
+        .flatten()
+        .and_then(|c| Lang::parse(&c));
     let lang = chosen
-        .or_else(|| req.headers().get("accept-language").and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+        .or_else(|| {
+            req.headers()
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
         .unwrap_or_default();
     crate::i18n::with_lang(lang, next.call(req)).await
 }
@@ -108,10 +121,18 @@ impl FromRequest for SignedIn {
             let (Ok(Some(user_id)), Ok(Some(epoch))) = (session.get::<i64>(USER_ID), session.get::<i32>(EPOCH)) else {
                 return Err(signed_out);
             };
-            let state = req.app_data::<web::Data<AppState>>().ok_or(WebError::Internal("no state".into()))?;
-            let user = state.db(move |conn| services::auth::session_user(conn, user_id, epoch)).await?;
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or(WebError::Internal("no state".into()))?;
+            let user = state
+                .db(move |conn| services::auth::session_user(conn, user_id, epoch))
+                .await?;
             match user {
-                Some(user) => Ok(SignedIn { user, csrf: csrf_token(&session), flash: take_flash(&req, &session) }),
+                Some(user) => Ok(SignedIn {
+                    user,
+                    csrf: csrf_token(&session),
+                    flash: take_flash(&req, &session),
+                }),
                 None => {
                     // Deactivated, deleted, or sessions ended since: this session is over (R11).
                     session.purge();
@@ -163,11 +184,24 @@ impl FromRequest for Admin {
             let state = state.ok_or(WebError::Internal("no state".into()))?;
             let role_id = user.custom_role_id;
             let custom_bulk_privilege = match role_id {
-                Some(role_id) if role == Role::Admin => state.db(move |conn| has_privilege(conn, role_id, BULK_PRIVILEGE)).await?,
+                Some(role_id) if role == Role::Admin => {
+                    state
+                        .db(move |conn| has_privilege(conn, role_id, BULK_PRIVILEGE))
+                        .await?
+                }
                 _ => false,
             };
-            let actor = Actor { id: user.id, role, custom_bulk_privilege };
-            Ok(Admin { user, actor, csrf, flash })
+            let actor = Actor {
+                id: user.id,
+                role,
+                custom_bulk_privilege,
+            };
+            Ok(Admin {
+                user,
+                actor,
+                csrf,
+                flash,
+            })
         })
     }
 }

@@ -18,7 +18,10 @@ pub struct Throttle {
 
 impl Throttle {
     fn keys(email: &str, address: &str) -> [(String, u32); 2] {
-        [(format!("email:{}", email.trim().to_lowercase()), PER_ACCOUNT), (format!("ip:{address}"), PER_ADDRESS)]
+        [
+            (format!("email:{}", email.trim().to_lowercase()), PER_ACCOUNT),
+            (format!("ip:{address}"), PER_ADDRESS),
+        ]
     }
 
     /// How long this attempt must wait, if at all.

@@ -27,12 +27,22 @@ fn parse_action(name: &str) -> Result<Action, WebError> {
 }
 
 /// The dialog alone for htmx, inside a page otherwise.
-fn dialog_response(req: &HttpRequest, admin: &Admin, title_key: &str, dialog: impl Template) -> Result<HttpResponse, WebError> {
+fn dialog_response(
+    req: &HttpRequest,
+    admin: &Admin,
+    title_key: &str,
+    dialog: impl Template,
+) -> Result<HttpResponse, WebError> {
     let dialog = dialog.render().map_err(|e| WebError::Internal(e.to_string()))?;
     let body = if is_htmx(req) {
         dialog
     } else {
-        DialogPage { layout: admin.layout(title_key), dialog }.render().map_err(|e| WebError::Internal(e.to_string()))?
+        DialogPage {
+            layout: admin.layout(title_key),
+            dialog,
+        }
+        .render()
+        .map_err(|e| WebError::Internal(e.to_string()))?
     };
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
 }
@@ -41,7 +51,9 @@ fn dialog_response(req: &HttpRequest, admin: &Admin, title_key: &str, dialog: im
 /// to reload; a plain form gets a redirect to the Users page with the message.
 fn done(req: &HttpRequest, session: &Session, message: String) -> Result<HttpResponse, WebError> {
     if is_htmx(req) {
-        let body = Flash { message }.render().map_err(|e| WebError::Internal(e.to_string()))?;
+        let body = Flash { message }
+            .render()
+            .map_err(|e| WebError::Internal(e.to_string()))?;
         Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header(("HX-Trigger", "users-changed"))
@@ -69,7 +81,9 @@ async fn action_dialog(
             Ok::<_, ServiceError>((user, target, summary))
         })
         .await?;
-    let refusal = check_action(&admin.actor, &target, action, Mode::Single).err().map(|r| r.text(i18n::current()));
+    let refusal = check_action(&admin.actor, &target, action, Mode::Single)
+        .err()
+        .map(|r| r.text(i18n::current()));
     let title_key = format!("dialog-{}-title", action.as_str());
     let dialog = ActionDialog {
         csrf: admin.csrf.clone(),
@@ -115,9 +129,15 @@ impl ActionForm {
                 if !choice.any() {
                     return Err(WebError::BadRequest(i18n::t("bad-choose-transfer")));
                 }
-                Ok(Transfer { choice, to_email: Some(self.transfer_to.clone()) })
+                Ok(Transfer {
+                    choice,
+                    to_email: Some(self.transfer_to.clone()),
+                })
             }
-            other => Err(WebError::BadRequest(i18n::ta("bad-choice", &[("value", other.to_string())]))),
+            other => Err(WebError::BadRequest(i18n::ta(
+                "bad-choice",
+                &[("value", other.to_string())],
+            ))),
         }
     }
 }
@@ -135,7 +155,17 @@ async fn act(
     let transfer = form.transfer(action)?;
     let info = admin.info();
     let outcome = state
-        .db(move |conn| actions::perform(conn, &info, user_id, action, &transfer, actions::Origin::SINGLE, services::now()))
+        .db(move |conn| {
+            actions::perform(
+                conn,
+                &info,
+                user_id,
+                action,
+                &transfer,
+                actions::Origin::SINGLE,
+                services::now(),
+            )
+        })
         .await?;
     done(&req, &session, outcome_message(&outcome))
 }
@@ -166,7 +196,12 @@ pub fn outcome_message(o: &Outcome) -> String {
     }
 }
 
-async fn edit_dialog(req: HttpRequest, state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -> Result<HttpResponse, WebError> {
+async fn edit_dialog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
     let user_id = path.into_inner();
     let info = admin.info();
     let (user, target, custom_roles) = state
@@ -177,16 +212,26 @@ async fn edit_dialog(req: HttpRequest, state: web::Data<AppState>, admin: Admin,
             Ok::<_, ServiceError>((user, target, roles))
         })
         .await?;
-    let other = if target.role == Role::Admin { Role::Member } else { Role::Admin };
-    let refusal = check_role_change(&admin.actor, &target, other).err().map(|r| r.text(i18n::current()));
+    let other = if target.role == Role::Admin {
+        Role::Member
+    } else {
+        Role::Admin
+    };
+    let refusal = check_role_change(&admin.actor, &target, other)
+        .err()
+        .map(|r| r.text(i18n::current()));
     let dialog = EditDialog {
         csrf: admin.csrf.clone(),
         user_id,
         email: user.email,
         role: user.role,
         refusal,
-        custom_roles: (admin.actor.role == Role::Owner)
-            .then(|| custom_roles.into_iter().map(|r| (r.id, r.name, user.custom_role_id == Some(r.id))).collect()),
+        custom_roles: (admin.actor.role == Role::Owner).then(|| {
+            custom_roles
+                .into_iter()
+                .map(|r| (r.id, r.name, user.custom_role_id == Some(r.id)))
+                .collect()
+        }),
         custom_role_id: user.custom_role_id,
     };
     dialog_response(&req, &admin, "edit-user", dialog)
@@ -210,15 +255,28 @@ async fn edit(
     let user_id = path.into_inner();
     let role = match Role::parse(&form.role) {
         Some(r @ (Role::Admin | Role::Member)) => r,
-        _ => return Err(WebError::BadRequest(i18n::ta("bad-role", &[("value", form.role.clone())]))),
+        _ => {
+            return Err(WebError::BadRequest(i18n::ta(
+                "bad-role",
+                &[("value", form.role.clone())],
+            )))
+        }
     };
     let custom_role = match form.custom_role.as_deref() {
         None => None,
         Some("") => Some(None),
-        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| WebError::BadRequest(i18n::ta("bad-role", &[("value", id.to_string())])))?)),
+        Some(id) => Some(Some(id.parse::<i64>().map_err(|_| {
+            WebError::BadRequest(i18n::ta("bad-role", &[("value", id.to_string())]))
+        })?)),
     };
     let info = admin.info();
-    let email = state.db(move |conn| actions::edit_user(conn, &info, user_id, role, custom_role, services::now())).await?;
-    let key = if role == Role::Admin { "flash-now-admin" } else { "flash-now-member" };
+    let email = state
+        .db(move |conn| actions::edit_user(conn, &info, user_id, role, custom_role, services::now()))
+        .await?;
+    let key = if role == Role::Admin {
+        "flash-now-admin"
+    } else {
+        "flash-now-member"
+    };
     done(&req, &session, i18n::ta(key, &[("email", email)]))
 }

@@ -13,7 +13,11 @@ use super::session::{Admin, SignedIn};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(users_page).service(profile).service(directory).service(language);
+    cfg.service(home)
+        .service(users_page)
+        .service(profile)
+        .service(directory)
+        .service(language);
 }
 
 #[get("/")]
@@ -34,7 +38,10 @@ impl UsersParams {
     fn query(&self) -> Result<UserQuery, WebError> {
         let status = match self.status.as_str() {
             "" | "all" => None,
-            s => Some(Status::parse(s).ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?),
+            s => Some(
+                Status::parse(s)
+                    .ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?,
+            ),
         };
         Ok(UserQuery {
             search: Some(self.q.clone()).filter(|q| !q.trim().is_empty()),
@@ -81,7 +88,11 @@ async fn users_page(
         })
         .await?;
     let table = UsersTable {
-        rows: page.users.iter().map(|u| UserRow::new(u, &admin.actor, &domains)).collect(),
+        rows: page
+            .users
+            .iter()
+            .map(|u| UserRow::new(u, &admin.actor, &domains))
+            .collect(),
         q: params.q.clone(),
         status: params.status.clone(),
         next_url: page.next_after.as_deref().map(|a| params.url_after(Some(a))),
@@ -93,7 +104,10 @@ async fn users_page(
     let body = if req.headers().contains_key("HX-Request") {
         askama::Template::render(&table)
     } else {
-        askama::Template::render(&UsersPage { layout: admin.layout("users-title"), table })
+        askama::Template::render(&UsersPage {
+            layout: admin.layout("users-title"),
+            table,
+        })
     }
     .map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
@@ -121,10 +135,16 @@ struct DirectoryParams {
 /// The account's contact directory, for every signed-in user. Deactivated
 /// and pending users are not found here (R12).
 #[get("/directory")]
-async fn directory(state: web::Data<AppState>, me: SignedIn, params: web::Query<DirectoryParams>) -> Result<impl Responder, WebError> {
+async fn directory(
+    state: web::Data<AppState>,
+    me: SignedIn,
+    params: web::Query<DirectoryParams>,
+) -> Result<impl Responder, WebError> {
     let account_id = me.user.account_id;
     let q = params.q.clone();
-    let people = state.db(move |conn| user_service::directory_search(conn, account_id, &q)).await?;
+    let people = state
+        .db(move |conn| user_service::directory_search(conn, account_id, &q))
+        .await?;
     Ok(DirectoryPage {
         layout: Layout::new("directory-title", &me.user, &me.csrf, me.flash.clone()),
         q: params.q.clone(),
@@ -139,10 +159,19 @@ struct LanguageForm {
 
 /// The header's language switch: remembered for the user and this session.
 #[actix_web::post("/language")]
-async fn language(req: HttpRequest, session: actix_session::Session, state: web::Data<AppState>, me: SignedIn, form: web::Form<LanguageForm>) -> Result<HttpResponse, WebError> {
-    let lang = crate::i18n::Lang::parse(&form.lang).ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-language", &[("value", form.lang.clone())])))?;
+async fn language(
+    req: HttpRequest,
+    session: actix_session::Session,
+    state: web::Data<AppState>,
+    me: SignedIn,
+    form: web::Form<LanguageForm>,
+) -> Result<HttpResponse, WebError> {
+    let lang = crate::i18n::Lang::parse(&form.lang)
+        .ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-language", &[("value", form.lang.clone())])))?;
     let user = me.user.clone();
-    state.db(move |conn| user_service::set_language(conn, &user, lang, services::now())).await?;
+    state
+        .db(move |conn| user_service::set_language(conn, &user, lang, services::now()))
+        .await?;
     super::session::set_lang(&session, lang);
     super::session::set_flash(&session, &crate::i18n::tr(lang, "flash-language"));
     // Back to the page the switch was on, when it is one of ours.

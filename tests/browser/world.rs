@@ -44,7 +44,10 @@ pub struct World {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
 }
 
 fn wait_port(port: u16, what: &str) {
@@ -61,7 +64,10 @@ impl World {
     pub async fn start() -> Option<World> {
         let chromedriver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         if !std::path::Path::new(&chromedriver_bin).exists() {
-            assert!(std::env::var("OFFBOARD_BROWSER").as_deref() != Ok("require"), "chromedriver is missing: apt-get install chromium chromium-driver");
+            assert!(
+                std::env::var("OFFBOARD_BROWSER").as_deref() != Ok("require"),
+                "chromedriver is missing: apt-get install chromium chromium-driver"
+            );
             eprintln!("SKIPPED: no chromedriver; scripts/test.sh installs it");
             return None;
         }
@@ -95,7 +101,8 @@ impl World {
             .expect("chromedriver");
         wait_port(driver_port, "chromedriver");
         let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).expect("binary");
+        caps.set_binary(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+            .expect("binary");
         for arg in [
             "--headless=new",
             "--no-sandbox",
@@ -109,9 +116,19 @@ impl World {
         ] {
             caps.add_arg(arg).expect("arg");
         }
-        caps.add_arg(&format!("--user-data-dir={}", dir.join("profile").display())).expect("arg");
-        let driver = WebDriver::new(format!("http://127.0.0.1:{driver_port}"), caps).await.expect("a Chromium session");
-        Some(World { driver, dir, base: format!("http://127.0.0.1:{port}"), pool, server, chromedriver })
+        caps.add_arg(&format!("--user-data-dir={}", dir.join("profile").display()))
+            .expect("arg");
+        let driver = WebDriver::new(format!("http://127.0.0.1:{driver_port}"), caps)
+            .await
+            .expect("a Chromium session");
+        Some(World {
+            driver,
+            dir,
+            base: format!("http://127.0.0.1:{port}"),
+            pool,
+            server,
+            chromedriver,
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -132,7 +149,10 @@ impl World {
             if let Ok(html) = self.driver.source().await {
                 let _ = std::fs::write(out.join(format!("{file}.html")), html);
             }
-            panic!("browser flow '{name}' failed: {why} (screenshot and HTML in {})", out.display());
+            panic!(
+                "browser flow '{name}' failed: {why} (screenshot and HTML in {})",
+                out.display()
+            );
         }
     }
 

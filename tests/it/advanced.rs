@@ -21,19 +21,30 @@ fn at(s: &str) -> NaiveDateTime {
 
 fn deactivated_at(app: &TestApp, email: &str, when: &str) -> i64 {
     let id = app.user(UserSpec::member(email).status("deactivated"));
-    diesel::update(users::table.find(id)).set(users::deactivated_at.eq(Some(at(when)))).execute(&mut *app.conn()).unwrap();
+    diesel::update(users::table.find(id))
+        .set(users::deactivated_at.eq(Some(at(when))))
+        .execute(&mut *app.conn())
+        .unwrap();
     id
 }
 
 fn turn_on(app: &TestApp, days: i32, warn: bool) {
     diesel::update(accounts::table.find(app.account_id))
-        .set((accounts::auto_delete_enabled.eq(true), accounts::auto_delete_days.eq(days), accounts::auto_delete_warn.eq(warn)))
+        .set((
+            accounts::auto_delete_enabled.eq(true),
+            accounts::auto_delete_days.eq(days),
+            accounts::auto_delete_warn.eq(warn),
+        ))
         .execute(&mut *app.conn())
         .unwrap();
 }
 
 fn outbox(app: &TestApp) -> Vec<OutboxMail> {
-    mail_outbox::table.order(mail_outbox::id).select(OutboxMail::as_select()).load(&mut *app.conn()).unwrap()
+    mail_outbox::table
+        .order(mail_outbox::id)
+        .select(OutboxMail::as_select())
+        .load(&mut *app.conn())
+        .unwrap()
 }
 
 #[actix_web::test]
@@ -45,7 +56,9 @@ async fn r20_owner_and_admins_with_access_change_the_setting_and_it_is_audited()
     app.user(UserSpec::member("m@acme.test"));
     let a = app.signed_in("a@acme.test").await;
     a.get("/users/advanced").await;
-    let r = a.post("/users/advanced", &[("enabled", "on"), ("days", "30"), ("warn", "on")]).await;
+    let r = a
+        .post("/users/advanced", &[("enabled", "on"), ("days", "30"), ("warn", "on")])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let s = auto_delete::setting(&mut app.conn(), app.account_id).unwrap();
     assert_eq!((s.enabled, s.days, s.warn), (true, 30, true));
@@ -55,7 +68,13 @@ async fn r20_owner_and_admins_with_access_change_the_setting_and_it_is_audited()
     let audit = app.audit();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "auto_delete_setting");
-    assert!(audit[0].detail.contains("off after 30 days, warning off -> on after 30 days, warning on"), "{}", audit[0].detail);
+    assert!(
+        audit[0]
+            .detail
+            .contains("off after 30 days, warning off -> on after 30 days, warning on"),
+        "{}",
+        audit[0].detail
+    );
 
     // An admin whose custom role lacks the Advanced privilege sees it but cannot change it.
     let h = app.signed_in("helpdesk@acme.test").await;
@@ -76,7 +95,11 @@ async fn the_number_of_days_is_checked() {
     for days in ["0", "366", "-3", "ten", ""] {
         let r = c.post("/users/advanced", &[("enabled", "on"), ("days", days)]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{days}");
-        assert!(r.alert().unwrap_or_default().contains("between 1 and 365"), "{days}: {:?}", r.alert());
+        assert!(
+            r.alert().unwrap_or_default().contains("between 1 and 365"),
+            "{days}: {:?}",
+            r.alert()
+        );
     }
     let s = auto_delete::setting(&mut app.conn(), app.account_id).unwrap();
     assert!(!s.enabled);
@@ -90,9 +113,17 @@ async fn r21_r23_the_sweeper_deletes_due_users_counting_from_their_deactivation(
     let boundary = deactivated_at(&app, "boundary@acme.test", "2026-01-10 12:00:00");
     let young = deactivated_at(&app, "young@acme.test", "2026-01-10 12:00:01");
     let back = deactivated_at(&app, "back@acme.test", "2026-01-01 08:00:00");
-    app.give(old, Owned { meetings: 2, pmi: 1, phone: 2, ..Default::default() });
+    app.give(
+        old,
+        Owned {
+            meetings: 2,
+            pmi: 1,
+            phone: 2,
+            ..Default::default()
+        },
+    );
     let now = at("2026-02-09 12:00:00"); // 30 days after the boundary user
-    // Off: nothing happens.
+                                         // Off: nothing happens.
     assert_eq!(auto_delete::sweep(&mut app.conn(), now).unwrap().deleted, 0);
     // The admin reactivates one user, then turns the setting on (R21: it applies to earlier deactivations).
     let c = app.signed_in("owner@acme.test").await;
@@ -106,17 +137,34 @@ async fn r21_r23_the_sweeper_deletes_due_users_counting_from_their_deactivation(
     assert!(app.load_user(old).is_none());
     assert!(app.load_user(boundary).is_none(), "due on the boundary second");
     assert!(app.load_user(young).is_some(), "one second short");
-    assert_eq!(app.load_user(back).unwrap().status, "active", "a reactivated user is never deleted");
+    assert_eq!(
+        app.load_user(back).unwrap().status,
+        "active",
+        "a reactivated user is never deleted"
+    );
     let auto: Vec<(Option<i64>, String, String)> = audit_log::table
         .filter(audit_log::source.eq("automatic"))
         .select((audit_log::actor_id, audit_log::actor_email, audit_log::target_email))
         .order(audit_log::target_email)
         .load(&mut *app.conn())
         .unwrap();
-    assert_eq!(auto, [(None, "automatic".to_string(), "boundary@acme.test".to_string()), (None, "automatic".to_string(), "old@acme.test".to_string())]);
-    let phones: i64 = offboard::db::schema::phone_records::table.count().get_result(&mut *app.conn()).unwrap();
+    assert_eq!(
+        auto,
+        [
+            (None, "automatic".to_string(), "boundary@acme.test".to_string()),
+            (None, "automatic".to_string(), "old@acme.test".to_string())
+        ]
+    );
+    let phones: i64 = offboard::db::schema::phone_records::table
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
     assert_eq!(phones, 2, "R45 holds for the sweeper too");
-    assert_eq!(auto_delete::sweep(&mut app.conn(), now).unwrap().deleted, 0, "nothing twice");
+    assert_eq!(
+        auto_delete::sweep(&mut app.conn(), now).unwrap().deleted,
+        0,
+        "nothing twice"
+    );
 }
 
 #[actix_web::test]
@@ -130,7 +178,12 @@ async fn r22_one_warning_per_admin_per_day_from_seven_days_before() {
     deactivated_at(&app, "later@acme.test", "2026-03-02 09:00:00"); // deleted 2026-04-01
     turn_on(&app, 30, true);
     // Eight days before: no warning yet.
-    assert_eq!(auto_delete::sweep(&mut app.conn(), at("2026-03-23 10:00:00")).unwrap().warnings, 0);
+    assert_eq!(
+        auto_delete::sweep(&mut app.conn(), at("2026-03-23 10:00:00"))
+            .unwrap()
+            .warnings,
+        0
+    );
     // Seven days before: one mail for each admin with access, listing the user.
     let r = auto_delete::sweep(&mut app.conn(), at("2026-03-24 10:00:00")).unwrap();
     assert_eq!(r.warnings, 2);
@@ -141,15 +194,28 @@ async fn r22_one_warning_per_admin_per_day_from_seven_days_before() {
     assert!(mail.subject.contains("2026-03-31"));
     assert!(mail.body.contains("soon@acme.test") && !mail.body.contains("later@acme.test"));
     // Later the same day and the next day: not twice; the next due day gets its own.
-    assert_eq!(auto_delete::sweep(&mut app.conn(), at("2026-03-24 18:00:00")).unwrap().warnings, 0);
-    assert_eq!(auto_delete::sweep(&mut app.conn(), at("2026-03-25 10:00:00")).unwrap().warnings, 2);
+    assert_eq!(
+        auto_delete::sweep(&mut app.conn(), at("2026-03-24 18:00:00"))
+            .unwrap()
+            .warnings,
+        0
+    );
+    assert_eq!(
+        auto_delete::sweep(&mut app.conn(), at("2026-03-25 10:00:00"))
+            .unwrap()
+            .warnings,
+        2
+    );
     assert_eq!(outbox(&app).len(), 4);
 }
 
 #[actix_web::test]
 async fn warnings_speak_the_admins_language() {
     let app = TestApp::new();
-    diesel::update(users::table.find(app.owner_id)).set(users::language.eq(Some("nl"))).execute(&mut *app.conn()).unwrap();
+    diesel::update(users::table.find(app.owner_id))
+        .set(users::language.eq(Some("nl")))
+        .execute(&mut *app.conn())
+        .unwrap();
     deactivated_at(&app, "soon@acme.test", "2026-03-01 09:00:00");
     turn_on(&app, 30, true);
     auto_delete::sweep(&mut app.conn(), at("2026-03-26 10:00:00")).unwrap();
@@ -166,7 +232,11 @@ struct SmtpSink {
 
 impl SmtpSink {
     fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
     }
 
     fn new(port: u16) -> SmtpSink {
@@ -176,7 +246,15 @@ impl SmtpSink {
 
     fn start(&mut self) {
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{}", self.port),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(&self.dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -199,11 +277,19 @@ impl SmtpSink {
         let mut out = Vec::new();
         for sub in ["new", "cur"] {
             for entry in std::fs::read_dir(self.dir.join(sub)).into_iter().flatten().flatten() {
-                let text = std::fs::read_to_string(entry.path()).unwrap_or_default().replace("\r\n", "\n");
+                let text = std::fs::read_to_string(entry.path())
+                    .unwrap_or_default()
+                    .replace("\r\n", "\n");
                 let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
                 // Unfold long headers; undo quoted-printable soft line breaks.
                 let head = head.replace("\n ", " ").replace("\n\t", " ");
-                let header = |name: &str| head.lines().find_map(|l| l.strip_prefix(name)).unwrap_or("").trim().to_string();
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                };
                 let body = body.replace("=\n", "").replace("=3D", "=");
                 out.push((header("To:"), header("Subject:"), body));
             }
@@ -250,7 +336,11 @@ async fn mail_waits_while_smtp_is_down_and_goes_out_once_it_is_up() {
     let got = sink.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].0, "owner@acme.test");
-    assert!(got[0].1.contains("will be permanently deleted on 2026-03-31"), "{:?}", got[0]);
+    assert!(
+        got[0].1.contains("will be permanently deleted on 2026-03-31"),
+        "{:?}",
+        got[0]
+    );
     assert!(got[0].2.contains("soon@acme.test"));
 }
 
@@ -263,7 +353,9 @@ fn two_sweepers_at_once_delete_each_user_once_and_send_each_mail_once() {
         deactivated_at(&app, &format!("gone{i:03}@acme.test"), "2020-01-01 00:00:00");
     }
     // Due in three days from the real clock the processes use: a warning for each admin.
-    let soon = (offboard::services::now() - chrono::Duration::days(27)).format("%Y-%m-%d %H:%M:%S").to_string();
+    let soon = (offboard::services::now() - chrono::Duration::days(27))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
     deactivated_at(&app, "soon@acme.test", &soon);
     turn_on(&app, 30, true);
     let mut sink = SmtpSink::new(SmtpSink::free_port());
@@ -288,9 +380,17 @@ fn two_sweepers_at_once_delete_each_user_once_and_send_each_mail_once() {
     for mut s in sweepers {
         assert!(s.wait().unwrap().success());
     }
-    let deleted: Vec<String> = audit_log::table.filter(audit_log::source.eq("automatic")).select(audit_log::target_email).load(&mut *app.conn()).unwrap();
+    let deleted: Vec<String> = audit_log::table
+        .filter(audit_log::source.eq("automatic"))
+        .select(audit_log::target_email)
+        .load(&mut *app.conn())
+        .unwrap();
     assert_eq!(deleted.len(), N, "each user deleted once");
-    let left: i64 = users::table.filter(users::email.like("gone%")).count().get_result(&mut *app.conn()).unwrap();
+    let left: i64 = users::table
+        .filter(users::email.like("gone%"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
     assert_eq!(left, 0);
     let got = sink.received();
     let to: Vec<&str> = got.iter().map(|m| m.0.as_str()).collect();

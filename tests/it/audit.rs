@@ -12,11 +12,25 @@ async fn history(app: &TestApp) -> Client<'_> {
     let m2 = app.user(UserSpec::member("m2@gmail.test"));
     let m3 = app.user(UserSpec::member("m3@gmail.test"));
     app.user(UserSpec::member("heir@gmail.test"));
-    app.give(m2, Owned { meetings: 2, ..Default::default() });
+    app.give(
+        m2,
+        Owned {
+            meetings: 2,
+            ..Default::default()
+        },
+    );
     let c = app.signed_in("owner@acme.test").await;
     c.get("/users").await;
     c.post(&format!("/users/{m1}/deactivate"), &[]).await;
-    c.post(&format!("/users/{m2}/delete"), &[("mode", "transfer"), ("transfer_meetings", "yes"), ("transfer_to", "heir@gmail.test")]).await;
+    c.post(
+        &format!("/users/{m2}/delete"),
+        &[
+            ("mode", "transfer"),
+            ("transfer_meetings", "yes"),
+            ("transfer_to", "heir@gmail.test"),
+        ],
+    )
+    .await;
     c.post(&format!("/users/{m3}/deactivate"), &[]).await;
     c
 }
@@ -27,7 +41,11 @@ async fn the_audit_page_answers_who_removed_whom_and_where_the_data_went() {
     let c = history(&app).await;
     let r = c.get("/audit").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(attr_values(&r.body, "data-audit-action"), ["deactivate", "delete", "deactivate"], "newest first");
+    assert_eq!(
+        attr_values(&r.body, "data-audit-action"),
+        ["deactivate", "delete", "deactivate"],
+        "newest first"
+    );
     assert!(r.body.contains("heir@gmail.test: 2 Meetings"), "{}", r.body);
     let r = c.get("/audit?target=m2%40gmail.test").await;
     assert_eq!(attr_values(&r.body, "data-audit-action"), ["delete"]);
@@ -41,7 +59,10 @@ async fn the_audit_page_answers_who_removed_whom_and_where_the_data_went() {
     assert_eq!(c.get("/audit?from=yesterday").await.status, StatusCode::BAD_REQUEST);
     // Members do not see it; other accounts see nothing of it.
     app.user(UserSpec::member("m@acme.test"));
-    assert_eq!(app.signed_in("m@acme.test").await.get("/audit").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.signed_in("m@acme.test").await.get("/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
     app.other_account("boss@other.test");
     let boss = app.signed_in("boss@other.test").await;
     assert!(attr_values(&boss.get("/audit").await.body, "data-audit-action").is_empty());
@@ -57,13 +78,26 @@ async fn the_audit_log_pages_newest_first_without_gaps() {
         c.post(&format!("/users/{id}/deactivate"), &[]).await;
     }
     let first = c.get("/audit").await;
-    let ids: Vec<i64> = attr_values(&first.body, "data-audit-id").iter().map(|s| s.parse().unwrap()).collect();
+    let ids: Vec<i64> = attr_values(&first.body, "data-audit-id")
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
     assert_eq!(ids.len(), 50);
-    let next = attr_values(&first.body, "href").into_iter().find(|h| h.contains("before=")).expect("older entries");
+    let next = attr_values(&first.body, "href")
+        .into_iter()
+        .find(|h| h.contains("before="))
+        .expect("older entries");
     let second = c.get(&next).await;
-    let more: Vec<i64> = attr_values(&second.body, "data-audit-id").iter().map(|s| s.parse().unwrap()).collect();
+    let more: Vec<i64> = attr_values(&second.body, "data-audit-id")
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
     assert_eq!(more.len(), 10);
-    assert!(ids.iter().chain(&more).zip(ids.iter().chain(&more).skip(1)).all(|(a, b)| a > b));
+    assert!(ids
+        .iter()
+        .chain(&more)
+        .zip(ids.iter().chain(&more).skip(1))
+        .all(|(a, b)| a > b));
 }
 
 #[actix_web::test]
@@ -90,7 +124,9 @@ async fn the_audit_log_is_append_only_in_the_database() {
     let app = TestApp::new();
     history(&app).await;
     let before = app.audit();
-    let update = diesel::update(audit_log::table).set(audit_log::detail.eq("tampered")).execute(&mut *app.conn());
+    let update = diesel::update(audit_log::table)
+        .set(audit_log::detail.eq("tampered"))
+        .execute(&mut *app.conn());
     assert!(update.is_err(), "updates are refused");
     let delete = diesel::delete(audit_log::table).execute(&mut *app.conn());
     assert!(delete.is_err(), "deletes are refused");
@@ -102,7 +138,11 @@ async fn the_audit_log_is_append_only_in_the_database() {
     assert!(!src.contains("diesel::update(") && !src.contains("diesel::delete("));
     for dir in ["src/services", "src/web", "src/worker.rs", "src/mail"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-        let files: Vec<std::path::PathBuf> = if path.is_dir() { std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).collect() } else { vec![path] };
+        let files: Vec<std::path::PathBuf> = if path.is_dir() {
+            std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).collect()
+        } else {
+            vec![path]
+        };
         for f in files {
             let text = std::fs::read_to_string(&f).unwrap();
             for bad in ["update(audit_log", "delete(audit_log"] {
@@ -127,5 +167,8 @@ async fn repeated_failed_sign_ins_are_throttled_alike_for_unknown_and_known_emai
     }
     // Another account is not held up by it.
     app.user(UserSpec::member("m@acme.test"));
-    assert_eq!(app.client().sign_in("m@acme.test", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.client().sign_in("m@acme.test", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
 }

@@ -76,7 +76,10 @@ async fn member_sees_profile_and_is_refused_admin_pages() {
     let r = c.get("/profile").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("m@acme.test"));
-    assert!(!r.body.contains("href=\"/users\""), "members get no link to admin pages");
+    assert!(
+        !r.body.contains("href=\"/users\""),
+        "members get no link to admin pages"
+    );
     let r = c.get("/users").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.alert().is_some());
@@ -118,9 +121,16 @@ async fn a_session_ends_when_the_user_is_deactivated() {
     let id = app.user(UserSpec::admin("a@acme.test"));
     let c = app.signed_in("a@acme.test").await;
     assert_eq!(c.get("/users").await.status, StatusCode::OK);
-    diesel::update(users::table.find(id)).set(users::status.eq("deactivated")).execute(&mut *app.conn()).unwrap();
+    diesel::update(users::table.find(id))
+        .set(users::status.eq("deactivated"))
+        .execute(&mut *app.conn())
+        .unwrap();
     let r = c.get("/users").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "a deactivated user's next request is signed out");
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "a deactivated user's next request is signed out"
+    );
 }
 
 #[actix_web::test]
@@ -128,13 +138,19 @@ async fn state_changing_requests_without_csrf_token_are_refused() {
     let app = TestApp::new();
     let c = app.client();
     c.get("/login").await;
-    let r = c.post_without_csrf("/login", &[("email", "owner@acme.test"), ("password", PASSWORD)]).await;
+    let r = c
+        .post_without_csrf("/login", &[("email", "owner@acme.test"), ("password", PASSWORD)])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.alert().unwrap_or_default().contains("expired"));
     let c = app.signed_in("owner@acme.test").await;
     let r = c.post_without_csrf("/logout", &[]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(c.get("/users").await.status, StatusCode::OK, "the refused sign-out changed nothing");
+    assert_eq!(
+        c.get("/users").await.status,
+        StatusCode::OK,
+        "the refused sign-out changed nothing"
+    );
     let r = c.post_without_csrf("/logout", &[("csrf", "forged")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

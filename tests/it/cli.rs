@@ -31,7 +31,14 @@ fn offboard(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String) {
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 #[test]
@@ -41,9 +48,17 @@ fn migrate_then_create_owner_who_can_sign_in() {
     assert!(ok && out.contains("up to date"), "{out}");
     let (ok, out) = offboard(&db, &["create-owner", "--email", "Boss@Example.com"], Some("short\n"));
     assert!(!ok && out.contains("at least 8 characters"), "{out}");
-    let (ok, out) = offboard(&db, &["create-owner", "--email", "Boss@Example.com"], Some("a long password\n"));
+    let (ok, out) = offboard(
+        &db,
+        &["create-owner", "--email", "Boss@Example.com"],
+        Some("a long password\n"),
+    );
     assert!(ok && out.contains("boss@example.com"), "{out}");
-    let (ok, out) = offboard(&db, &["create-owner", "--email", "boss@example.com"], Some("a long password\n"));
+    let (ok, out) = offboard(
+        &db,
+        &["create-owner", "--email", "boss@example.com"],
+        Some("a long password\n"),
+    );
     assert!(!ok && out.contains("already has a user"), "{out}");
     let pool = db::connect(&DbUrl::Sqlite(db.clone()), 1).unwrap();
     let r = auth::sign_in(&mut pool.get().unwrap(), "boss@example.com", "a long password").unwrap();
@@ -56,11 +71,21 @@ fn seed_demo_prints_the_sign_in_and_fills_every_kind_of_user() {
     let db = temp_db("demo");
     let (ok, out) = offboard(&db, &["seed", "--demo"], None);
     assert!(ok, "{out}");
-    assert!(out.contains("/login") && out.contains("owner@acme.example") && out.contains("demo-password-1"), "{out}");
+    assert!(
+        out.contains("/login") && out.contains("owner@acme.example") && out.contains("demo-password-1"),
+        "{out}"
+    );
     let pool = db::connect(&DbUrl::Sqlite(db.clone()), 1).unwrap();
     let mut c = pool.get().unwrap();
     let all: Vec<(String, String, bool, bool, bool, bool)> = users::table
-        .select((users::role, users::status, users::is_external, users::is_room, users::webinar_license, users::phone_license))
+        .select((
+            users::role,
+            users::status,
+            users::is_external,
+            users::is_room,
+            users::webinar_license,
+            users::phone_license,
+        ))
         .load(&mut *c)
         .unwrap();
     assert!(all.len() > 200);
@@ -77,7 +102,10 @@ fn seed_demo_prints_the_sign_in_and_fills_every_kind_of_user() {
     }
     let roles: Vec<String> = custom_roles::table.select(custom_roles::name).load(&mut *c).unwrap();
     assert_eq!(roles, ["Helpdesk"]);
-    let domains: Vec<String> = managed_domains::table.select(managed_domains::domain).load(&mut *c).unwrap();
+    let domains: Vec<String> = managed_domains::table
+        .select(managed_domains::domain)
+        .load(&mut *c)
+        .unwrap();
     assert_eq!(domains, ["acme.example"]);
     drop(c);
     let _ = std::fs::remove_file(&db);

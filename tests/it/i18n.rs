@@ -25,7 +25,12 @@ fn templates() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = std::fs::read_dir(root().join("templates"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -39,7 +44,10 @@ fn every_key_exists_in_every_language() {
         let other = keys(lang);
         let missing: Vec<_> = en.difference(&other).collect();
         let extra: Vec<_> = other.difference(&en).collect();
-        assert!(missing.is_empty() && extra.is_empty(), "{lang}: missing {missing:?}, extra {extra:?}");
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{lang}: missing {missing:?}, extra {extra:?}"
+        );
     }
     // Every key a template names literally is translated.
     for (name, text) in templates() {
@@ -58,7 +66,10 @@ fn visible_text(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
     while !rest.is_empty() {
-        let next = [rest.find("{{"), rest.find("{%"), rest.find('<')].into_iter().flatten().min();
+        let next = [rest.find("{{"), rest.find("{%"), rest.find('<')]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(i) = next else {
             out.push_str(rest);
             break;
@@ -73,14 +84,20 @@ fn visible_text(html: &str) -> String {
             (">", 1)
         };
         // Attribute values a reader sees must be translations too.
-        let end = rest[i + skip..].find(close).map(|e| i + skip + e + close.len()).unwrap_or(rest.len());
+        let end = rest[i + skip..]
+            .find(close)
+            .map(|e| i + skip + e + close.len())
+            .unwrap_or(rest.len());
         let tag = &rest[i..end];
         if tag.starts_with('<') {
             for attr in ["aria-label=\"", "placeholder=\"", "title=\"", "alt=\""] {
                 if let Some(a) = tag.find(attr) {
                     let value = &tag[a + attr.len()..];
                     let value = &value[..value.find('"').unwrap_or(value.len())];
-                    assert!(value.trim().is_empty() || value.trim_start().starts_with("{{"), "untranslated {attr}{value}\" in {tag}");
+                    assert!(
+                        value.trim().is_empty() || value.trim_start().starts_with("{{"),
+                        "untranslated {attr}{value}\" in {tag}"
+                    );
                 }
             }
         }
@@ -92,14 +109,28 @@ fn visible_text(html: &str) -> String {
 #[test]
 fn templates_show_no_text_outside_the_translation_files() {
     // Names, not words: the brand and each language's own name in the switch.
-    let allowed = ["Offboard", "English", "Nederlands", "Bahasa Indonesia", "...", "&lt;", "&gt;", "-", "%", "/"];
+    let allowed = [
+        "Offboard",
+        "English",
+        "Nederlands",
+        "Bahasa Indonesia",
+        "...",
+        "&lt;",
+        "&gt;",
+        "-",
+        "%",
+        "/",
+    ];
     for (name, text) in templates() {
         // A tag's attribute list may hold `{{ }}`; the scanner strips tags first.
         let mut seen = visible_text(&text);
         for a in allowed {
             seen = seen.replace(a, " ");
         }
-        let words: Vec<&str> = seen.split_whitespace().filter(|w| w.chars().any(|c| c.is_alphabetic())).collect();
+        let words: Vec<&str> = seen
+            .split_whitespace()
+            .filter(|w| w.chars().any(|c| c.is_alphabetic()))
+            .collect();
         assert!(words.is_empty(), "{name} shows untranslated text: {words:?}");
     }
 }
@@ -108,12 +139,21 @@ fn templates_show_no_text_outside_the_translation_files() {
 async fn accept_language_picks_dutch_or_indonesian_and_english_is_the_default() {
     let app = TestApp::new();
     let c = app.client();
-    let r = c.send(Method::GET, "/login", None, &[("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.5")]).await;
+    let r = c
+        .send(
+            Method::GET,
+            "/login",
+            None,
+            &[("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.5")],
+        )
+        .await;
     assert!(r.body.contains("Aanmelden bij Offboard"), "{}", r.body);
     assert!(r.body.contains("<html lang=\"nl\">"));
     let r = c.send(Method::GET, "/login", None, &[("Accept-Language", "id")]).await;
     assert!(r.body.contains("Masuk ke Offboard"));
-    let r = c.send(Method::GET, "/login", None, &[("Accept-Language", "fr-FR")]).await;
+    let r = c
+        .send(Method::GET, "/login", None, &[("Accept-Language", "fr-FR")])
+        .await;
     assert!(r.body.contains("Sign in to Offboard"));
 }
 
@@ -128,11 +168,25 @@ async fn the_switch_is_remembered_for_the_user_and_translates_pages_refusals_and
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get("/users").await;
     assert!(page.alert().unwrap_or_default().contains("Nederlands"));
-    assert!(page.body.contains(">Deactiveren<") && page.body.contains(">Ontkoppelen<") && page.body.contains(">Verwijderen<"), "{}", page.body);
+    assert!(
+        page.body.contains(">Deactiveren<")
+            && page.body.contains(">Ontkoppelen<")
+            && page.body.contains(">Verwijderen<"),
+        "{}",
+        page.body
+    );
     let r = c.post(&format!("/users/{}/deactivate", app.owner_id), &[]).await;
-    assert_eq!(r.alert().as_deref(), Some("de eigenaar van het account kan niet worden gedeactiveerd, ontkoppeld of verwijderd"));
+    assert_eq!(
+        r.alert().as_deref(),
+        Some("de eigenaar van het account kan niet worden gedeactiveerd, ontkoppeld of verwijderd")
+    );
     c.post(&format!("/users/{m}/deactivate"), &[]).await;
-    assert!(c.get("/users").await.alert().unwrap_or_default().contains("is gedeactiveerd"));
+    assert!(c
+        .get("/users")
+        .await
+        .alert()
+        .unwrap_or_default()
+        .contains("is gedeactiveerd"));
     assert_eq!(app.load_user(app.owner_id).unwrap().language.as_deref(), Some("nl"));
     assert!(app.audit().iter().any(|e| e.action == "set_language"));
     // Indonesian, and remembered at the next sign-in.
@@ -140,7 +194,10 @@ async fn the_switch_is_remembered_for_the_user_and_translates_pages_refusals_and
     let again = app.signed_in("owner@acme.test").await;
     let page = again.get("/users/advanced").await;
     assert!(page.body.contains("Hapus pengguna yang dinonaktifkan"), "{}", page.body);
-    assert_eq!(c.post("/language", &[("lang", "fr")]).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        c.post("/language", &[("lang", "fr")]).await.status,
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[actix_web::test]
@@ -151,10 +208,16 @@ async fn the_csv_report_speaks_the_uploaders_language() {
     c.get("/users").await;
     c.post("/language", &[("lang", "nl")]).await;
     c.get("/import").await;
-    let r = c.upload("deactivate", "f.csv", b"Email\nm@gmail.test\nnobody@gmail.test\n").await;
+    let r = c
+        .upload("deactivate", "f.csv", b"Email\nm@gmail.test\nnobody@gmail.test\n")
+        .await;
     let job = r.header("location").unwrap();
     let page = c.get(&job).await;
-    assert!(page.body.contains("geen gebruiker met dit e-mailadres in dit account"), "{}", page.body);
+    assert!(
+        page.body.contains("geen gebruiker met dit e-mailadres in dit account"),
+        "{}",
+        page.body
+    );
     let csv = c.get(&format!("{job}/result.csv")).await;
     assert!(csv.body.starts_with("Email,Regel,Uitkomst,Reden"), "{}", csv.body);
     let r = c.upload("deactivate", "f.csv", b"").await;

@@ -15,7 +15,17 @@ fn world() -> TestApp {
     let app = TestApp::new();
     app.user(UserSpec::admin("admin@acme.test"));
     let alice = app.user(UserSpec::member("alice@gmail.test").licensed());
-    app.give(alice, Owned { meetings: 2, pmi: 1, webinars: 1, events: 1, recordings: 1, phone: 1 });
+    app.give(
+        alice,
+        Owned {
+            meetings: 2,
+            pmi: 1,
+            webinars: 1,
+            events: 1,
+            recordings: 1,
+            phone: 1,
+        },
+    );
     app.user(UserSpec::member("bob@gmail.test"));
     app.user(UserSpec::member("carol@acme.test"));
     app.user(UserSpec::member("pending@gmail.test").status("pending"));
@@ -33,7 +43,9 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn job_id_of(r: &Resp) -> i64 {
-    let loc = r.header("location").unwrap_or_else(|| panic!("no redirect: {} {}", r.status, r.body));
+    let loc = r
+        .header("location")
+        .unwrap_or_else(|| panic!("no redirect: {} {}", r.status, r.body));
     loc.trim_start_matches("/import/jobs/").parse().expect("job id")
 }
 
@@ -57,40 +69,195 @@ enum Expect {
 }
 
 const CORPUS: &[(&str, &str, Expect)] = &[
-    ("deactivate_basic.csv", "deactivate", Expect::Rows(&[(2, "pending", "will be deactivated"), (3, "pending", "will be deactivated")])),
-    ("bom_crlf.csv", "deactivate", Expect::Rows(&[(2, "pending", "will be deactivated"), (3, "pending", "will be deactivated")])),
-    ("utf16.csv", "deactivate", Expect::Rows(&[(2, "pending", ""), (3, "pending", "")])),
-    ("windows1252.csv", "delete", Expect::Rows(&[(2, "pending", "will be deleted after transferring meetings to lic@gmail.test")])),
-    ("semicolons_nl.csv", "delete", Expect::Rows(&[(2, "pending", "transferring meetings, webinars, cloud recordings to lic@gmail.test")])),
-    ("tab_separated.csv", "unlink", Expect::Rows(&[(2, "pending", "will be unlinked after transferring events to bob@gmail.test")])),
-    ("header_typo.csv", "deactivate", Expect::File("Unknown column \"Emial\"")),
-    ("extra_column.csv", "deactivate", Expect::File("Unknown column \"Notes\"")),
-    ("missing_email_column.csv", "delete", Expect::File("the column \"Email\" is missing")),
-    ("deactivate_with_transfer_columns.csv", "deactivate", Expect::File("for unlink and delete files")),
-    ("trailing_empty_columns.csv", "deactivate", Expect::Rows(&[(2, "pending", "")])),
-    ("duplicate_emails.csv", "deactivate", Expect::Rows(&[(2, "pending", ""), (3, "pending", ""), (4, "invalid", "already on line 2")])),
-    ("mixed_language_yes_no.csv", "delete", Expect::Rows(&[(2, "pending", "meetings, webinars, events to lic@gmail.test"), (3, "pending", "will be deleted")])),
-    ("invalid_yes_no.csv", "delete", Expect::Rows(&[(2, "invalid", "\"maybe\" under transfer meetings is not Yes or No")])),
-    ("owner_row.csv", "deactivate", Expect::Rows(&[(2, "invalid", "owner cannot be deactivated")])),
-    ("admin_row.csv", "deactivate", Expect::Rows(&[(2, "invalid", "admin must first be changed into a member")])),
-    ("pending_row.csv", "deactivate", Expect::Rows(&[(2, "invalid", "not activated")])),
-    ("room_delete.csv", "delete", Expect::Rows(&[(2, "invalid", "Rooms page")])),
-    ("managed_domain_unlink.csv", "unlink", Expect::Rows(&[(2, "invalid", "managed domain"), (3, "pending", "will be unlinked")])),
-    ("unlicensed_recordings_target.csv", "delete", Expect::Rows(&[(2, "invalid", "cloud recordings need a licensed target")])),
-    ("webinars_to_unlicensed.csv", "delete", Expect::Rows(&[(2, "invalid", "webinar license")])),
-    ("target_deleted_in_same_file.csv", "delete", Expect::Rows(&[(2, "invalid", "also being removed"), (3, "pending", "will be deleted")])),
-    ("target_other_account.csv", "delete", Expect::Rows(&[(2, "invalid", "active user of this account")])),
-    ("transfer_without_target.csv", "delete", Expect::Rows(&[(2, "invalid", "choose a user")])),
-    ("deactivated_delete.csv", "delete", Expect::Rows(&[(2, "pending", "will be deleted")])),
-    ("formula_cell.csv", "deactivate", Expect::Rows(&[(2, "invalid", "is not an email address"), (3, "pending", "")])),
-    ("not_an_email.csv", "deactivate", Expect::Rows(&[(2, "invalid", "\"alice at gmail\" is not an email address")])),
-    ("unknown_email.csv", "deactivate", Expect::Rows(&[(2, "invalid", "no user with this email in this account"), (3, "invalid", "no user with this email in this account")])),
-    ("quoted_fields.csv", "delete", Expect::Rows(&[(2, "pending", "meetings to lic@gmail.test"), (3, "pending", "will be deleted")])),
-    ("blank_lines.csv", "deactivate", Expect::Rows(&[(3, "pending", ""), (6, "pending", "")])),
+    (
+        "deactivate_basic.csv",
+        "deactivate",
+        Expect::Rows(&[
+            (2, "pending", "will be deactivated"),
+            (3, "pending", "will be deactivated"),
+        ]),
+    ),
+    (
+        "bom_crlf.csv",
+        "deactivate",
+        Expect::Rows(&[
+            (2, "pending", "will be deactivated"),
+            (3, "pending", "will be deactivated"),
+        ]),
+    ),
+    (
+        "utf16.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "pending", ""), (3, "pending", "")]),
+    ),
+    (
+        "windows1252.csv",
+        "delete",
+        Expect::Rows(&[(
+            2,
+            "pending",
+            "will be deleted after transferring meetings to lic@gmail.test",
+        )]),
+    ),
+    (
+        "semicolons_nl.csv",
+        "delete",
+        Expect::Rows(&[(
+            2,
+            "pending",
+            "transferring meetings, webinars, cloud recordings to lic@gmail.test",
+        )]),
+    ),
+    (
+        "tab_separated.csv",
+        "unlink",
+        Expect::Rows(&[(
+            2,
+            "pending",
+            "will be unlinked after transferring events to bob@gmail.test",
+        )]),
+    ),
+    (
+        "header_typo.csv",
+        "deactivate",
+        Expect::File("Unknown column \"Emial\""),
+    ),
+    (
+        "extra_column.csv",
+        "deactivate",
+        Expect::File("Unknown column \"Notes\""),
+    ),
+    (
+        "missing_email_column.csv",
+        "delete",
+        Expect::File("the column \"Email\" is missing"),
+    ),
+    (
+        "deactivate_with_transfer_columns.csv",
+        "deactivate",
+        Expect::File("for unlink and delete files"),
+    ),
+    (
+        "trailing_empty_columns.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "pending", "")]),
+    ),
+    (
+        "duplicate_emails.csv",
+        "deactivate",
+        Expect::Rows(&[
+            (2, "pending", ""),
+            (3, "pending", ""),
+            (4, "invalid", "already on line 2"),
+        ]),
+    ),
+    (
+        "mixed_language_yes_no.csv",
+        "delete",
+        Expect::Rows(&[
+            (2, "pending", "meetings, webinars, events to lic@gmail.test"),
+            (3, "pending", "will be deleted"),
+        ]),
+    ),
+    (
+        "invalid_yes_no.csv",
+        "delete",
+        Expect::Rows(&[(2, "invalid", "\"maybe\" under transfer meetings is not Yes or No")]),
+    ),
+    (
+        "owner_row.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "invalid", "owner cannot be deactivated")]),
+    ),
+    (
+        "admin_row.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "invalid", "admin must first be changed into a member")]),
+    ),
+    (
+        "pending_row.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "invalid", "not activated")]),
+    ),
+    (
+        "room_delete.csv",
+        "delete",
+        Expect::Rows(&[(2, "invalid", "Rooms page")]),
+    ),
+    (
+        "managed_domain_unlink.csv",
+        "unlink",
+        Expect::Rows(&[(2, "invalid", "managed domain"), (3, "pending", "will be unlinked")]),
+    ),
+    (
+        "unlicensed_recordings_target.csv",
+        "delete",
+        Expect::Rows(&[(2, "invalid", "cloud recordings need a licensed target")]),
+    ),
+    (
+        "webinars_to_unlicensed.csv",
+        "delete",
+        Expect::Rows(&[(2, "invalid", "webinar license")]),
+    ),
+    (
+        "target_deleted_in_same_file.csv",
+        "delete",
+        Expect::Rows(&[(2, "invalid", "also being removed"), (3, "pending", "will be deleted")]),
+    ),
+    (
+        "target_other_account.csv",
+        "delete",
+        Expect::Rows(&[(2, "invalid", "active user of this account")]),
+    ),
+    (
+        "transfer_without_target.csv",
+        "delete",
+        Expect::Rows(&[(2, "invalid", "choose a user")]),
+    ),
+    (
+        "deactivated_delete.csv",
+        "delete",
+        Expect::Rows(&[(2, "pending", "will be deleted")]),
+    ),
+    (
+        "formula_cell.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "invalid", "is not an email address"), (3, "pending", "")]),
+    ),
+    (
+        "not_an_email.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "invalid", "\"alice at gmail\" is not an email address")]),
+    ),
+    (
+        "unknown_email.csv",
+        "deactivate",
+        Expect::Rows(&[
+            (2, "invalid", "no user with this email in this account"),
+            (3, "invalid", "no user with this email in this account"),
+        ]),
+    ),
+    (
+        "quoted_fields.csv",
+        "delete",
+        Expect::Rows(&[
+            (2, "pending", "meetings to lic@gmail.test"),
+            (3, "pending", "will be deleted"),
+        ]),
+    ),
+    (
+        "blank_lines.csv",
+        "deactivate",
+        Expect::Rows(&[(3, "pending", ""), (6, "pending", "")]),
+    ),
     ("header_only.csv", "deactivate", Expect::File("no users")),
     ("empty.csv", "deactivate", Expect::File("The file is empty")),
     ("binary.csv", "deactivate", Expect::File("not a CSV file")),
-    ("broken_quotes.csv", "deactivate", Expect::Rows(&[(2, "invalid", "is not an email address")])),
+    (
+        "broken_quotes.csv",
+        "deactivate",
+        Expect::Rows(&[(2, "invalid", "is not an email address")]),
+    ),
 ];
 
 #[actix_web::test]
@@ -143,7 +310,9 @@ async fn applying_a_delete_job_transfers_deletes_and_reports() {
     let c = app.signed_in("owner@acme.test").await;
     let page = c.get("/import").await;
     assert!(page.body.contains("data-needs-action"));
-    let r = c.upload("delete", "leavers.csv", &fixture("mixed_language_yes_no.csv")).await;
+    let r = c
+        .upload("delete", "leavers.csv", &fixture("mixed_language_yes_no.csv"))
+        .await;
     let job = job_id_of(&r);
     let report = c.get(&format!("/import/jobs/{job}")).await;
     assert!(report.body.contains("data-rows-valid=\"2\""), "{}", report.body);
@@ -157,19 +326,41 @@ async fn applying_a_delete_job_transfers_deletes_and_reports() {
     let page = c.get(&format!("/import/jobs/{job}")).await;
     assert!(page.body.contains("data-progress-percent=\"100\""), "{}", page.body);
     assert!(page.body.contains("data-job-state=\"done\""));
-    assert!(offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "alice@gmail.test").unwrap().is_none());
-    assert!(offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "bob@gmail.test").unwrap().is_none());
-    let lic = offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "lic@gmail.test").unwrap().unwrap();
-    assert_eq!(app.owned(lic.id), (1, 1, 1, 0), "alice's non-PMI meeting, webinar and event; recordings were No");
+    assert!(
+        offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "alice@gmail.test")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "bob@gmail.test")
+            .unwrap()
+            .is_none()
+    );
+    let lic = offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "lic@gmail.test")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        app.owned(lic.id),
+        (1, 1, 1, 0),
+        "alice's non-PMI meeting, webinar and event; recordings were No"
+    );
     let audit = app.audit();
     assert_eq!(audit.len(), 2);
-    assert!(audit.iter().all(|a| a.source == "csv" && a.job_id == Some(job) && a.action == "delete"));
-    assert_eq!(rows(&app, job).iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["done", "done"]);
+    assert!(audit
+        .iter()
+        .all(|a| a.source == "csv" && a.job_id == Some(job) && a.action == "delete"));
+    assert_eq!(
+        rows(&app, job).iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        ["done", "done"]
+    );
     let csv = c.get(&format!("/import/jobs/{job}/result.csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
     let mut lines = csv.body.lines();
     assert_eq!(lines.next(), Some("Email,Transfer data to email,Transfer meetings,Transfer webinars,Transfer events,Transfer recordings,Line,Outcome,Reason"));
-    assert!(lines.next().unwrap().starts_with("alice@gmail.test,lic@gmail.test,Ja,ya,YES,tidak,2,done"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("alice@gmail.test,lic@gmail.test,Ja,ya,YES,tidak,2,done"));
 }
 
 #[actix_web::test]
@@ -177,7 +368,13 @@ async fn the_result_report_is_safe_to_open_in_a_spreadsheet() {
     let app = world();
     let c = app.signed_in("owner@acme.test").await;
     c.get("/import").await;
-    let r = c.upload("deactivate", "f.csv", b"Email\n=1+2@x.test\n+cmd@x.test\n-x@gmail.test\n@SUM(A1)\n").await;
+    let r = c
+        .upload(
+            "deactivate",
+            "f.csv",
+            b"Email\n=1+2@x.test\n+cmd@x.test\n-x@gmail.test\n@SUM(A1)\n",
+        )
+        .await;
     let job = job_id_of(&r);
     let csv = c.get(&format!("/import/jobs/{job}/result.csv")).await;
     for line in csv.body.lines().skip(1) {
@@ -198,7 +395,10 @@ async fn r60_only_the_owner_or_a_custom_role_with_the_privilege_uploads() {
     assert!(!page.body.contains("data-upload"));
     let r = a.upload("deactivate", "f.csv", &fixture("deactivate_basic.csv")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(a.get("/import/sample?action=deactivate").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        a.get("/import/sample?action=deactivate").await.status,
+        StatusCode::FORBIDDEN
+    );
     let h = app.signed_in("helpdesk@acme.test").await;
     h.get("/import").await;
     let r = h.upload("deactivate", "f.csv", &fixture("deactivate_basic.csv")).await;
@@ -220,10 +420,22 @@ async fn r61_the_action_comes_first_and_shapes_the_sample() {
     assert_eq!(c.get("/import/sample").await.status, StatusCode::BAD_REQUEST);
     let s = c.get("/import/sample?action=deactivate&lang=en").await;
     assert_eq!(s.body, "Email\r\nuser@example.com\r\n");
-    assert!(s.header("content-disposition").unwrap_or_default().contains("attachment"));
+    assert!(s
+        .header("content-disposition")
+        .unwrap_or_default()
+        .contains("attachment"));
     let s = c.get("/import/sample?action=delete&lang=id").await;
-    assert!(s.body.starts_with("Email;Transfer data ke email;Transfer rapat;Transfer webinar;Transfer acara;Transfer rekaman\r\n"));
-    let s = c.send(actix_web::http::Method::GET, "/import/sample?action=unlink", None, &[("Accept-Language", "nl-NL,nl;q=0.9")]).await;
+    assert!(s.body.starts_with(
+        "Email;Transfer data ke email;Transfer rapat;Transfer webinar;Transfer acara;Transfer rekaman\r\n"
+    ));
+    let s = c
+        .send(
+            actix_web::http::Method::GET,
+            "/import/sample?action=unlink",
+            None,
+            &[("Accept-Language", "nl-NL,nl;q=0.9")],
+        )
+        .await;
     assert!(s.body.starts_with("E-mailadres;"), "{}", s.body);
 }
 
@@ -238,8 +450,14 @@ async fn a_job_with_no_valid_row_cannot_start_and_jobs_of_other_accounts_are_hid
     let r = c.post(&format!("/import/jobs/{job}/apply"), &[]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let boss = app.signed_in("boss@other.test").await;
-    assert_eq!(boss.get(&format!("/import/jobs/{job}")).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(boss.get(&format!("/import/jobs/{job}/result.csv")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        boss.get(&format!("/import/jobs/{job}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        boss.get(&format!("/import/jobs/{job}/result.csv")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[actix_web::test]
@@ -249,7 +467,9 @@ async fn rows_are_rechecked_when_applied() {
     c.get("/import").await;
     let job = job_id_of(&c.upload("deactivate", "f.csv", &fixture("deactivate_basic.csv")).await);
     // Bob becomes an admin after the report.
-    let bob = offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "bob@gmail.test").unwrap().unwrap();
+    let bob = offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "bob@gmail.test")
+        .unwrap()
+        .unwrap();
     c.post(&format!("/users/{}/edit", bob.id), &[("role", "admin")]).await;
     c.get(&format!("/import/jobs/{job}")).await;
     c.post(&format!("/import/jobs/{job}/apply"), &[]).await;
@@ -264,9 +484,19 @@ async fn script_in_a_csv_cell_is_shown_inert_in_the_report() {
     let app = world();
     let c = app.signed_in("owner@acme.test").await;
     c.get("/import").await;
-    let r = c.upload("deactivate", "x.csv", b"Email\n\"<script>alert(1)</script>@x.test\"\n\"\"\"><img src=x onerror=alert(1)>\"\n").await;
+    let r = c
+        .upload(
+            "deactivate",
+            "x.csv",
+            b"Email\n\"<script>alert(1)</script>@x.test\"\n\"\"\"><img src=x onerror=alert(1)>\"\n",
+        )
+        .await;
     let job = job_id_of(&r);
     let page = c.get(&format!("/import/jobs/{job}")).await;
-    assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x"), "{}", page.body);
+    assert!(
+        !page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
 }

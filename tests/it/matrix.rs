@@ -17,8 +17,17 @@ enum Who {
     SignedOut,
 }
 
-const ACTORS: [Who; 6] = [Who::Owner, Who::Admin, Who::Helpdesk, Who::Member, Who::Deactivated, Who::SignedOut];
-const TARGETS: [&str; 8] = ["owner", "self", "admin", "member", "pending", "external", "room", "stranger"];
+const ACTORS: [Who; 6] = [
+    Who::Owner,
+    Who::Admin,
+    Who::Helpdesk,
+    Who::Member,
+    Who::Deactivated,
+    Who::SignedOut,
+];
+const TARGETS: [&str; 8] = [
+    "owner", "self", "admin", "member", "pending", "external", "room", "stranger",
+];
 
 /// A fresh account with one user of each kind; returns (actor email, target ids by kind).
 fn world(who: Who) -> (TestApp, Option<&'static str>, Vec<(&'static str, i64)>) {
@@ -68,7 +77,10 @@ async fn client_for<'a>(app: &'a TestApp, who: Who, email: Option<&str>) -> Clie
             // Signed in while active, then deactivated: the session is over.
             let c = app.signed_in(e).await;
             c.get("/profile").await;
-            let id = offboard::services::users::find_by_email(&mut app.conn(), app.account_id, e).unwrap().unwrap().id;
+            let id = offboard::services::users::find_by_email(&mut app.conn(), app.account_id, e)
+                .unwrap()
+                .unwrap()
+                .id;
             use diesel::prelude::*;
             diesel::update(offboard::db::schema::users::table.find(id))
                 .set(offboard::db::schema::users::status.eq("deactivated"))
@@ -128,14 +140,25 @@ async fn every_single_user_action_for_every_actor_and_target() {
                     continue;
                 }
                 let before = app.load_user(*id).map(|u| (u.status, u.role, u.account_id));
-                let r = c.post(&format!("/users/{id}/{action}"), &[("mode", "now"), ("role", "member")]).await;
+                let r = c
+                    .post(&format!("/users/{id}/{action}"), &[("mode", "now"), ("role", "member")])
+                    .await;
                 let want = expected(who, action, kind);
                 if who == Who::Deactivated {
                     // The first request ends the session (to sign-in); later ones carry no token.
-                    assert!([StatusCode::SEE_OTHER, FORBIDDEN].contains(&r.status), "{who:?} {action} {kind}: {}", r.status);
+                    assert!(
+                        [StatusCode::SEE_OTHER, FORBIDDEN].contains(&r.status),
+                        "{who:?} {action} {kind}: {}",
+                        r.status
+                    );
                     assert_ne!(r.header("location").as_deref(), Some("/"), "not signed in");
                 } else {
-                    assert_eq!(r.status, want, "{who:?} {action} {kind}: {}", r.alert().unwrap_or_default());
+                    assert_eq!(
+                        r.status,
+                        want,
+                        "{who:?} {action} {kind}: {}",
+                        r.alert().unwrap_or_default()
+                    );
                 }
                 if want != OK {
                     let after = app.load_user(*id).map(|u| (u.status, u.role, u.account_id));
@@ -162,8 +185,17 @@ async fn every_account_wide_route_for_every_actor() {
             Who::Member => FORBIDDEN,
             _ => StatusCode::SEE_OTHER,
         };
-        let r = c.htmx_post("/users/bulk/preview", &[("action", "deactivate"), ("user_ids", &member)]).await;
-        let want = if out { StatusCode::UNAUTHORIZED } else { status(StatusCode::OK, FORBIDDEN, StatusCode::OK) };
+        let r = c
+            .htmx_post(
+                "/users/bulk/preview",
+                &[("action", "deactivate"), ("user_ids", &member)],
+            )
+            .await;
+        let want = if out {
+            StatusCode::UNAUTHORIZED
+        } else {
+            status(StatusCode::OK, FORBIDDEN, StatusCode::OK)
+        };
         assert_eq!(r.status, want, "{who:?} bulk preview");
         // Signed out: sent to sign in. Deactivated: the first request above ended
         // the session, and with it the CSRF token.

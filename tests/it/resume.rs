@@ -17,7 +17,11 @@ fn serve(app: &TestApp) -> Child {
         DbUrl::Sqlite(p) => p.clone(),
         DbUrl::Postgres(u) => u.clone(),
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     Command::new(env!("CARGO_BIN_EXE_offboard"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--workers", "1"])
         .env("DATABASE_URL", url)
@@ -32,7 +36,11 @@ fn serve(app: &TestApp) -> Child {
 }
 
 fn counters(app: &TestApp, job: i64) -> (String, i32) {
-    import_jobs::table.find(job).select((import_jobs::state, import_jobs::done)).first(&mut *app.conn()).unwrap()
+    import_jobs::table
+        .find(job)
+        .select((import_jobs::state, import_jobs::done))
+        .first(&mut *app.conn())
+        .unwrap()
 }
 
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
@@ -55,13 +63,25 @@ fn a_job_killed_mid_way_resumes_without_losing_or_repeating_a_row() {
         csv.push('\n');
     }
     let by = ActorInfo {
-        actor: Actor { id: app.owner_id, role: Role::Owner, custom_bulk_privilege: false },
+        actor: Actor {
+            id: app.owner_id,
+            role: Role::Owner,
+            custom_bulk_privilege: false,
+        },
         account_id: app.account_id,
         email: "owner@acme.test".into(),
         lang: offboard::i18n::Lang::En,
     };
     let now = offboard::services::now();
-    let job = import::validate(&mut app.conn(), &by, Action::Deactivate, "leavers.csv", csv.as_bytes(), now).unwrap();
+    let job = import::validate(
+        &mut app.conn(),
+        &by,
+        Action::Deactivate,
+        "leavers.csv",
+        csv.as_bytes(),
+        now,
+    )
+    .unwrap();
     import::start(&mut app.conn(), &by, job, now).unwrap();
 
     let mut server = serve(&app);
@@ -72,23 +92,49 @@ fn a_job_killed_mid_way_resumes_without_losing_or_repeating_a_row() {
     assert_eq!(state, "running", "killed before the end (done {done} of {N})");
     assert!((done as usize) < N);
     // What the job counts is exactly what happened: whole batches only.
-    let rows_done: i64 = import_rows::table.filter(import_rows::job_id.eq(job)).filter(import_rows::state.eq("done")).count().get_result(&mut *app.conn()).unwrap();
-    let audited: i64 = audit_log::table.filter(audit_log::job_id.eq(job)).count().get_result(&mut *app.conn()).unwrap();
-    let deactivated: i64 = users::table.filter(users::status.eq("deactivated")).count().get_result(&mut *app.conn()).unwrap();
-    assert_eq!((rows_done, audited, deactivated), (done as i64, done as i64, done as i64));
+    let rows_done: i64 = import_rows::table
+        .filter(import_rows::job_id.eq(job))
+        .filter(import_rows::state.eq("done"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    let audited: i64 = audit_log::table
+        .filter(audit_log::job_id.eq(job))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    let deactivated: i64 = users::table
+        .filter(users::status.eq("deactivated"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
+    assert_eq!(
+        (rows_done, audited, deactivated),
+        (done as i64, done as i64, done as i64)
+    );
 
     let mut server = serve(&app);
-    wait_for("the job to finish", Duration::from_secs(120), || counters(&app, job).0 == "done");
+    wait_for("the job to finish", Duration::from_secs(120), || {
+        counters(&app, job).0 == "done"
+    });
     server.kill().unwrap();
     server.wait().unwrap();
 
-    let audited: Vec<Option<i64>> = audit_log::table.filter(audit_log::job_id.eq(job)).select(audit_log::target_id).load(&mut *app.conn()).unwrap();
+    let audited: Vec<Option<i64>> = audit_log::table
+        .filter(audit_log::job_id.eq(job))
+        .select(audit_log::target_id)
+        .load(&mut *app.conn())
+        .unwrap();
     assert_eq!(audited.len(), N, "one audit row per CSV row: none lost, none repeated");
     let mut unique = audited.clone();
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), N);
-    let deactivated: i64 = users::table.filter(users::status.eq("deactivated")).count().get_result(&mut *app.conn()).unwrap();
+    let deactivated: i64 = users::table
+        .filter(users::status.eq("deactivated"))
+        .count()
+        .get_result(&mut *app.conn())
+        .unwrap();
     assert_eq!(deactivated, N as i64);
     let (_, done) = counters(&app, job);
     assert_eq!(done as usize, N);

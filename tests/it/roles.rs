@@ -8,11 +8,20 @@ use offboard::domain::BULK_PRIVILEGE;
 use crate::support::*;
 
 fn role_id(app: &TestApp, name: &str) -> i64 {
-    custom_roles::table.filter(custom_roles::name.eq(name)).select(custom_roles::id).first(&mut *app.conn()).unwrap()
+    custom_roles::table
+        .filter(custom_roles::name.eq(name))
+        .select(custom_roles::id)
+        .first(&mut *app.conn())
+        .unwrap()
 }
 
 async fn can_preview_bulk(c: &Client<'_>, user: i64) -> StatusCode {
-    c.htmx_post("/users/bulk/preview", &[("action", "deactivate"), ("user_ids", &user.to_string())]).await.status
+    c.htmx_post(
+        "/users/bulk/preview",
+        &[("action", "deactivate"), ("user_ids", &user.to_string())],
+    )
+    .await
+    .status
 }
 
 #[actix_web::test]
@@ -22,7 +31,9 @@ async fn the_owner_grants_and_takes_back_the_bulk_privilege_through_a_custom_rol
     let m = app.user(UserSpec::member("m@acme.test"));
     let owner = app.signed_in("owner@acme.test").await;
     owner.get("/roles").await;
-    let r = owner.post("/roles", &[("name", "Helpdesk"), ("privilege", BULK_PRIVILEGE)]).await;
+    let r = owner
+        .post("/roles", &[("name", "Helpdesk"), ("privilege", BULK_PRIVILEGE)])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = owner.get("/roles").await;
     assert!(page.alert().unwrap_or_default().contains("Helpdesk was created"));
@@ -35,7 +46,12 @@ async fn the_owner_grants_and_takes_back_the_bulk_privilege_through_a_custom_rol
 
     let dialog = owner.get(&format!("/users/{admin}/edit")).await;
     assert!(dialog.body.contains("name=\"custom_role\""));
-    let r = owner.post(&format!("/users/{admin}/edit"), &[("role", "admin"), ("custom_role", &helpdesk.to_string())]).await;
+    let r = owner
+        .post(
+            &format!("/users/{admin}/edit"),
+            &[("role", "admin"), ("custom_role", &helpdesk.to_string())],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(app.load_user(admin).unwrap().custom_role_id, Some(helpdesk));
 
@@ -66,15 +82,26 @@ async fn only_the_owner_manages_roles() {
     assert_eq!(page.status, StatusCode::OK, "admins may look");
     assert!(page.body.contains("Only the account owner"));
     for (path, fields) in [
-        ("/roles".to_string(), vec![("name", "Mine"), ("privilege", BULK_PRIVILEGE)]),
+        (
+            "/roles".to_string(),
+            vec![("name", "Mine"), ("privilege", BULK_PRIVILEGE)],
+        ),
         (format!("/roles/{role}"), vec![("name", "Renamed")]),
         (format!("/roles/{role}/delete"), vec![]),
     ] {
         let r = a.post(&path, &fields).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{path}");
-        assert!(r.alert().unwrap_or_default().contains("only the account owner manages roles"));
+        assert!(r
+            .alert()
+            .unwrap_or_default()
+            .contains("only the account owner manages roles"));
     }
-    let r = a.post(&format!("/users/{other_admin}/edit"), &[("role", "admin"), ("custom_role", &role.to_string())]).await;
+    let r = a
+        .post(
+            &format!("/users/{other_admin}/edit"),
+            &[("role", "admin"), ("custom_role", &role.to_string())],
+        )
+        .await;
     assert_ne!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(app.load_user(other_admin).unwrap().custom_role_id, None);
     let m = app.signed_in("m@acme.test").await;
@@ -91,7 +118,12 @@ async fn role_forms_refuse_bad_input() {
     app.custom_role("Helpdesk", &[]);
     let owner = app.signed_in("owner@acme.test").await;
     owner.get("/roles").await;
-    for (name, privilege, why) in [("", BULK_PRIVILEGE, "name"), ("X", "root:everything", "not a privilege"), ("Helpdesk", BULK_PRIVILEGE, "exists"), ("Admin", BULK_PRIVILEGE, "built-in")] {
+    for (name, privilege, why) in [
+        ("", BULK_PRIVILEGE, "name"),
+        ("X", "root:everything", "not a privilege"),
+        ("Helpdesk", BULK_PRIVILEGE, "exists"),
+        ("Admin", BULK_PRIVILEGE, "built-in"),
+    ] {
         let r = owner.post("/roles", &[("name", name), ("privilege", privilege)]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}");
         assert!(r.alert().unwrap_or_default().contains(why), "{name}: {:?}", r.alert());
@@ -102,9 +134,21 @@ async fn role_forms_refuse_bad_input() {
         .returning(custom_roles::id)
         .get_result(&mut *app.conn())
         .unwrap();
-    assert_eq!(owner.post(&format!("/roles/{foreign}/delete"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        owner.post(&format!("/roles/{foreign}/delete"), &[]).await.status,
+        StatusCode::NOT_FOUND
+    );
     let a = app.user(UserSpec::admin("a@acme.test"));
-    assert_eq!(owner.post(&format!("/users/{a}/edit"), &[("role", "admin"), ("custom_role", &foreign.to_string())]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        owner
+            .post(
+                &format!("/users/{a}/edit"),
+                &[("role", "admin"), ("custom_role", &foreign.to_string())]
+            )
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.load_user(a).unwrap().custom_role_id, None);
 }
 
@@ -116,7 +160,12 @@ async fn custom_roles_belong_to_admins() {
     let a = app.user(UserSpec::admin("a@acme.test").custom_role(role));
     let owner = app.signed_in("owner@acme.test").await;
     owner.get("/users").await;
-    let r = owner.post(&format!("/users/{m}/edit"), &[("role", "member"), ("custom_role", &role.to_string())]).await;
+    let r = owner
+        .post(
+            &format!("/users/{m}/edit"),
+            &[("role", "member"), ("custom_role", &role.to_string())],
+        )
+        .await;
     assert_eq!(app.load_user(m).unwrap().custom_role_id, None, "{}", r.body);
     // Demoting an admin takes the custom role (and its privilege) away.
     owner.post(&format!("/users/{a}/edit"), &[("role", "member")]).await;

@@ -44,19 +44,31 @@ impl TestDb {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let name = format!("offboard_test_{}_{}_{}", std::process::id(), n, rand_suffix());
         if backend() == "postgres" {
-            let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_server())).expect("PostgreSQL is not reachable; start it or run ./test.sh");
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-            TestDb { url: DbUrl::Postgres(format!("{}/{name}", pg_server())), pg_name: Some(name) }
+            let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_server()))
+                .expect("PostgreSQL is not reachable; start it or run ./test.sh");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .expect("create database");
+            TestDb {
+                url: DbUrl::Postgres(format!("{}/{name}", pg_server())),
+                pg_name: Some(name),
+            }
         } else {
             let path = std::env::temp_dir().join(format!("{name}.db"));
-            TestDb { url: DbUrl::Sqlite(path.to_string_lossy().into_owned()), pg_name: None }
+            TestDb {
+                url: DbUrl::Sqlite(path.to_string_lossy().into_owned()),
+                pg_name: None,
+            }
         }
     }
 }
 
 fn rand_suffix() -> u32 {
     use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
 }
 
 impl Drop for TestDb {
@@ -64,7 +76,8 @@ impl Drop for TestDb {
         match (&self.url, &self.pg_name) {
             (DbUrl::Postgres(_), Some(name)) => {
                 if let Ok(mut admin) = diesel::PgConnection::establish(&format!("{}/postgres", pg_server())) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
                 }
             }
             (DbUrl::Sqlite(path), _) => {
@@ -116,7 +129,10 @@ impl UserSpec {
         }
     }
     pub fn admin(email: &str) -> UserSpec {
-        UserSpec { role: "admin", ..UserSpec::member(email) }
+        UserSpec {
+            role: "admin",
+            ..UserSpec::member(email)
+        }
     }
     pub fn status(mut self, s: &'static str) -> Self {
         self.status = s;
@@ -173,17 +189,33 @@ impl TestApp {
         let now = services::now();
         let mut conn = pool.get().expect("conn");
         let account_id: i64 = diesel::insert_into(accounts::table)
-            .values(&NewAccount { name: "Acme", is_free: false, created_at: now })
+            .values(&NewAccount {
+                name: "Acme",
+                is_free: false,
+                created_at: now,
+            })
             .returning(accounts::id)
             .get_result(&mut *conn)
             .expect("account");
         diesel::insert_into(managed_domains::table)
-            .values((managed_domains::account_id.eq(account_id), managed_domains::domain.eq("acme.test")))
+            .values((
+                managed_domains::account_id.eq(account_id),
+                managed_domains::domain.eq("acme.test"),
+            ))
             .execute(&mut *conn)
             .expect("domain");
         drop(conn);
-        let mut app = TestApp { state: AppState::new(pool, config), account_id, owner_id: 0, hash, _db: db };
-        app.owner_id = app.user(UserSpec { role: "owner", ..UserSpec::member("owner@acme.test").licensed() });
+        let mut app = TestApp {
+            state: AppState::new(pool, config),
+            account_id,
+            owner_id: 0,
+            hash,
+            _db: db,
+        };
+        app.owner_id = app.user(UserSpec {
+            role: "owner",
+            ..UserSpec::member("owner@acme.test").licensed()
+        });
         app
     }
 
@@ -212,14 +244,23 @@ impl TestApp {
         if spec.status == "deactivated" {
             u.deactivated_at = Some(now);
         }
-        diesel::insert_into(users::table).values(&u).returning(users::id).get_result(&mut *self.conn()).expect("insert user")
+        diesel::insert_into(users::table)
+            .values(&u)
+            .returning(users::id)
+            .get_result(&mut *self.conn())
+            .expect("insert user")
     }
 
     /// A user with a given first and last name.
     pub fn named(&self, email: &str, first: &str, last: &str) -> i64 {
         let id = self.user(UserSpec::member(email));
         diesel::update(users::table.find(id))
-            .set((users::first_name.eq(first), users::last_name.eq(last), users::first_lc.eq(first.to_lowercase()), users::last_lc.eq(last.to_lowercase())))
+            .set((
+                users::first_name.eq(first),
+                users::last_name.eq(last),
+                users::first_lc.eq(first.to_lowercase()),
+                users::last_lc.eq(last.to_lowercase()),
+            ))
             .execute(&mut *self.conn())
             .expect("rename");
         id
@@ -228,16 +269,31 @@ impl TestApp {
     /// Another account, with its own owner; returns (account id, owner id).
     pub fn other_account(&self, owner_email: &str) -> (i64, i64) {
         let account_id: i64 = diesel::insert_into(accounts::table)
-            .values(&NewAccount { name: "Other", is_free: false, created_at: services::now() })
+            .values(&NewAccount {
+                name: "Other",
+                is_free: false,
+                created_at: services::now(),
+            })
             .returning(accounts::id)
             .get_result(&mut *self.conn())
             .expect("account");
-        let owner = self.user_in(account_id, UserSpec { role: "owner", ..UserSpec::member(owner_email) });
+        let owner = self.user_in(
+            account_id,
+            UserSpec {
+                role: "owner",
+                ..UserSpec::member(owner_email)
+            },
+        );
         (account_id, owner)
     }
 
     pub fn load_user(&self, id: i64) -> Option<User> {
-        users::table.find(id).select(User::as_select()).first(&mut *self.conn()).optional().expect("load user")
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(&mut *self.conn())
+            .optional()
+            .expect("load user")
     }
 
     /// Gives a user data: meetings (of which `pmi` on the Personal Meeting
@@ -248,25 +304,55 @@ impl TestApp {
         let email = self.load_user(user_id).expect("user").email;
         for k in 0..owned.meetings {
             diesel::insert_into(meetings::table)
-                .values(&NewMeeting { owner_id: user_id, topic: format!("m{k}"), uses_pmi: k < owned.pmi, start_at: now })
+                .values(&NewMeeting {
+                    owner_id: user_id,
+                    topic: format!("m{k}"),
+                    uses_pmi: k < owned.pmi,
+                    start_at: now,
+                })
                 .execute(&mut *conn)
                 .expect("meeting");
         }
         for k in 0..owned.webinars {
-            diesel::insert_into(webinars::table).values(&NewWebinar { owner_id: user_id, topic: format!("w{k}"), start_at: now }).execute(&mut *conn).expect("webinar");
+            diesel::insert_into(webinars::table)
+                .values(&NewWebinar {
+                    owner_id: user_id,
+                    topic: format!("w{k}"),
+                    start_at: now,
+                })
+                .execute(&mut *conn)
+                .expect("webinar");
         }
         for k in 0..owned.events {
-            diesel::insert_into(events::table).values(&NewEvent { owner_id: user_id, title: format!("e{k}"), start_at: now }).execute(&mut *conn).expect("event");
+            diesel::insert_into(events::table)
+                .values(&NewEvent {
+                    owner_id: user_id,
+                    title: format!("e{k}"),
+                    start_at: now,
+                })
+                .execute(&mut *conn)
+                .expect("event");
         }
         for k in 0..owned.recordings {
             diesel::insert_into(cloud_recordings::table)
-                .values(&NewRecording { owner_id: user_id, topic: format!("r{k}"), size_bytes: 1, recorded_at: now })
+                .values(&NewRecording {
+                    owner_id: user_id,
+                    topic: format!("r{k}"),
+                    size_bytes: 1,
+                    recorded_at: now,
+                })
                 .execute(&mut *conn)
                 .expect("recording");
         }
         for k in 0..owned.phone {
             diesel::insert_into(phone_records::table)
-                .values(&NewPhoneRecord { account_id: self.account_id, user_id: Some(user_id), user_email: email.clone(), kind: if k % 2 == 0 { "call_recording" } else { "voicemail" }.into(), created_at: now })
+                .values(&NewPhoneRecord {
+                    account_id: self.account_id,
+                    user_id: Some(user_id),
+                    user_email: email.clone(),
+                    kind: if k % 2 == 0 { "call_recording" } else { "voicemail" }.into(),
+                    created_at: now,
+                })
                 .execute(&mut *conn)
                 .expect("phone");
         }
@@ -276,10 +362,26 @@ impl TestApp {
     pub fn owned(&self, user_id: i64) -> (i64, i64, i64, i64) {
         let mut c = self.conn();
         (
-            meetings::table.filter(meetings::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
-            webinars::table.filter(webinars::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
-            events::table.filter(events::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
-            cloud_recordings::table.filter(cloud_recordings::owner_id.eq(user_id)).count().get_result(&mut *c).expect("count"),
+            meetings::table
+                .filter(meetings::owner_id.eq(user_id))
+                .count()
+                .get_result(&mut *c)
+                .expect("count"),
+            webinars::table
+                .filter(webinars::owner_id.eq(user_id))
+                .count()
+                .get_result(&mut *c)
+                .expect("count"),
+            events::table
+                .filter(events::owner_id.eq(user_id))
+                .count()
+                .get_result(&mut *c)
+                .expect("count"),
+            cloud_recordings::table
+                .filter(cloud_recordings::owner_id.eq(user_id))
+                .count()
+                .get_result(&mut *c)
+                .expect("count"),
         )
     }
 
@@ -287,7 +389,10 @@ impl TestApp {
     pub fn custom_role(&self, name: &str, privileges: &[&str]) -> i64 {
         let mut conn = self.conn();
         let id: i64 = diesel::insert_into(custom_roles::table)
-            .values((custom_roles::account_id.eq(self.account_id), custom_roles::name.eq(name)))
+            .values((
+                custom_roles::account_id.eq(self.account_id),
+                custom_roles::name.eq(name),
+            ))
             .returning(custom_roles::id)
             .get_result(&mut *conn)
             .expect("role");
@@ -301,11 +406,19 @@ impl TestApp {
     }
 
     pub fn audit(&self) -> Vec<AuditEntry> {
-        audit_log::table.order(audit_log::id).select(AuditEntry::as_select()).load(&mut *self.conn()).expect("audit")
+        audit_log::table
+            .order(audit_log::id)
+            .select(AuditEntry::as_select())
+            .load(&mut *self.conn())
+            .expect("audit")
     }
 
     pub fn client(&self) -> Client<'_> {
-        Client { app: self, cookies: RefCell::new(HashMap::new()), csrf: RefCell::new(String::new()) }
+        Client {
+            app: self,
+            cookies: RefCell::new(HashMap::new()),
+            csrf: RefCell::new(String::new()),
+        }
     }
 
     /// A client signed in as `email` (password [`PASSWORD`]).
@@ -319,7 +432,9 @@ impl TestApp {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 pub struct Resp {
@@ -358,7 +473,15 @@ pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
 
 /// Undoes the HTML escaping of attribute values (askama writes `&#38;` and friends).
 pub fn unescape(s: &str) -> String {
-    s.replace("&#38;", "&").replace("&amp;", "&").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&#60;", "<").replace("&#62;", ">").replace("&lt;", "<").replace("&gt;", ">")
+    s.replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
 }
 
 /// A browser-like client: keeps cookies and the CSRF token of the last page.
@@ -369,10 +492,22 @@ pub struct Client<'a> {
 }
 
 impl Client<'_> {
-    pub async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>, extra: &[(&str, &str)]) -> Resp {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let srv = test::init_service(offboard::app(self.app.state.clone())).await;
         let mut req = test::TestRequest::default().method(method).uri(path);
-        let cookie = self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let cookie = self
+            .cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         if !cookie.is_empty() {
             req = req.insert_header((header::COOKIE, cookie));
         }
@@ -389,7 +524,9 @@ impl Client<'_> {
             if c.max_age().is_some_and(|a| a.is_zero()) || c.value().is_empty() {
                 self.cookies.borrow_mut().remove(c.name());
             } else {
-                self.cookies.borrow_mut().insert(c.name().to_string(), c.value().to_string());
+                self.cookies
+                    .borrow_mut()
+                    .insert(c.name().to_string(), c.value().to_string());
             }
         }
         let status = resp.status();
@@ -425,14 +562,22 @@ impl Client<'_> {
     /// An htmx post: the token travels in the header.
     pub async fn htmx_post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let token = self.csrf.borrow().clone();
-        self.send(Method::POST, path, Some(fields), &[("HX-Request", "true"), ("X-CSRF-Token", token.as_str())]).await
+        self.send(
+            Method::POST,
+            path,
+            Some(fields),
+            &[("HX-Request", "true"), ("X-CSRF-Token", token.as_str())],
+        )
+        .await
     }
 
     /// The Import form: a multipart upload with the CSRF token in the URL.
     pub async fn upload(&self, action: &str, filename: &str, bytes: &[u8]) -> Resp {
         let boundary = "----offboard-test-boundary";
         let mut body = Vec::new();
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\n{action}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\n{action}\r\n").as_bytes(),
+        );
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
         );
@@ -440,11 +585,20 @@ impl Client<'_> {
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let token = self.csrf.borrow().clone();
         let srv = test::init_service(offboard::app(self.app.state.clone())).await;
-        let cookie = self.cookies.borrow().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let cookie = self
+            .cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
         let req = test::TestRequest::post()
             .uri(&format!("/import?csrf={token}"))
             .insert_header((header::COOKIE, cookie))
-            .insert_header((header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}")))
+            .insert_header((
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
             .set_payload(body)
             .to_request();
         let resp = test::call_service(&srv, req).await;

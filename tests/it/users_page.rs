@@ -16,8 +16,19 @@ async fn lists_every_user_of_the_account_with_contract_attributes() {
     assert_eq!(r.status, StatusCode::OK);
     let mut emails = r.emails();
     emails.sort();
-    assert_eq!(emails, ["active@acme.test", "off@acme.test", "owner@acme.test", "pending@acme.test"]);
-    assert_eq!(attr_values(&r.body, "name").iter().filter(|n| *n == "user_ids").count(), 4);
+    assert_eq!(
+        emails,
+        [
+            "active@acme.test",
+            "off@acme.test",
+            "owner@acme.test",
+            "pending@acme.test"
+        ]
+    );
+    assert_eq!(
+        attr_values(&r.body, "name").iter().filter(|n| *n == "user_ids").count(),
+        4
+    );
     let bulk = attr_values(&r.body, "data-bulk-action");
     assert_eq!(bulk, ["deactivate", "unlink", "delete"]);
     assert!(r.body.contains("id=\"select-all\""));
@@ -43,7 +54,10 @@ async fn search_matches_email_first_and_last_name_prefixes_case_insensitively() 
         e
     };
     assert_eq!(sorted(c.get("/users?q=SITI").await), ["siti@acme.test"]);
-    assert_eq!(sorted(c.get("/users?q=jan").await), ["bob@acme.test", "jan.devries@acme.test"]);
+    assert_eq!(
+        sorted(c.get("/users?q=jan").await),
+        ["bob@acme.test", "jan.devries@acme.test"]
+    );
     assert_eq!(sorted(c.get("/users?q=rah").await), ["siti@acme.test"]);
     assert_eq!(sorted(c.get("/users?q=bob%40").await), ["bob@acme.test"]);
     assert_eq!(sorted(c.get("/users?q=jan+de").await), ["jan.devries@acme.test"]);
@@ -60,9 +74,15 @@ async fn status_filter_shows_only_that_status() {
     app.user(UserSpec::member("d1@acme.test").status("deactivated"));
     app.user(UserSpec::member("d2@acme.test").status("deactivated"));
     let c = app.signed_in("owner@acme.test").await;
-    assert_eq!(c.get("/users?status=deactivated").await.emails(), ["d1@acme.test", "d2@acme.test"]);
+    assert_eq!(
+        c.get("/users?status=deactivated").await.emails(),
+        ["d1@acme.test", "d2@acme.test"]
+    );
     assert_eq!(c.get("/users?status=pending").await.emails(), ["p1@acme.test"]);
-    assert_eq!(c.get("/users?status=active").await.emails(), ["a1@acme.test", "owner@acme.test"]);
+    assert_eq!(
+        c.get("/users?status=active").await.emails(),
+        ["a1@acme.test", "owner@acme.test"]
+    );
     assert_eq!(c.get("/users?status=deactivated&q=d2").await.emails(), ["d2@acme.test"]);
 }
 
@@ -142,27 +162,45 @@ async fn admin_without_bulk_privilege_sees_bulk_buttons_disabled() {
     app.user(UserSpec::admin("a@acme.test"));
     let c = app.signed_in("a@acme.test").await;
     let r = c.get("/users").await;
-    assert!(r.body.contains("data-bulk-action=\"deactivate\" disabled"), "{}", r.body);
+    assert!(
+        r.body.contains("data-bulk-action=\"deactivate\" disabled"),
+        "{}",
+        r.body
+    );
     let owner = app.signed_in("owner@acme.test").await;
-    assert!(!owner.get("/users").await.body.contains("data-bulk-action=\"deactivate\" disabled"));
+    assert!(!owner
+        .get("/users")
+        .await
+        .body
+        .contains("data-bulk-action=\"deactivate\" disabled"));
 }
 
 #[actix_web::test]
 async fn names_and_emails_are_shown_inert() {
     let app = TestApp::new();
-    app.named("x@acme.test", "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>");
+    app.named(
+        "x@acme.test",
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+    );
     let c = app.signed_in("owner@acme.test").await;
     let r = c.get("/users").await;
     assert!(!r.body.contains("<script>alert"));
     assert!(!r.body.contains("<img src=x"));
-    assert!(r.body.contains("&lt;script&gt;") || r.body.contains("&#60;script&#62;"), "escaped, not dropped");
+    assert!(
+        r.body.contains("&lt;script&gt;") || r.body.contains("&#60;script&#62;"),
+        "escaped, not dropped"
+    );
 }
 
 #[actix_web::test]
 async fn responses_carry_security_headers() {
     let app = TestApp::new();
     let r = app.client().get("/login").await;
-    assert!(r.header("content-security-policy").unwrap_or_default().contains("frame-ancestors 'none'"));
+    assert!(r
+        .header("content-security-policy")
+        .unwrap_or_default()
+        .contains("frame-ancestors 'none'"));
     assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
 }
 
