@@ -1,5 +1,6 @@
 //! Settings from the environment and flags, validated once at start.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use actix_web::cookie::Key;
@@ -10,6 +11,12 @@ use crate::db::DbUrl;
 pub enum ConfigError {
     #[error("OFFBOARD_SECRET_KEY must be 128 hex characters (64 bytes)")]
     BadSecret,
+    #[error("{name} must be {expected}, not \"{value}\"")]
+    BadSetting {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
     #[error("cannot read or write the session key file {path}: {source}")]
     KeyFile { path: PathBuf, source: std::io::Error },
 }
@@ -22,6 +29,14 @@ pub struct Config {
     /// Marks cookies `Secure`; true when the public URL is https.
     pub secure_cookies: bool,
     pub public_url: String,
+    /// A session ends after this long without a request (`OFFBOARD_SESSION_IDLE_MINUTES`, 30).
+    pub session_idle: chrono::Duration,
+    /// A session ends this long after sign-in, however active (`OFFBOARD_SESSION_MAX_HOURS`, 12).
+    pub session_lifetime: chrono::Duration,
+    /// Proxies whose `X-Forwarded-For` is believed (`OFFBOARD_TRUSTED_PROXIES`: addresses or CIDRs).
+    pub trusted_proxies: Vec<IpNet>,
+    /// Password checks that may run at once (`OFFBOARD_PASSWORD_CHECKS`, default: the number of cores).
+    pub password_checks: usize,
 }
 
 pub const DEFAULT_DATABASE: &str = "offboard.db";
@@ -42,12 +57,112 @@ impl Config {
             ),
             Err(_) => load_or_create_key(&key_path(&database))?,
         };
-        Ok(Config {
+        let mut config = Config::new(database, session_key, public_url);
+        config.session_idle = chrono::Duration::minutes(setting("OFFBOARD_SESSION_IDLE_MINUTES", 30, 1..=525_600)?);
+        config.session_lifetime = chrono::Duration::hours(setting("OFFBOARD_SESSION_MAX_HOURS", 12, 1..=8_760)?);
+        config.password_checks = setting("OFFBOARD_PASSWORD_CHECKS", default_password_checks(), 1..=1_024)?;
+        if let Ok(list) = std::env::var("OFFBOARD_TRUSTED_PROXIES") {
+            config.trusted_proxies = IpNet::parse_list(&list).ok_or(ConfigError::BadSetting {
+                name: "OFFBOARD_TRUSTED_PROXIES",
+                expected: "a comma-separated list of IP addresses or CIDR ranges",
+                value: list,
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// The settings with their defaults (tests change what they need).
+    pub fn new(database: DbUrl, session_key: Key, public_url: String) -> Config {
+        Config {
             database,
+            session_key,
             secure_cookies: public_url.starts_with("https://"),
             public_url,
-            session_key,
-        })
+            session_idle: chrono::Duration::minutes(30),
+            session_lifetime: chrono::Duration::hours(12),
+            trusted_proxies: Vec::new(),
+            password_checks: default_password_checks(),
+        }
+    }
+}
+
+fn default_password_checks() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+/// A whole number from the environment within `range`, else the default.
+fn setting<T>(name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(text) => text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v| range.contains(v))
+            .ok_or(ConfigError::BadSetting {
+                name,
+                expected: "a whole number in range",
+                value: text,
+            }),
+    }
+}
+
+/// An address range: `10.0.0.0/8`, `::1/128`, or a single address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn parse(text: &str) -> Option<IpNet> {
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a.parse::<IpAddr>().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (text.trim().parse::<IpAddr>().ok()?, None),
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpNet { addr, prefix })
+    }
+
+    /// Comma- or space-separated; None when any entry is not an address or range.
+    pub fn parse_list(text: &str) -> Option<Vec<IpNet>> {
+        text.split([',', ' '])
+            .filter(|s| !s.trim().is_empty())
+            .map(IpNet::parse)
+            .collect()
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), 32, self.prefix) == masked(u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(u128::from(net), 128, self.prefix) == masked(u128::from(ip), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// An IPv4 address seen through an IPv6 socket (`::ffff:1.2.3.4`) is that IPv4 address.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+fn masked(bits: u128, width: u8, prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        bits >> (width - prefix)
     }
 }
 
@@ -110,6 +225,21 @@ mod tests {
         assert_eq!(decode_hex(&encode_hex(&bytes)).as_deref(), Some(&bytes[..]));
         assert_eq!(decode_hex("zz"), None);
         assert_eq!(decode_hex("abc"), None);
+    }
+
+    #[test]
+    fn trusted_proxy_ranges() {
+        let nets = IpNet::parse_list("127.0.0.1, 10.0.0.0/8 ::1").expect("parses");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        assert!(nets.iter().any(|n| n.contains(ip("127.0.0.1"))));
+        assert!(nets.iter().any(|n| n.contains(ip("10.200.3.4"))));
+        assert!(nets.iter().any(|n| n.contains(ip("::ffff:10.1.1.1"))), "mapped IPv4");
+        assert!(nets.iter().any(|n| n.contains(ip("::1"))));
+        assert!(!nets.iter().any(|n| n.contains(ip("127.0.0.2"))));
+        assert!(!nets.iter().any(|n| n.contains(ip("11.0.0.1"))));
+        assert!(IpNet::parse_list("10.0.0.0/33").is_none());
+        assert!(IpNet::parse_list("proxy.example").is_none());
+        assert!(IpNet::parse("0.0.0.0/0").expect("all").contains(ip("8.8.8.8")));
     }
 
     #[test]

@@ -72,7 +72,11 @@ fn main() -> Result<(), AnyError> {
                 }
             }
             let mailer = offboard::mail::SmtpMailer::from_env().transpose()?;
-            offboard::worker::spawn(pool.clone(), mailer)?;
+            let limits = offboard::domain::signin::SessionLimits {
+                idle: config.session_idle,
+                lifetime: config.session_lifetime,
+            };
+            offboard::worker::spawn(pool.clone(), mailer, limits)?;
             serve(AppState::new(pool, config), &bind, workers)?;
         }
         Command::Migrate => {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDateTime;
 
 use crate::db::Pool;
+use crate::domain::signin::SessionLimits;
 use crate::mail::{self, Mailer, SmtpMailer};
 use crate::services::auto_delete::{self, SweepReport};
 use crate::services::{self, import, ServiceError};
@@ -22,7 +23,11 @@ fn sweep_every() -> Duration {
 }
 
 /// Starts the worker thread; it runs until the process ends.
-pub fn spawn(pool: Pool, mailer: Option<SmtpMailer>) -> std::io::Result<std::thread::JoinHandle<()>> {
+pub fn spawn(
+    pool: Pool,
+    mailer: Option<SmtpMailer>,
+    limits: SessionLimits,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("offboard-worker".into())
         .spawn(move || {
@@ -33,6 +38,9 @@ pub fn spawn(pool: Pool, mailer: Option<SmtpMailer>) -> std::io::Result<std::thr
                     last_sweep = Some(Instant::now());
                     if let Err(e) = sweep_once(&pool, mailer.as_ref().map(|m| m as &dyn Mailer), services::now()) {
                         tracing::error!(error = %e, "sweep");
+                    }
+                    if let Err(e) = forget_expired(&pool, limits, services::now()) {
+                        tracing::error!(error = %e, "expired sessions");
                     }
                 }
                 match work_once(&pool) {
@@ -47,18 +55,59 @@ pub fn spawn(pool: Pool, mailer: Option<SmtpMailer>) -> std::io::Result<std::thr
         })
 }
 
+/// Removes sessions past their limits and sign-in counters that expired.
+pub fn forget_expired(pool: &Pool, limits: SessionLimits, now: NaiveDateTime) -> Result<(), ServiceError> {
+    let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+    services::sessions::purge_expired(&mut conn, limits, now)?;
+    services::auth::purge_attempts(&mut conn, now)?;
+    Ok(())
+}
+
 /// One batch of the oldest running job; false when there was nothing to do.
 pub fn work_once(pool: &Pool) -> Result<bool, ServiceError> {
-    let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-    match import::next_running_job(&mut conn)? {
+    let job_id = {
+        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        import::next_running_job(&mut conn)?
+    };
+    match job_id {
         Some(job_id) => {
-            let more = import::apply_batch(&mut conn, job_id, services::now())?;
+            let more = run_guarded(pool, job_id, |conn| import::apply_batch(conn, job_id, services::now()))?;
             if !more {
                 crate::release_free_memory();
             }
             Ok(true)
         }
         None => Ok(false),
+    }
+}
+
+/// Runs one batch of a job so that a panic inside it cannot end the worker
+/// silently with the job left "running": the panic is caught and logged, its
+/// connection (with the batch's transaction open) is dropped, not pooled,
+/// and the job is marked failed with a message its page shows.
+pub fn run_guarded<F>(pool: &Pool, job_id: i64, batch: F) -> Result<bool, ServiceError>
+where
+    F: FnOnce(&mut crate::db::DbConn) -> Result<bool, ServiceError>,
+{
+    let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| batch(&mut conn)));
+    // The pool checks the connection on return: an open transaction drops it.
+    drop(conn);
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(job_id, %detail, "the import worker panicked; the job is marked failed");
+            let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+            let lang = import::job_lang(&mut conn, job_id)?;
+            let reason = crate::i18n::tr(lang, "reason-worker-failed");
+            import::fail_job(&mut conn, job_id, &reason, services::now())?;
+            Ok(false)
+        }
     }
 }
 

@@ -284,3 +284,15 @@ bad-privilege = "{ $value }" is not a privilege.
 bad-builtin-role = "{ $value }" is a built-in role.
 bad-role-exists = A role named "{ $value }" exists already.
 bad-upload = The upload could not be read.
+
+# Access boundary (issue 12)
+error-input-conflict = That conflicts with what is already stored (a value given twice, or something that was removed meanwhile). Nothing was changed.
+error-busy = The portal is busy. Nothing was changed; try again in a moment.
+signin-busy = Many sign-ins are being checked right now. Try again in a few seconds.
+session-ended = Your session has ended. Please sign in again.
+sign-out-everywhere = Sign out everywhere
+sign_out_everywhere = sign out everywhere
+sessions-ended = Every session of { $email } has ended.
+refusal-only-owner-ends-sessions = Only the account owner can end another user's sessions.
+reason-worker-failed = the job stopped on an internal error before this row; nothing was changed for it. Upload the rows again to retry them.
+job-failed = The job stopped on an internal error. Rows marked done were applied; the others were not changed.

@@ -284,3 +284,15 @@ bad-privilege = "{ $value }" bukan hak.
 bad-builtin-role = "{ $value }" adalah peran bawaan.
 bad-role-exists = Peran bernama "{ $value }" sudah ada.
 bad-upload = Unggahan tidak dapat dibaca.
+
+# Access boundary (issue 12)
+error-input-conflict = Itu bertentangan dengan data yang sudah tersimpan (nilai yang diberikan dua kali, atau sesuatu yang sementara itu telah dihapus). Tidak ada yang diubah.
+error-busy = Portal sedang sibuk. Tidak ada yang diubah; coba lagi sebentar lagi.
+signin-busy = Banyak upaya masuk sedang diperiksa saat ini. Coba lagi dalam beberapa detik.
+session-ended = Sesi Anda telah berakhir. Silakan masuk lagi.
+sign-out-everywhere = Keluar di semua perangkat
+sign_out_everywhere = keluar di semua perangkat
+sessions-ended = Semua sesi { $email } telah berakhir.
+refusal-only-owner-ends-sessions = Hanya pemilik akun yang dapat mengakhiri sesi pengguna lain.
+reason-worker-failed = tugas berhenti karena kesalahan internal sebelum baris ini; tidak ada yang diubah untuknya. Unggah baris tersebut lagi untuk mencoba ulang.
+job-failed = Tugas berhenti karena kesalahan internal. Baris yang ditandai selesai telah diterapkan; yang lain tidak diubah.

@@ -284,3 +284,15 @@ bad-privilege = "{ $value }" is geen recht.
 bad-builtin-role = "{ $value }" is een ingebouwde rol.
 bad-role-exists = Er bestaat al een rol met de naam "{ $value }".
 bad-upload = De upload kon niet worden gelezen.
+
+# Access boundary (issue 12)
+error-input-conflict = Dat botst met wat al is opgeslagen (een waarde die twee keer is opgegeven, of iets dat intussen is verwijderd). Er is niets gewijzigd.
+error-busy = Het portaal is druk. Er is niets gewijzigd; probeer het zo opnieuw.
+signin-busy = Er worden nu veel aanmeldingen gecontroleerd. Probeer het over een paar seconden opnieuw.
+session-ended = Je sessie is beëindigd. Meld je opnieuw aan.
+sign-out-everywhere = Overal afmelden
+sign_out_everywhere = overal afmelden
+sessions-ended = Alle sessies van { $email } zijn beëindigd.
+refusal-only-owner-ends-sessions = Alleen de eigenaar van het account kan de sessies van een andere gebruiker beëindigen.
+reason-worker-failed = de taak stopte door een interne fout vóór deze rij; er is niets voor gewijzigd. Upload de rijen opnieuw om ze nog eens te proberen.
+job-failed = De taak stopte door een interne fout. Rijen die als klaar zijn gemarkeerd, zijn uitgevoerd; de andere zijn niet gewijzigd.

@@ -7,7 +7,7 @@
 pub mod models;
 pub mod schema;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection};
 use diesel::sqlite::SqliteConnection;
@@ -109,8 +109,11 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(DbError::Query)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection given back while its thread panics, or with a transaction
+    /// still open, never goes back to the pool: on SQLite an open write
+    /// transaction would block every later writer.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -133,4 +136,80 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<(), DbError> {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
     };
     result.map_err(|e| DbError::Migrate(e.to_string()))
+}
+
+/// Errors that say "run the whole transaction again": PostgreSQL's
+/// serialization failures and deadlocks.
+pub trait Retryable {
+    fn retryable(&self) -> bool;
+}
+
+impl Retryable for diesel::result::Error {
+    fn retryable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+            Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+            _ => false,
+        }
+    }
+}
+
+/// How often a PostgreSQL transaction is tried before its error is returned.
+const TRIES: u32 = 5;
+
+/// Runs `f` in a transaction that writes. On SQLite it starts as
+/// `BEGIN IMMEDIATE`, so it waits (busy timeout) for the write lock before
+/// reading anything, instead of failing with "database is locked" when it
+/// upgrades a stale read; on PostgreSQL a serialization failure or deadlock
+/// runs it again. Inside another transaction it is a savepoint.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, mut f: F) -> Result<T, E>
+where
+    F: FnMut(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error> + Retryable,
+{
+    let depth = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+    }?;
+    if depth.is_some() {
+        return conn.transaction(f);
+    }
+    if let DbConn::Sqlite(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        let result = f(conn);
+        return finish_sqlite(conn, result);
+    }
+    let mut tries = 1;
+    loop {
+        match conn.transaction(&mut f) {
+            Err(e) if e.retryable() && tries < TRIES => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(
+                    rand::random_range(5..50) * u64::from(tries),
+                ));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn finish_sqlite<T, E: From<diesel::result::Error>>(conn: &mut DbConn, result: Result<T, E>) -> Result<T, E> {
+    let DbConn::Sqlite(c) = conn else {
+        return result;
+    };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            // A failed rollback marks the connection broken; the pool drops it.
+            let _ = AnsiTransactionManager::rollback_transaction(c);
+            Err(e)
+        }
+    }
 }

@@ -233,6 +233,8 @@ pub struct ImportJob {
     pub started_at: Option<NaiveDateTime>,
     pub finished_at: Option<NaiveDateTime>,
     pub lang: String,
+    /// Why the job stopped early, when it did.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -267,4 +269,24 @@ pub struct OutboxMail {
     pub claimed_until: Option<NaiveDateTime>,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+}
+
+/// A signed-in session as the server knows it; the cookie carries only its id.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: i64,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+}
+
+/// Sign-in attempts of one (email, source address) pair.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = signin_throttle)]
+pub struct ThrottleRow {
+    pub attempts: i32,
+    pub window_start: NaiveDateTime,
+    pub lockouts: i32,
+    pub blocked_until: Option<NaiveDateTime>,
 }

@@ -3,6 +3,7 @@
 
 pub mod auto_delete;
 pub mod permissions;
+pub mod signin;
 pub mod transfer;
 
 pub use permissions::{check_action, check_role_change, Action, Actor, Mode, Target};
@@ -116,6 +117,8 @@ pub enum Refusal {
     RecordingsNeedLicense,
     #[error("R52: webinars need a target with a webinar license")]
     WebinarsNeedLicense,
+    #[error("R11: only the account owner ends another user's sessions")]
+    OnlyOwnerEndsSessions,
 }
 
 impl Refusal {
@@ -124,6 +127,7 @@ impl Refusal {
         use Refusal::*;
         match self {
             NotAdmin => "R1",
+            OnlyOwnerEndsSessions => "R11",
             Pending => "R2",
             AdminMustBeMember | OnlyOwnerChangesAdmins => "R3",
             Owner | OwnUser => "R4",
@@ -143,6 +147,7 @@ impl Refusal {
         use Refusal::*;
         match self {
             NotAdmin => "refusal-not-admin",
+            OnlyOwnerEndsSessions => "refusal-only-owner-ends-sessions",
             Pending => "refusal-pending",
             AdminMustBeMember => "refusal-admin-must-be-member",
             OnlyOwnerChangesAdmins => "refusal-only-owner-changes-admins",

@@ -3,9 +3,13 @@
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use diesel::prelude::*;
 
-use crate::db::models::User;
+use chrono::NaiveDateTime;
+use diesel::sql_types::{Text, Timestamp};
+
+use crate::db::models::{ThrottleRow, User};
 use crate::db::schema::users;
 use crate::db::DbConn;
+use crate::domain::signin::{attempt, Attempt};
 use crate::domain::Status;
 
 use super::{ServiceError, ServiceResult};
@@ -78,15 +82,67 @@ pub fn sign_in(conn: &mut DbConn, email: &str, password: &str) -> ServiceResult<
     })
 }
 
-/// The user behind a session, if the session is still good: the user exists,
-/// is active, and nothing ended their sessions since (deactivation, role change).
-pub fn session_user(conn: &mut DbConn, user_id: i64, epoch: i32) -> ServiceResult<Option<User>> {
-    let user: Option<User> = users::table
-        .find(user_id)
-        .select(User::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(user.filter(|u| u.session_epoch == epoch && u.status == Status::Active.as_str()))
+/// The throttle's key: the address as typed (trimmed, lowercased, bounded)
+/// and where the attempt came from.
+fn throttle_key(email: &str, address: &str) -> String {
+    let email: String = email.trim().to_lowercase().chars().take(320).collect();
+    format!("{email}\n{address}")
+}
+
+/// Counts a sign-in attempt for (email, source address) before the password
+/// is checked, in one write transaction, so parallel attempts are all counted
+/// and the counters hold for every instance (they live in the database).
+pub fn count_attempt(conn: &mut DbConn, email: &str, address: &str, now: NaiveDateTime) -> ServiceResult<Attempt> {
+    use crate::db::schema::signin_throttle as st;
+    let key = throttle_key(email, address);
+    crate::db::write_transaction(conn, |conn| {
+        let insert = match conn {
+            DbConn::Sqlite(_) => {
+                "INSERT INTO signin_throttle (key, attempts, window_start, lockouts, updated_at) \
+                 VALUES (?, 0, ?, 0, ?) ON CONFLICT (key) DO NOTHING"
+            }
+            DbConn::Pg(_) => {
+                "INSERT INTO signin_throttle (key, attempts, window_start, lockouts, updated_at) \
+                 VALUES ($1, 0, $2, 0, $3) ON CONFLICT (key) DO NOTHING"
+            }
+        };
+        diesel::sql_query(insert)
+            .bind::<Text, _>(&key)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .execute(conn)?;
+        // A no-op update takes the row lock on PostgreSQL before the read.
+        diesel::update(st::table.find(&key))
+            .set(st::updated_at.eq(st::updated_at))
+            .execute(conn)?;
+        let row: ThrottleRow = st::table.find(&key).select(ThrottleRow::as_select()).first(conn)?;
+        let (outcome, next) = attempt(Some(row), now);
+        if next != row {
+            diesel::update(st::table.find(&key))
+                .set((
+                    st::attempts.eq(next.attempts),
+                    st::window_start.eq(next.window_start),
+                    st::lockouts.eq(next.lockouts),
+                    st::blocked_until.eq(next.blocked_until),
+                    st::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(outcome)
+    })
+}
+
+/// A successful sign-in resets its (email, address) pair.
+pub fn forget_attempts(conn: &mut DbConn, email: &str, address: &str) -> ServiceResult<()> {
+    use crate::db::schema::signin_throttle as st;
+    diesel::delete(st::table.find(throttle_key(email, address))).execute(conn)?;
+    Ok(())
+}
+
+/// Counters untouched for a day have expired (the sweeper).
+pub fn purge_attempts(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<usize> {
+    use crate::db::schema::signin_throttle as st;
+    Ok(diesel::delete(st::table.filter(st::updated_at.lt(now - chrono::Duration::days(1)))).execute(conn)?)
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub fn save(conn: &mut DbConn, by: &ActorInfo, user: &User, new: Setting, now: N
         return Err(Refusal::NoAccessToSetting.into());
     }
     let days = check_days(new.days).map_err(|_| ServiceError::Invalid(crate::i18n::tr(by.lang, "bad-days")))?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let old = setting(conn, by.account_id)?;
         diesel::update(accounts::table.find(by.account_id))
             .set((
@@ -186,7 +186,7 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
                 for id in chunk {
                     // Locked and re-checked in one statement: a user reactivated meanwhile
                     // is never deleted, one deleted by another sweeper is not found.
-                    match conn.transaction(|conn| {
+                    match crate::db::write_transaction(conn, |conn| {
                         let still_due = diesel::update(
                             users::table
                                 .filter(users::id.eq(*id))
@@ -255,7 +255,7 @@ fn queue_warnings(conn: &mut DbConn, account: &Account, now: NaiveDateTime) -> S
         for admin in &admins {
             let key = format!("auto-delete-warning:{}:{}:{}", account.id, admin.id, day);
             let (subject, body) = warning_text(admin.language.as_deref(), day, &list);
-            let inserted = conn.transaction(|conn| {
+            let inserted = crate::db::write_transaction(conn, |conn| {
                 diesel::insert_into(mail_outbox::table)
                     .values((
                         mail_outbox::account_id.eq(account.id),

@@ -280,7 +280,7 @@ pub fn apply(
         let chunk_rows = conn.transaction::<_, ServiceError, _>(|conn| {
             // Deactivate and delete go set-based; if a user changed under them, user by user.
             if matches!(action, Action::Deactivate | Action::Delete) {
-                let attempt = conn.transaction(|conn| {
+                let attempt = crate::db::write_transaction(conn, |conn| {
                     if action == Action::Deactivate {
                         deactivate_many(conn, &run, chunk)
                     } else {
@@ -302,7 +302,7 @@ pub fn apply(
             let mut out = Vec::with_capacity(chunk.len());
             for id in chunk {
                 // A nested transaction is a savepoint: this user is all or nothing.
-                let result = conn.transaction(|conn| perform_in(conn, &run, *id));
+                let result = crate::db::write_transaction(conn, |conn| perform_in(conn, &run, *id));
                 out.push(row_result(conn, by.lang, *id, result));
             }
             Ok(out)

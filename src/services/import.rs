@@ -190,6 +190,7 @@ pub fn validate(
         }
     }
     let valid = rows.iter().filter(|(r, _)| r.state == "pending").count() as i32;
+    // Starts with an insert, so SQLite takes the write lock before any read.
     conn.transaction(|conn| {
         let job_id: i64 = diesel::insert_into(import_jobs::table)
             .values((
@@ -402,7 +403,7 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
 /// a crash loses the whole batch, which then runs again from its first row.
 /// Returns whether rows are left.
 pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         // Serialises workers of several processes on the same job.
         let claimed = diesel::update(
             import_jobs::table
@@ -447,7 +448,7 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
                 domains: &domains,
                 now,
             };
-            let attempt = conn.transaction(|conn| {
+            let attempt = crate::db::write_transaction(conn, |conn| {
                 if action == Action::Deactivate {
                     let ids: Vec<i64> = rows.iter().map(|r| r.user_id.unwrap_or(0)).collect();
                     deactivate_many(conn, &run, &ids)
@@ -478,7 +479,8 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
                         now,
                     };
                     let user_id = row.user_id.unwrap_or(0);
-                    outcomes.push(conn.transaction(|conn| perform_in(conn, &run, user_id)).map(|_| ()));
+                    outcomes
+                        .push(crate::db::write_transaction(conn, |conn| perform_in(conn, &run, user_id)).map(|_| ()));
                 }
             }
         }
@@ -619,6 +621,37 @@ pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
         ("skipped", _) => "skipped",
         _ => "failed",
     }
+}
+
+/// The language the job's uploader reads its results in.
+pub fn job_lang(conn: &mut DbConn, job_id: i64) -> ServiceResult<Lang> {
+    let code: String = import_jobs::table.find(job_id).select(import_jobs::lang).first(conn)?;
+    Ok(Lang::parse(&code).unwrap_or_default())
+}
+
+/// A job whose worker failed in a way no row explains (a panic): its rows
+/// not yet applied are marked failed with `reason`, and the job ends as
+/// done with `error` set, so the page stops waiting and says why. Rows already applied
+/// stay applied (each batch committed with its audit rows).
+pub fn fail_job(conn: &mut DbConn, job_id: i64, reason: &str, now: NaiveDateTime) -> ServiceResult<()> {
+    crate::db::write_transaction(conn, |conn| {
+        let left = diesel::update(
+            import_rows::table
+                .filter(import_rows::job_id.eq(job_id))
+                .filter(import_rows::state.eq("pending")),
+        )
+        .set((import_rows::state.eq("failed"), import_rows::reason.eq(reason)))
+        .execute(conn)?;
+        diesel::update(import_jobs::table.find(job_id))
+            .set((
+                import_jobs::state.eq("done"),
+                import_jobs::error.eq(Some(reason)),
+                import_jobs::failed.eq(import_jobs::failed + left as i32),
+                import_jobs::finished_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod import;
 pub mod roles;
 pub mod seed;
+pub mod sessions;
 pub mod user_actions;
 pub mod users;
 
@@ -25,20 +26,59 @@ pub enum ServiceError {
     Refused(#[from] Refusal),
     #[error("not found")]
     NotFound,
+    /// The input conflicts with what is stored (a unique or foreign key).
+    #[error("the input conflicts with stored data")]
+    Conflict,
     #[error("{0}")]
     Invalid(String),
     /// The whole uploaded file was refused.
     #[error(transparent)]
     File(#[from] crate::csv_import::FileError),
+    /// The database stayed busy (SQLite's write lock, PostgreSQL's retries
+    /// ran out): nothing was changed and the request may be sent again.
+    #[error("the database is busy")]
+    Busy,
     #[error(transparent)]
     Db(#[from] DbError),
 }
 
 impl From<diesel::result::Error> for ServiceError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            diesel::result::Error::NotFound => ServiceError::NotFound,
+            Error::NotFound => ServiceError::NotFound,
+            // Input that breaks a constraint (a value sent twice, a row that
+            // went away) is the client's to fix, not a server failure.
+            Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation
+                | DatabaseErrorKind::ForeignKeyViolation
+                | DatabaseErrorKind::CheckViolation
+                | DatabaseErrorKind::NotNullViolation,
+                ref info,
+            ) => {
+                tracing::info!(detail = info.message(), "constraint refused the input");
+                ServiceError::Conflict
+            }
+            ref busy if crate::db::Retryable::retryable(busy) || is_locked(busy) => {
+                tracing::warn!(error = %busy, "database busy");
+                ServiceError::Busy
+            }
             other => ServiceError::Db(DbError::Query(other)),
+        }
+    }
+}
+
+/// SQLite's "database is locked" once the busy timeout has passed.
+fn is_locked(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
+}
+
+impl crate::db::Retryable for ServiceError {
+    fn retryable(&self) -> bool {
+        match self {
+            ServiceError::Db(DbError::Query(e)) => e.retryable(),
+            ServiceError::Busy => true,
+            _ => false,
         }
     }
 }
@@ -49,4 +89,72 @@ pub type ServiceResult<T> = Result<T, ServiceError>;
 pub fn now() -> NaiveDateTime {
     let t = chrono::Utc::now().naive_utc();
     t - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&t)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error};
+
+    struct Info(&'static str);
+
+    impl DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn db(kind: DatabaseErrorKind, message: &'static str) -> ServiceError {
+        Error::DatabaseError(kind, Box::new(Info(message))).into()
+    }
+
+    #[test]
+    fn input_that_breaks_a_constraint_is_a_conflict_not_a_failure() {
+        for kind in [
+            DatabaseErrorKind::UniqueViolation,
+            DatabaseErrorKind::ForeignKeyViolation,
+            DatabaseErrorKind::CheckViolation,
+            DatabaseErrorKind::NotNullViolation,
+        ] {
+            assert!(matches!(db(kind, "UNIQUE constraint failed"), ServiceError::Conflict));
+        }
+    }
+
+    #[test]
+    fn a_busy_database_is_busy_not_a_failure() {
+        assert!(matches!(
+            db(DatabaseErrorKind::Unknown, "database is locked"),
+            ServiceError::Busy
+        ));
+        assert!(matches!(
+            db(DatabaseErrorKind::SerializationFailure, "could not serialize access"),
+            ServiceError::Busy
+        ));
+        assert!(matches!(
+            db(DatabaseErrorKind::Unknown, "deadlock detected"),
+            ServiceError::Busy
+        ));
+        assert!(matches!(
+            db(DatabaseErrorKind::Unknown, "syntax error"),
+            ServiceError::Db(_)
+        ));
+    }
 }

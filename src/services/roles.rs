@@ -74,7 +74,11 @@ fn clean(by: &ActorInfo, name: &str, privileges: &[String]) -> ServiceResult<Str
 
 fn set_privileges(conn: &mut DbConn, role_id: i64, privileges: &[String]) -> QueryResult<()> {
     diesel::delete(role_privileges::table.filter(role_privileges::role_id.eq(role_id))).execute(conn)?;
-    for p in privileges {
+    // A privilege ticked twice (a replayed or hand-made form) is given once.
+    let mut unique: Vec<&String> = privileges.iter().collect();
+    unique.sort();
+    unique.dedup();
+    for p in unique {
         diesel::insert_into(role_privileges::table)
             .values((role_privileges::role_id.eq(role_id), role_privileges::privilege.eq(p)))
             .execute(conn)?;
@@ -110,7 +114,7 @@ pub fn create_role(
 ) -> ServiceResult<i64> {
     owner_only(by)?;
     let name = clean(by, name, privileges)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if name_taken(conn, by.account_id, &name, None)? {
             return Err(ServiceError::Invalid(tr_args(
                 by.lang,
@@ -152,7 +156,7 @@ pub fn update_role(
 ) -> ServiceResult<()> {
     owner_only(by)?;
     let name = clean(by, name, privileges)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         find_role(conn, by.account_id, role_id)?;
         if name_taken(conn, by.account_id, &name, Some(role_id))? {
             return Err(ServiceError::Invalid(tr_args(
@@ -179,7 +183,7 @@ pub fn update_role(
 /// Users who held the role keep their base role (admin) without its privileges.
 pub fn delete_role(conn: &mut DbConn, by: &ActorInfo, role_id: i64, now: NaiveDateTime) -> ServiceResult<String> {
     owner_only(by)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let role = find_role(conn, by.account_id, role_id)?;
         diesel::update(users::table.filter(users::custom_role_id.eq(role_id)))
             .set(users::custom_role_id.eq(None::<i64>))
@@ -200,7 +204,7 @@ pub fn assign_role(
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
     owner_only(by)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let user = user_queries::find_in_account(conn, by.account_id, user_id)?;
         if user.custom_role_id == role_id {
             return Ok(());

@@ -177,7 +177,7 @@ pub fn perform(
     origin: Origin,
     now: NaiveDateTime,
 ) -> ServiceResult<Outcome> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let domains = user_queries::managed_domains(conn, by.account_id)?;
         let run = Run {
             by,
@@ -424,7 +424,7 @@ pub fn change_role(
     new_role: Role,
     now: NaiveDateTime,
 ) -> ServiceResult<String> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         lock_user(conn, user_id)?;
         let user = user_queries::find_in_account(conn, by.account_id, user_id)?;
         let target = target_facts(conn, &user)?;
@@ -465,7 +465,7 @@ pub fn edit_user(
     custom_role: Option<Option<i64>>,
     now: NaiveDateTime,
 ) -> ServiceResult<String> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let email = change_role(conn, by, user_id, new_role, now)?;
         if let Some(role_id) = custom_role {
             super::roles::assign_role(conn, by, user_id, role_id.filter(|_| new_role == Role::Admin), now)?;

@@ -210,7 +210,12 @@ pub fn set_language(
     lang: crate::i18n::Lang,
     now: chrono::NaiveDateTime,
 ) -> ServiceResult<()> {
-    conn.transaction(|conn| {
+    // Choosing the language already set changes nothing and writes no audit
+    // row, so clicking the switch cannot flood the log.
+    if user.language.as_deref() == Some(lang.code()) {
+        return Ok(());
+    }
+    crate::db::write_transaction(conn, |conn| {
         diesel::update(users::table.find(user.id))
             .set(users::language.eq(Some(lang.code())))
             .execute(conn)?;

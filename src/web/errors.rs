@@ -29,6 +29,12 @@ pub enum WebError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts (sign-in) or too many at once (password checks).
+    #[error("{message}")]
+    TooMany { message: String, retry_after: i64 },
+    /// The database stayed busy; nothing was changed.
+    #[error("The portal is busy. Nothing was changed; try again in a moment.")]
+    Busy,
     #[error("Something went wrong on our side. Nothing was changed.")]
     Internal(String),
 }
@@ -39,6 +45,8 @@ impl From<ServiceError> for WebError {
             ServiceError::Refused(r) => WebError::Conflict(r.text(crate::i18n::current())),
             ServiceError::File(e) => WebError::BadRequest(e.text(crate::i18n::current())),
             ServiceError::NotFound => WebError::NotFound,
+            ServiceError::Conflict => WebError::Conflict(crate::i18n::t("error-input-conflict")),
+            ServiceError::Busy => WebError::Busy,
             ServiceError::Invalid(msg) => WebError::BadRequest(msg),
             ServiceError::Db(db) => WebError::Internal(db.to_string()),
         }
@@ -62,6 +70,8 @@ impl WebError {
             WebError::Csrf => t("error-csrf"),
             WebError::NotFound => t("error-not-found"),
             WebError::Internal(_) => t("error-internal"),
+            WebError::Busy => t("error-busy"),
+            WebError::TooMany { message, .. } => message.clone(),
             WebError::Forbidden(m) | WebError::BadRequest(m) | WebError::Conflict(m) => m.clone(),
         }
     }
@@ -75,6 +85,8 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,7 +115,17 @@ impl ResponseError for WebError {
         .unwrap_or(message);
         // A full page for the address bar; for htmx, only the alert goes into
         // the page's flash area (htmx is configured to swap error responses).
-        HttpResponse::build(self.status_code())
+        let mut builder = HttpResponse::build(self.status_code());
+        match self {
+            WebError::TooMany { retry_after, .. } => {
+                builder.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            WebError::Busy => {
+                builder.insert_header(("Retry-After", "1"));
+            }
+            _ => {}
+        }
+        builder
             .content_type("text/html; charset=utf-8")
             .insert_header(("HX-Retarget", "#flash"))
             .insert_header(("HX-Reswap", "innerHTML"))

@@ -13,13 +13,14 @@ use crate::domain::Action;
 use crate::services::{self, import, ServiceError};
 
 use super::pages::{ImportPage, JobPage, JobProgress};
-use super::session::{is_htmx, Admin};
+use super::session::{check_multipart_csrf, is_htmx, Admin};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/import", web::get().to(import_page))
         .route("/import", web::post().to(upload))
         .route("/import/sample", web::get().to(sample))
+        .route("/import/sample", web::post().to(sample_post))
         .route("/import/jobs/{id}", web::get().to(job_page))
         .route("/import/jobs/{id}/progress", web::get().to(progress))
         .route("/import/jobs/{id}/apply", web::post().to(apply))
@@ -65,8 +66,18 @@ struct SampleQuery {
     lang: String,
 }
 
+/// The Import form's "Download sample" button posts the form (so its CSRF
+/// field never lands in a URL); a typed-in link uses GET.
+async fn sample_post(req: HttpRequest, admin: Admin, q: web::Form<SampleQuery>) -> Result<HttpResponse, WebError> {
+    sample_for(&req, &admin, &q)
+}
+
 async fn sample(req: HttpRequest, admin: Admin, q: web::Query<SampleQuery>) -> Result<HttpResponse, WebError> {
-    require_privilege(&admin)?;
+    sample_for(&req, &admin, &q)
+}
+
+fn sample_for(req: &HttpRequest, admin: &Admin, q: &SampleQuery) -> Result<HttpResponse, WebError> {
+    require_privilege(admin)?;
     let action = parse_action(&q.action)?;
     let lang = if q.lang.is_empty() {
         Lang::parse(
@@ -87,17 +98,37 @@ async fn sample(req: HttpRequest, admin: Admin, q: web::Query<SampleQuery>) -> R
         .body(csv_import::sample(action, lang)))
 }
 
-/// The multipart upload: the `action` field and the `file`, read up to the
+/// The multipart upload: the `csrf` field first (checked before anything
+/// else is read), then the `action` field and the `file`, read up to the
 /// size limit and no further.
-async fn upload(state: web::Data<AppState>, admin: Admin, mut form: Multipart) -> Result<HttpResponse, WebError> {
+async fn upload(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    mut form: Multipart,
+) -> Result<HttpResponse, WebError> {
     require_privilege(&admin)?;
     let mut action = String::new();
     let mut filename = String::from("upload.csv");
     let mut bytes: Vec<u8> = Vec::new();
     let mut too_large = false;
+    let mut csrf_checked = req.headers().contains_key(super::session::CSRF_HEADER);
     while let Some(field) = form.next().await {
         let mut field = field.map_err(|e| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-upload"))))?;
         let name = field.name().unwrap_or("").to_string();
+        if name == "csrf" {
+            let mut token = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|_| WebError::Csrf)?;
+                token.extend_from_slice(&chunk[..chunk.len().min(128usize.saturating_sub(token.len()))]);
+            }
+            check_multipart_csrf(&req, std::str::from_utf8(&token).ok())?;
+            csrf_checked = true;
+            continue;
+        }
+        if !csrf_checked {
+            return Err(WebError::Csrf);
+        }
         if name == "file" {
             if let Some(f) = field.content_disposition().and_then(|cd| cd.get_filename()) {
                 filename = f.to_string();

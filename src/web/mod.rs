@@ -5,12 +5,12 @@ pub mod advanced;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod client;
 pub mod errors;
 pub mod import;
 pub mod pages;
 pub mod roles;
 pub mod session;
-pub mod throttle;
 pub mod user_actions;
 pub mod users;
 
@@ -31,15 +31,16 @@ pub use errors::WebError;
 pub struct AppState {
     pub pool: Pool,
     pub config: Config,
-    pub throttle: std::sync::Arc<throttle::Throttle>,
+    /// Bounds the argon2 checks running at once (each takes ~19 MB and a core).
+    pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(pool: Pool, config: Config) -> AppState {
         AppState {
             pool,
+            password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(config.password_checks)),
             config,
-            throttle: Default::default(),
         }
     }
 
@@ -102,6 +103,25 @@ pub fn app(
                 .add(("X-Frame-Options", "DENY"))
                 .add(("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")),
         )
+        .wrap(from_fn(no_store))
+}
+
+/// Pages, partials and downloads may show people's data: no browser or proxy
+/// keeps a copy (the back button after sign-out shows nothing). Only the
+/// static files are cacheable.
+async fn no_store<B: MessageBody>(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let cacheable = req.path().starts_with("/static/");
+    let mut resp = next.call(req).await?;
+    if !cacheable {
+        resp.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(resp)
 }
 
 /// `static/` is served from the crate folder in development and beside the

@@ -69,6 +69,8 @@ pub struct UserRow {
     pub can_unlink: bool,
     pub can_delete: bool,
     pub can_edit: bool,
+    /// The owner may end anyone's sessions (R11); only active users have any.
+    pub can_end_sessions: bool,
 }
 
 pub fn licenses_of(u: &User) -> String {
@@ -108,6 +110,7 @@ impl UserRow {
             can_unlink: may(Action::Unlink),
             can_delete: may(Action::Delete),
             can_edit: target.role != Role::Owner && target.id != actor.id,
+            can_end_sessions: actor.role == Role::Owner && u.status == "active",
         }
     }
 }
@@ -281,6 +284,8 @@ pub struct JobProgress {
     pub failed: i32,
     pub percent: i32,
     pub rate: i64,
+    /// The worker's failure, in the uploader's words (already translated).
+    pub error: Option<String>,
 }
 
 impl JobProgress {
@@ -309,6 +314,7 @@ impl JobProgress {
             failed: job.failed,
             percent,
             rate,
+            error: job.error.clone(),
         }
     }
 }

@@ -14,24 +14,31 @@ use diesel::prelude::*;
 use rand::Rng;
 
 use crate::db::models::User;
+use crate::domain::signin::SessionLimits;
 use crate::domain::{Actor, Role, BULK_PRIVILEGE};
 use crate::services::{self, ServiceError};
 
 use super::{AppState, WebError};
 
-const USER_ID: &str = "uid";
+const SESSION_ID: &str = "sid";
 const EPOCH: &str = "epoch";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
 const LANG: &str = "lang";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
-/// Starts a signed-in session. A fresh session id (and CSRF token) at sign-in
-/// stops a fixed session from being carried over.
-pub fn sign_in(session: &Session, user_id: i64, epoch: i32, lang: Option<crate::i18n::Lang>) -> Result<(), WebError> {
+/// Starts a signed-in session for the server-side session `session_id`. A
+/// fresh cookie (and CSRF token) at sign-in stops a fixed session from being
+/// carried over.
+pub fn sign_in(
+    session: &Session,
+    session_id: &str,
+    epoch: i32,
+    lang: Option<crate::i18n::Lang>,
+) -> Result<(), WebError> {
     session.renew();
     session.clear();
-    let ok = session.insert(USER_ID, user_id).is_ok() && session.insert(EPOCH, epoch).is_ok();
+    let ok = session.insert(SESSION_ID, session_id).is_ok() && session.insert(EPOCH, epoch).is_ok();
     if let Some(lang) = lang {
         set_lang(session, lang);
     }
@@ -42,8 +49,11 @@ pub fn sign_in(session: &Session, user_id: i64, epoch: i32, lang: Option<crate::
     Ok(())
 }
 
-pub fn sign_out(session: &Session) {
+/// Clears the cookie; returns the server-side session to end, if any.
+pub fn sign_out(session: &Session) -> Option<String> {
+    let id = session.get::<String>(SESSION_ID).ok().flatten();
     session.purge();
+    id
 }
 
 /// The session's CSRF token, made on first use.
@@ -118,14 +128,18 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let signed_out = WebError::SignedOut { htmx: is_htmx(&req) };
             let session = req.get_session();
-            let (Ok(Some(user_id)), Ok(Some(epoch))) = (session.get::<i64>(USER_ID), session.get::<i32>(EPOCH)) else {
+            let (Ok(Some(id)), Ok(Some(epoch))) = (session.get::<String>(SESSION_ID), session.get::<i32>(EPOCH)) else {
                 return Err(signed_out);
             };
             let state = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or(WebError::Internal("no state".into()))?;
+            let limits = SessionLimits {
+                idle: state.config.session_idle,
+                lifetime: state.config.session_lifetime,
+            };
             let user = state
-                .db(move |conn| services::auth::session_user(conn, user_id, epoch))
+                .db(move |conn| services::sessions::resume(conn, &id, epoch, limits, services::now()))
                 .await?;
             match user {
                 Some(user) => Ok(SignedIn {
@@ -219,7 +233,11 @@ fn has_privilege(conn: &mut crate::db::DbConn, role_id: i64, privilege: &str) ->
 
 /// Refuses every state-changing request whose token does not match the
 /// session's: from the `X-CSRF-Token` header (htmx), else the `csrf` field of
-/// a urlencoded form (plain HTML forms), else `?csrf=` (multipart uploads).
+/// a urlencoded form (plain HTML forms). The token never rides in a URL,
+/// where logs and the Referer header would carry it. Multipart uploads carry
+/// it as their first field, which the upload handler checks before reading
+/// the file ([`check_multipart_csrf`]); only the paths in
+/// [`MULTIPART_PATHS`] accept multipart at all.
 pub async fn csrf_guard<B: MessageBody>(
     mut req: ServiceRequest,
     next: Next<B>,
@@ -228,33 +246,48 @@ pub async fn csrf_guard<B: MessageBody>(
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     let expected = req.get_session().get::<String>(CSRF).ok().flatten();
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let mut sent = req
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let is_form = req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if sent.is_none() && is_form {
+    if sent.is_none() && content_type.starts_with("multipart/form-data") && MULTIPART_PATHS.contains(&req.path()) {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    }
+    if sent.is_none() && content_type.starts_with("application/x-www-form-urlencoded") {
         let body = req.extract::<web::Bytes>().await?;
         sent = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
             .ok()
             .and_then(|fields| fields.into_iter().find(|(k, _)| k == CSRF).map(|(_, v)| v));
         req.set_payload(Payload::from(body));
     }
-    if sent.is_none() {
-        sent = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-            .ok()
-            .and_then(|q| q.into_inner().into_iter().find(|(k, _)| k == CSRF).map(|(_, v)| v));
-    }
     match (expected, sent) {
         (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => {
             next.call(req).await.map(ServiceResponse::map_into_left_body)
         }
         _ => Ok(req.error_response(WebError::Csrf).map_into_right_body()),
+    }
+}
+
+/// Paths whose handlers read a multipart body and check its `csrf` field first.
+pub const MULTIPART_PATHS: [&str; 1] = ["/import"];
+
+/// The check for a multipart upload's `csrf` field (or the htmx header,
+/// already checked by the guard when present).
+pub fn check_multipart_csrf(req: &HttpRequest, sent: Option<&str>) -> Result<(), WebError> {
+    if req.headers().contains_key(CSRF_HEADER) {
+        return Ok(());
+    }
+    let expected = req.get_session().get::<String>(CSRF).ok().flatten();
+    match (expected, sent) {
+        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => Ok(()),
+        _ => Err(WebError::Csrf),
     }
 }
 

@@ -16,7 +16,8 @@ use super::session::{is_htmx, set_flash, Admin};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/users/{id}/edit", web::get().to(edit_dialog))
+    cfg.route("/users/{id}/sign-out-everywhere", web::post().to(sign_out_everywhere))
+        .route("/users/{id}/edit", web::get().to(edit_dialog))
         .route("/users/{id}/edit", web::post().to(edit))
         .route("/users/{id}/{action}", web::get().to(action_dialog))
         .route("/users/{id}/{action}", web::post().to(act));
@@ -168,6 +169,22 @@ async fn act(
         })
         .await?;
     done(&req, &session, outcome_message(&outcome))
+}
+
+/// "Sign out everywhere" (R11): every session of the user ends at once.
+async fn sign_out_everywhere(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: Admin,
+    session: Session,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, WebError> {
+    let user_id = path.into_inner();
+    let info = admin.info();
+    let user = state
+        .db(move |conn| services::sessions::sign_out_everywhere(conn, &info, user_id, services::now()))
+        .await?;
+    done(&req, &session, i18n::ta("sessions-ended", &[("email", user.email)]))
 }
 
 pub fn outcome_message(o: &Outcome) -> String {

@@ -1,6 +1,7 @@
 //! One integration test binary (link time). Runs on SQLite by default and on
 //! PostgreSQL with `OFFBOARD_TEST_DB=postgres`.
 
+mod access;
 mod advanced;
 mod audit;
 mod auth;

@@ -179,12 +179,7 @@ impl TestApp {
     pub fn new() -> TestApp {
         let db = TestDb::new();
         let pool: Pool = db::connect(&db.url, 4).expect("database");
-        let config = Config {
-            database: db.url.clone(),
-            session_key: Key::generate(),
-            secure_cookies: false,
-            public_url: "http://127.0.0.1".into(),
-        };
+        let config = Config::new(db.url.clone(), Key::generate(), "http://127.0.0.1".into());
         let hash = services::auth::hash_password(PASSWORD, true).expect("hash");
         let now = services::now();
         let mut conn = pool.get().expect("conn");
@@ -418,6 +413,7 @@ impl TestApp {
             app: self,
             cookies: RefCell::new(HashMap::new()),
             csrf: RefCell::new(String::new()),
+            peer: None,
         }
     }
 
@@ -426,6 +422,9 @@ impl TestApp {
         let c = self.client();
         let r = c.sign_in(email, PASSWORD).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in of {email} failed: {}", r.body);
+        // A page of the new session, so the client holds its CSRF token.
+        let r = c.get("/profile").await;
+        assert_eq!(r.status, StatusCode::OK, "profile of {email}");
         c
     }
 }
@@ -489,9 +488,27 @@ pub struct Client<'a> {
     pub app: &'a TestApp,
     cookies: RefCell<HashMap<String, String>>,
     csrf: RefCell<String>,
+    /// The socket address requests come from (none: an in-process request).
+    peer: Option<std::net::SocketAddr>,
 }
 
 impl Client<'_> {
+    /// Requests from this client address (loopback ports, or any address as
+    /// far as the in-process app can tell: nothing is sent on a network).
+    pub fn from_address(mut self, addr: &str) -> Self {
+        self.peer = Some(addr.parse().expect("socket address"));
+        self
+    }
+
+    /// A copy of the cookie jar, as an attacker who stole it would hold it.
+    pub fn cookie_jar(&self) -> HashMap<String, String> {
+        self.cookies.borrow().clone()
+    }
+
+    pub fn set_cookie_jar(&self, jar: HashMap<String, String>) {
+        *self.cookies.borrow_mut() = jar;
+    }
+
     pub async fn send(
         &self,
         method: Method,
@@ -501,6 +518,9 @@ impl Client<'_> {
     ) -> Resp {
         let srv = test::init_service(offboard::app(self.app.state.clone())).await;
         let mut req = test::TestRequest::default().method(method).uri(path);
+        if let Some(peer) = self.peer {
+            req = req.peer_addr(peer);
+        }
         let cookie = self
             .cookies
             .borrow()
@@ -571,19 +591,28 @@ impl Client<'_> {
         .await
     }
 
-    /// The Import form: a multipart upload with the CSRF token in the URL.
+    /// The Import form: a multipart upload whose first field is the CSRF token.
     pub async fn upload(&self, action: &str, filename: &str, bytes: &[u8]) -> Resp {
+        let token = self.csrf.borrow().clone();
+        self.upload_raw(&[("csrf", token.as_str()), ("action", action)], filename, bytes)
+            .await
+    }
+
+    /// A multipart upload of these text fields, in order, then the file.
+    pub async fn upload_raw(&self, fields: &[(&str, &str)], filename: &str, bytes: &[u8]) -> Resp {
         let boundary = "----offboard-test-boundary";
         let mut body = Vec::new();
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\n{action}\r\n").as_bytes(),
-        );
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
         body.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let token = self.csrf.borrow().clone();
         let srv = test::init_service(offboard::app(self.app.state.clone())).await;
         let cookie = self
             .cookies
@@ -593,7 +622,7 @@ impl Client<'_> {
             .collect::<Vec<_>>()
             .join("; ");
         let req = test::TestRequest::post()
-            .uri(&format!("/import?csrf={token}"))
+            .uri("/import")
             .insert_header((header::COOKIE, cookie))
             .insert_header((
                 header::CONTENT_TYPE,
