@@ -36,7 +36,7 @@ wrk -t2 -c64 -d"${D}s" --latency -H "Cookie: $reader" "http://127.0.0.1:$PORT/us
 wrkpid=$!
 sleep 2
 { echo Email; for i in $(seq 30000 39999); do printf 'u%07d@bench.example\n' "$i"; done; } >job.csv
-loc=$(curl -s -o /dev/null -w '%{redirect_url}' -H "Cookie: $writer" -F action=deactivate -F "file=@job.csv" "http://127.0.0.1:$PORT/import?csrf=$csrf")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -H "Cookie: $writer" -F "csrf=$csrf" -F action=deactivate -F "file=@job.csv" "http://127.0.0.1:$PORT/import")
 job=${loc##*/}
 curl -s -o /dev/null -H "Cookie: $writer" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/import/jobs/$job/apply"
 hx=(-H "Cookie: $writer" -H "HX-Request: true" -H "X-CSRF-Token: $csrf")

@@ -65,6 +65,10 @@ pub fn save(conn: &mut DbConn, by: &ActorInfo, user: &User, new: Setting, now: N
     let days = check_days(new.days).map_err(|_| ServiceError::Invalid(crate::i18n::tr(by.lang, "bad-days")))?;
     crate::db::write_transaction(conn, |conn| {
         let old = setting(conn, by.account_id)?;
+        // Saving the setting unchanged is no change: no audit row.
+        if old.enabled == new.enabled && old.days == days && old.warn == new.warn {
+            return Ok(());
+        }
         diesel::update(accounts::table.find(by.account_id))
             .set((
                 accounts::auto_delete_enabled.eq(new.enabled),

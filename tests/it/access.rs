@@ -476,3 +476,24 @@ fn a_panic_in_the_worker_fails_the_job_with_a_message_and_the_worker_goes_on() {
     });
     assert!(page.body.contains("data-job-failed"), "{}", page.body);
 }
+
+#[actix_web::test]
+async fn password_checks_are_bounded_and_the_rest_get_429() {
+    let app = TestApp::new();
+    let all = app.state.config.password_checks as u32;
+    // Every check is taken (as by a flood of sign-ins in progress).
+    let held = app
+        .state
+        .password_checks
+        .clone()
+        .try_acquire_many_owned(all)
+        .expect("permits");
+    let c = app.client().from_address("127.0.0.5:1");
+    let r = c.sign_in("owner@acme.test", PASSWORD).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.header("retry-after").is_some());
+    assert!(r.alert().unwrap_or_default().contains("Try again"), "{}", r.body);
+    drop(held);
+    let c = app.client().from_address("127.0.0.6:1");
+    assert_eq!(c.sign_in("owner@acme.test", PASSWORD).await.status, StatusCode::SEE_OTHER);
+}
