@@ -267,4 +267,6 @@ pub struct OutboxMail {
     pub claimed_until: Option<NaiveDateTime>,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    /// Refused for good by the mail server: not retried.
+    pub failed_at: Option<NaiveDateTime>,
 }
