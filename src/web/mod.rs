@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod errors;
 pub mod import;
 pub mod pages;
+pub mod return_path;
 pub mod roles;
 pub mod session;
 pub mod throttle;
