@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod cli;
+mod errors;
 mod i18n;
 mod import;
 mod language_switch;
