@@ -216,6 +216,15 @@ async fn bulk_deactivate(w: &World) -> Step {
     .await
 }
 
+/// The meetings `owner` holds; `movable`: only those not on the PMI (R42).
+fn meeting_count(w: &World, owner: i64, movable: bool) -> Result<i64, Fail> {
+    let mut query = meetings::table.filter(meetings::owner_id.eq(owner)).into_boxed();
+    if movable {
+        query = query.filter(meetings::uses_pmi.eq(false));
+    }
+    Ok(query.count().get_result(&mut *w.conn()).map_err(|e| e.to_string())?)
+}
+
 async fn delete_with_transfer(w: &World) -> Step {
     // A member with meetings that are not on the PMI, and a colleague to take them.
     let (leaver, email): (i64, String) = users::table
@@ -233,17 +242,8 @@ async fn delete_with_transfer(w: &World) -> Step {
         .select(users::id)
         .first(&mut *w.conn())
         .map_err(|e| e.to_string())?;
-    let movable: i64 = meetings::table
-        .filter(meetings::owner_id.eq(leaver))
-        .filter(meetings::uses_pmi.eq(false))
-        .count()
-        .get_result(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
-    let before: i64 = meetings::table
-        .filter(meetings::owner_id.eq(heir_id))
-        .count()
-        .get_result(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
+    let movable = meeting_count(w, leaver, true)?;
+    let before = meeting_count(w, heir_id, false)?;
     w.goto(&format!("/users?q={}", email.split('@').next().unwrap_or("")))
         .await?;
     w.click(&format!("tr[data-user-email='{email}'] details summary"))
@@ -277,15 +277,28 @@ async fn delete_with_transfer(w: &World) -> Step {
         .map_err(|e| e.to_string())?
         == 0;
     w.ensure(gone, "the user is deleted")?;
-    let after: i64 = meetings::table
-        .filter(meetings::owner_id.eq(heir_id))
-        .count()
-        .get_result(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
+    let after = meeting_count(w, heir_id, false)?;
     w.ensure(
         after == before + movable,
         format!("the heir owns {after} meetings, expected {}", before + movable),
     )
+}
+
+/// Writes an Excel-style CSV of four active members and one unknown address;
+/// returns the four.
+fn leavers_csv(w: &World) -> Result<Vec<String>, Fail> {
+    let targets: Vec<String> = users::table
+        .filter(users::status.eq("active"))
+        .filter(users::role.eq("member"))
+        .filter(users::email.like("%@acme.example"))
+        .order(users::email.desc())
+        .limit(4)
+        .select(users::email)
+        .load(&mut *w.conn())
+        .map_err(|e| e.to_string())?;
+    let csv = format!("\u{feff}Email\r\n{}\r\nnobody@acme.example\r\n", targets.join("\r\n"));
+    std::fs::write(w.dir.join("leavers.csv"), csv).map_err(|e| e.to_string())?;
+    Ok(targets)
 }
 
 async fn import_flow(w: &World) -> Step {
@@ -312,18 +325,8 @@ async fn import_flow(w: &World) -> Step {
         .await?
         .convert()?;
     w.ensure(text.starts_with("Email\r\n"), format!("sample: {text:?}"))?;
-    let targets: Vec<String> = users::table
-        .filter(users::status.eq("active"))
-        .filter(users::role.eq("member"))
-        .filter(users::email.like("%@acme.example"))
-        .order(users::email.desc())
-        .limit(4)
-        .select(users::email)
-        .load(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
+    let targets = leavers_csv(w)?;
     let file = w.dir.join("leavers.csv");
-    let csv = format!("\u{feff}Email\r\n{}\r\nnobody@acme.example\r\n", targets.join("\r\n"));
-    std::fs::write(&file, csv).map_err(|e| e.to_string())?;
     w.el("#file").await?.send_keys(file.to_string_lossy().as_ref()).await?;
     upload.click().await?;
     let valid = w.el("[data-rows-valid]").await?;
@@ -336,13 +339,19 @@ async fn import_flow(w: &World) -> Step {
         bad.contains("nobody@acme.example") && bad.contains("no user with this email"),
         format!("report: {bad}"),
     )?;
+    apply_and_download(w, &targets).await
+}
+
+/// Applies the checked file, follows the job to its end, reads the result CSV.
+async fn apply_and_download(w: &World, targets: &[String]) -> Step {
+    let d = &w.driver;
     w.click("button[data-apply]").await?;
     // A job runs in the background: on a loaded machine it may take a while.
     w.wait_within(Duration::from_secs(60), "the job to finish", || async {
         Ok(!w.driver.find_all(By::Css("[data-job-state=done]")).await?.is_empty())
     })
     .await?;
-    for email in &targets {
+    for email in targets {
         let status: String = users::table
             .filter(users::email.eq(email))
             .select(users::status)
