@@ -269,6 +269,8 @@ pub struct OutboxMail {
     pub claimed_until: Option<NaiveDateTime>,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    /// Refused for good by the mail server: not retried.
+    pub failed_at: Option<NaiveDateTime>,
 }
 
 /// A signed-in session as the server knows it; the cookie carries only its id.

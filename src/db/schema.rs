@@ -228,6 +228,7 @@ diesel::table! {
         claimed_until -> Nullable<Timestamp>,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        failed_at -> Nullable<Timestamp>,
     }
 }
 

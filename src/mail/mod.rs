@@ -1,6 +1,8 @@
 //! Delivering the outbox over SMTP (lettre). Mail is written to the outbox
 //! table by the services; this module only sends what is due, so a down
 //! server delays mail (retried with backoff) but loses none and blocks nothing.
+//! Mail the server refuses for good (a 5xx reply, an address that cannot be
+//! written) is marked failed with the reason and not tried again.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -12,7 +14,40 @@ use crate::services::ServiceResult;
 
 /// Something that delivers one message; SMTP in production, a sink in tests.
 pub trait Mailer: Send + Sync {
-    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String>;
+    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), SendError>;
+}
+
+/// Why a message did not go out, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// The server refused it for good (SMTP 5xx) or it cannot be written.
+    pub permanent: bool,
+    pub reason: String,
+}
+
+impl SendError {
+    pub fn permanent(reason: impl Into<String>) -> SendError {
+        SendError {
+            permanent: true,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn transient(reason: impl Into<String>) -> SendError {
+        SendError {
+            permanent: false,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<lettre::transport::smtp::Error> for SendError {
+    fn from(e: lettre::transport::smtp::Error) -> Self {
+        SendError {
+            permanent: e.is_permanent(),
+            reason: e.to_string(),
+        }
+    }
 }
 
 pub struct SmtpMailer {
@@ -40,16 +75,16 @@ impl SmtpMailer {
 }
 
 impl Mailer for SmtpMailer {
-    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), SendError> {
         use lettre::Transport;
         let message = lettre::Message::builder()
             .from(self.from.clone())
-            .to(to.parse().map_err(|e| format!("{to}: {e}"))?)
+            .to(to.parse().map_err(|e| SendError::permanent(format!("{to}: {e}")))?)
             .subject(subject)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(body.to_string())
-            .map_err(|e| e.to_string())?;
-        self.transport.send(&message).map(|_| ()).map_err(|e| e.to_string())
+            .map_err(|e| SendError::permanent(e.to_string()))?;
+        self.transport.send(&message).map(|_| ()).map_err(SendError::from)
     }
 }
 
@@ -59,10 +94,12 @@ pub fn backoff(attempts: i32) -> Duration {
 }
 
 /// Sends every due message once. A message is claimed by an atomic update
-/// before sending, so two sweepers never send the same one.
+/// before sending, so two sweepers never send the same one. Returns (sent,
+/// not sent), refused-for-good included in the second.
 pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> ServiceResult<(usize, usize)> {
     let due: Vec<OutboxMail> = mail_outbox::table
         .filter(mail_outbox::sent_at.is_null())
+        .filter(mail_outbox::failed_at.is_null())
         .filter(mail_outbox::next_attempt_at.le(now))
         .order(mail_outbox::id)
         .limit(200)
@@ -70,47 +107,82 @@ pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> Se
         .load(conn)?;
     let (mut sent, mut failed) = (0, 0);
     for mail in due {
-        let claimed = diesel::update(
-            mail_outbox::table
-                .filter(mail_outbox::id.eq(mail.id))
-                .filter(mail_outbox::sent_at.is_null())
-                .filter(
-                    mail_outbox::claimed_until
-                        .is_null()
-                        .or(mail_outbox::claimed_until.lt(now)),
-                ),
-        )
-        .set(mail_outbox::claimed_until.eq(Some(now + Duration::minutes(2))))
-        .execute(conn)?;
-        if claimed == 0 {
+        if !claim(conn, mail.id, now)? {
             continue;
         }
-        match mailer.send(&mail.to_email, &mail.subject, &mail.body) {
-            Ok(()) => {
-                sent += 1;
-                diesel::update(mail_outbox::table.find(mail.id))
-                    .set((
-                        mail_outbox::sent_at.eq(Some(now)),
-                        mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
-                        mail_outbox::last_error.eq(None::<String>),
-                    ))
-                    .execute(conn)?;
-            }
-            Err(e) => {
-                failed += 1;
-                tracing::warn!(to = %mail.to_email, error = %e, "mail not sent; will retry");
-                diesel::update(mail_outbox::table.find(mail.id))
-                    .set((
-                        mail_outbox::attempts.eq(mail.attempts + 1),
-                        mail_outbox::next_attempt_at.eq(now + backoff(mail.attempts)),
-                        mail_outbox::claimed_until.eq(None::<NaiveDateTime>),
-                        mail_outbox::last_error.eq(Some(e)),
-                    ))
-                    .execute(conn)?;
-            }
+        let outcome = mailer.send(&mail.to_email, &mail.subject, &mail.body);
+        if outcome.is_ok() {
+            sent += 1;
+        } else {
+            failed += 1;
         }
+        record(conn, &mail, outcome, now)?;
     }
     Ok((sent, failed))
+}
+
+fn claim(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
+    let claimed = diesel::update(
+        mail_outbox::table
+            .filter(mail_outbox::id.eq(id))
+            .filter(mail_outbox::sent_at.is_null())
+            .filter(mail_outbox::failed_at.is_null())
+            .filter(
+                mail_outbox::claimed_until
+                    .is_null()
+                    .or(mail_outbox::claimed_until.lt(now)),
+            ),
+    )
+    .set(mail_outbox::claimed_until.eq(Some(now + Duration::minutes(2))))
+    .execute(conn)?;
+    Ok(claimed > 0)
+}
+
+/// Sent; refused for good (failed, kept with the reason, never retried); or
+/// not yet (retried after [`backoff`]).
+fn record(
+    conn: &mut DbConn,
+    mail: &OutboxMail,
+    outcome: Result<(), SendError>,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    let row = mail_outbox::table.find(mail.id);
+    let no_claim = mail_outbox::claimed_until.eq(None::<NaiveDateTime>);
+    match outcome {
+        Ok(()) => diesel::update(row)
+            .set((
+                mail_outbox::sent_at.eq(Some(now)),
+                no_claim,
+                mail_outbox::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?,
+        Err(SendError {
+            permanent: true,
+            reason,
+        }) => {
+            tracing::warn!(to = %mail.to_email, error = %reason, "mail refused for good; not retried");
+            diesel::update(row)
+                .set((
+                    mail_outbox::attempts.eq(mail.attempts + 1),
+                    mail_outbox::failed_at.eq(Some(now)),
+                    no_claim,
+                    mail_outbox::last_error.eq(Some(reason)),
+                ))
+                .execute(conn)?
+        }
+        Err(SendError { reason, .. }) => {
+            tracing::warn!(to = %mail.to_email, error = %reason, "mail not sent; will retry");
+            diesel::update(row)
+                .set((
+                    mail_outbox::attempts.eq(mail.attempts + 1),
+                    mail_outbox::next_attempt_at.eq(now + backoff(mail.attempts)),
+                    no_claim,
+                    mail_outbox::last_error.eq(Some(reason)),
+                ))
+                .execute(conn)?
+        }
+    };
+    Ok(())
 }
 
 pub fn outbox(conn: &mut DbConn, account_id: i64, limit: i64) -> ServiceResult<Vec<OutboxMail>> {

@@ -114,7 +114,7 @@ async fn upload(
     let mut too_large = false;
     let mut csrf_checked = req.headers().contains_key(super::session::CSRF_HEADER);
     while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-upload"))))?;
+        let mut field = field.map_err(bad_upload)?;
         let name = field.name().unwrap_or("").to_string();
         if name == "csrf" {
             let mut token = Vec::new();
@@ -135,7 +135,7 @@ async fn upload(
             }
         }
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-upload"))))?;
+            let chunk = chunk.map_err(bad_upload)?;
             match name.as_str() {
                 "action" if action.len() < 32 => action.push_str(&String::from_utf8_lossy(&chunk)),
                 "file" if !too_large => {
@@ -151,7 +151,7 @@ async fn upload(
     }
     let action = parse_action(action.trim())?;
     if too_large {
-        return Err(WebError::BadRequest(
+        return Err(WebError::TooLarge(
             csv_import::FileError::TooLarge.text(crate::i18n::current()),
         ));
     }
@@ -165,6 +165,12 @@ async fn upload(
         })
         .await?;
     Ok(redirect(&format!("/import/jobs/{job_id}")))
+}
+
+/// A malformed multipart body: the parser's words go to the log, not the page.
+fn bad_upload(e: actix_multipart::MultipartError) -> WebError {
+    tracing::info!(detail = %e, "upload refused");
+    WebError::BadRequest(crate::i18n::t("bad-upload"))
 }
 
 /// Rows listed on the report page; the full report is the CSV download.

@@ -9,6 +9,7 @@ pub mod client;
 pub mod errors;
 pub mod import;
 pub mod pages;
+pub mod return_path;
 pub mod roles;
 pub mod session;
 pub mod user_actions;
@@ -61,6 +62,9 @@ impl AppState {
     }
 }
 
+/// The largest urlencoded form a page sends (the bulk forms list user ids).
+pub const FORM_LIMIT: usize = 64 * 1024;
+
 /// The whole application, shared by `serve`, the tests and the benchmark.
 pub fn app(
     state: AppState,
@@ -81,8 +85,13 @@ pub fn app(
         .build();
     App::new()
         .app_data(web::Data::new(state))
-        .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(|e, _| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-form"))).into()))
-        .app_data(web::QueryConfig::default().error_handler(|e, _| WebError::BadRequest(format!("{} ({e})", crate::i18n::t("bad-address"))).into()))
+        .app_data(
+            web::FormConfig::default()
+                .limit(FORM_LIMIT)
+                .error_handler(errors::form_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(errors::query_error))
+        .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(auth::config)
         .configure(users::config)
         .configure(advanced::config)
@@ -92,16 +101,16 @@ pub fn app(
         .configure(import::config)
         .configure(user_actions::config)
         .service(actix_files::Files::new("/static", static_dir()))
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(WebError::NotFound) }))
+        .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))
+        // Inside the language middleware: error pages speak the admin's language.
+        .wrap(from_fn(errors::error_pages))
         .wrap(from_fn(session::language))
         .wrap(session)
         .wrap(
-            DefaultHeaders::new()
-                .add(("X-Content-Type-Options", "nosniff"))
-                .add(("Referrer-Policy", "same-origin"))
-                .add(("X-Frame-Options", "DENY"))
-                .add(("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")),
+            SECURITY_HEADERS
+                .iter()
+                .fold(DefaultHeaders::new(), |headers, &header| headers.add(header)),
         )
         .wrap(from_fn(no_store))
 }
@@ -124,6 +133,17 @@ async fn no_store<B: MessageBody>(
     Ok(resp)
 }
 
+/// On every response (error pages rendered outside the middleware chain add them themselves).
+pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    ),
+];
+
 /// `static/` is served from the crate folder in development and beside the
 /// binary's working directory otherwise.
 fn static_dir() -> String {
@@ -132,6 +152,17 @@ fn static_dir() -> String {
         here.to_string()
     } else {
         "static".to_string()
+    }
+}
+
+/// No route took the request: 405 when the path is one of ours for another
+/// method (each route carries its method as a guard, so actix itself never
+/// says 405 here), else 404.
+async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, WebError> {
+    if req.resource_map().has_resource(req.path()) {
+        Err(WebError::MethodNotAllowed)
+    } else {
+        Err(WebError::NotFound)
     }
 }
 

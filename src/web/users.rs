@@ -175,13 +175,7 @@ async fn language(
     super::session::set_lang(&session, lang);
     super::session::set_flash(&session, &crate::i18n::tr(lang, "flash-language"));
     // Back to the page the switch was on, when it is one of ours.
-    let back = req
-        .headers()
-        .get("referer")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
-        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
+    let referer = req.headers().get("referer").and_then(|v| v.to_str().ok());
+    let back = super::return_path::safe_return_path(referer, req.connection_info().host());
     Ok(redirect(&back))
 }

@@ -14,7 +14,7 @@ use offboard::db::schema::{accounts, meetings, users};
 use thirtyfour::prelude::*;
 use thirtyfour::Key;
 
-use world::{Step, World, PASSWORD};
+use world::{Fail, Step, World, PASSWORD};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn main_flows_in_a_real_browser() {
@@ -35,60 +35,70 @@ async fn main_flows_in_a_real_browser() {
 
 async fn sign_in(w: &World) -> Step {
     w.sign_in("owner@acme.example").await?;
-    let d = &w.driver;
-    let url = d.current_url().await?;
-    w.ensure(url.path() == "/users", format!("landed on {url}"))?;
-    let rows = d.find_all(By::Css("tr[data-user-email]")).await?;
-    w.ensure(rows.len() == 50, format!("{} rows on the first page", rows.len()))
+    w.wait_path("/users").await?;
+    w.wait_for("50 rows on the first page", || async {
+        Ok(w.driver.find_all(By::Css("tr[data-user-email]")).await?.len() == 50)
+    })
+    .await
+}
+
+/// The rows shown and how many of them are deactivated, read in one go so a
+/// swap cannot land between the two counts.
+async fn row_counts(w: &World) -> Result<(u64, u64), Fail> {
+    let counts: Vec<u64> = w
+        .driver
+        .execute(
+            "return [document.querySelectorAll('#users-table tr[data-user-email]').length, \
+             document.querySelectorAll('#users-table .status-deactivated').length]",
+            vec![],
+        )
+        .await?
+        .convert()?;
+    Ok((
+        counts.first().copied().unwrap_or(0),
+        counts.get(1).copied().unwrap_or(0),
+    ))
 }
 
 async fn search_and_page(w: &World) -> Step {
     let d = &w.driver;
-    d.goto(w.url("/users")).await?;
+    w.goto("/users").await?;
+    w.el("tr[data-user-email]").await?;
     let first_before = w.first_email().await?;
-    d.find(By::Css("a[rel=next]")).await?.click().await?;
-    w.wait_for("the next page", || async { Ok(w.first_email().await? != first_before) })
-        .await?;
-    w.ensure(
-        d.current_url().await?.query().unwrap_or("").contains("after="),
-        "the URL carries the cursor",
-    )?;
-    let search = d.find(By::Id("q")).await?;
-    search.clear().await?;
-    search.send_keys("anna").await?;
-    w.wait_for("search results", || async {
-        let emails = w.emails().await?;
-        Ok(!emails.is_empty() && emails.iter().all(|e| e.contains("anna") || e.starts_with("admin@")))
+    w.click("a[rel=next]").await?;
+    w.wait_for("the next page, its cursor in the URL", || async {
+        let query = w.driver.current_url().await?.query().unwrap_or("").to_string();
+        Ok(w.first_email().await? != first_before && query.contains("after="))
     })
     .await?;
-    w.ensure(
-        d.current_url().await?.query().unwrap_or("").contains("q=anna"),
-        "the search is in the URL",
-    )?;
+    let search = w.el("#q").await?;
+    search.clear().await?;
+    search.send_keys("anna").await?;
+    w.wait_for("search results, the search in the URL", || async {
+        let emails = w.emails().await?;
+        let query = w.driver.current_url().await?.query().unwrap_or("").to_string();
+        Ok(query.contains("q=anna")
+            && !emails.is_empty()
+            && emails.iter().all(|e| e.contains("anna") || e.starts_with("admin@")))
+    })
+    .await?;
     // The URL works typed in: same rows on a fresh load.
     let shown = w.emails().await?;
-    d.goto(w.url("/users?q=anna")).await?;
-    w.ensure(w.emails().await? == shown, "typed-in URL shows the same rows")?;
-    // Status filter.
-    d.goto(w.url("/users")).await?;
-    d.find(By::Css("#status option[value=deactivated]"))
-        .await?
-        .click()
-        .await?;
-    w.wait_for("the deactivated filter", || async {
-        let rows = w
-            .driver
-            .find_all(By::Css("#users-table tr[data-user-email]"))
-            .await?
-            .len();
-        let deactivated = w
-            .driver
-            .find_all(By::Css("#users-table .status-deactivated"))
-            .await?
-            .len();
-        Ok(rows > 0 && rows == deactivated)
+    w.goto("/users?q=anna").await?;
+    w.wait_for("the typed-in URL to show the same rows", || async {
+        Ok(w.emails().await? == shown)
     })
-    .await
+    .await?;
+    // Status filter.
+    w.goto("/users").await?;
+    w.click("#status option[value=deactivated]").await?;
+    w.wait_for("the deactivated filter", || async {
+        let (rows, deactivated) = row_counts(w).await?;
+        let query = w.driver.current_url().await?.query().unwrap_or("").to_string();
+        Ok(rows > 0 && rows == deactivated && query.contains("status=deactivated"))
+    })
+    .await?;
+    w.ensure(d.current_url().await?.path() == "/users", "still on the Users page")
 }
 
 async fn keyboard(w: &World) -> Step {
@@ -100,29 +110,31 @@ async fn keyboard(w: &World) -> Step {
         .select(users::email)
         .first(&mut *w.conn())
         .map_err(|e| e.to_string())?;
-    d.goto(w.url(&format!("/users?q={}", email.split('@').next().unwrap_or(""))))
+    w.goto(&format!("/users?q={}", email.split('@').next().unwrap_or("")))
         .await?;
-    let summary = d
-        .find(By::Css(&format!("tr[data-user-email='{email}'] details summary")))
-        .await?;
+    let row = format!("tr[data-user-email='{email}']");
+    let summary = w.el(&format!("{row} details summary")).await?;
     summary.focus().await?;
     summary.send_keys(Key::Enter + "").await?;
-    let open = d
-        .find(By::Css(&format!("tr[data-user-email='{email}'] details")))
-        .await?
-        .attr("open")
-        .await?;
-    w.ensure(open.is_some(), "Enter opens the More menu")?;
+    w.wait_for("Enter to open the More menu", || async {
+        Ok(w.driver
+            .find(By::Css(format!("{row} details")))
+            .await?
+            .attr("open")
+            .await?
+            .is_some())
+    })
+    .await?;
     // Tab to the first item, Enter opens its dialog, which takes the focus.
     d.action_chain().send_keys(Key::Tab + "").perform().await?;
+    w.wait_for("the focus on a menu item", || async {
+        Ok(w.driver.active_element().await?.attr("data-action").await?.is_some())
+    })
+    .await?;
     let item = d.active_element().await?;
     let action = item.attr("data-action").await?.ok_or("focus is not on a menu item")?;
     item.send_keys(Key::Enter + "").await?;
-    let dialog = d
-        .query(By::Css("#dialog [role=dialog]"))
-        .wait(Duration::from_secs(5), Duration::from_millis(50))
-        .first()
-        .await?;
+    let dialog = w.el("#dialog [role=dialog]").await?;
     w.ensure(
         dialog.attr("aria-labelledby").await?.is_some(),
         "the dialog is labelled",
@@ -131,18 +143,16 @@ async fn keyboard(w: &World) -> Step {
         dialog.attr("aria-modal").await?.as_deref() == Some("true"),
         "the dialog is modal",
     )?;
-    let focused = d.active_element().await?;
-    let inside: bool = d
-        .execute(
-            "return document.getElementById('dialog').contains(document.activeElement)",
-            vec![],
-        )
-        .await?
-        .convert()?;
-    w.ensure(
-        inside,
-        format!("focus moved into the {action} dialog ({:?})", focused.tag_name().await?),
-    )?;
+    w.wait_for(&format!("the focus to move into the {action} dialog"), || async {
+        Ok(w.driver
+            .execute(
+                "return document.getElementById('dialog').contains(document.activeElement)",
+                vec![],
+            )
+            .await?
+            .convert::<bool>()?)
+    })
+    .await?;
     d.action_chain().send_keys(Key::Escape + "").perform().await?;
     w.wait_for("the dialog to close", || async {
         Ok(w.driver.find_all(By::Css("#dialog [role=dialog]")).await?.is_empty())
@@ -152,7 +162,8 @@ async fn keyboard(w: &World) -> Step {
 
 async fn bulk_deactivate(w: &World) -> Step {
     let d = &w.driver;
-    d.goto(w.url("/users?status=active")).await?;
+    w.goto("/users?status=active").await?;
+    w.el("tr[data-user-email]").await?;
     // The first three rows whose More menu offers Deactivate.
     let mut picks: Vec<(i64, String)> = Vec::new();
     for row in d.find_all(By::Css("tr[data-user-email]")).await? {
@@ -168,34 +179,23 @@ async fn bulk_deactivate(w: &World) -> Step {
     }
     w.ensure(picks.len() == 3, "three rows that can be deactivated")?;
     for (id, _) in &picks {
-        d.find(By::Css(&format!("input[name=user_ids][value='{id}']")))
-            .await?
-            .click()
-            .await?;
+        let css = format!("input[name=user_ids][value='{id}']");
+        w.click(&css).await?;
+        w.wait_for(&format!("{css} to be checked"), || async {
+            Ok(w.driver.find(By::Css(&css)).await?.is_selected().await?)
+        })
+        .await?;
     }
-    d.find(By::Css("button[data-bulk-action=deactivate]"))
-        .await?
-        .click()
-        .await?;
-    d.query(By::Css("[data-dialog=bulk-preview]"))
-        .wait(Duration::from_secs(5), Duration::from_millis(50))
-        .first()
-        .await?;
-    let allowed = d
-        .find(By::Css("[data-preview-allowed]"))
+    w.click("button[data-bulk-action=deactivate]").await?;
+    w.el("[data-dialog=bulk-preview]").await?;
+    let allowed = w
+        .el("[data-preview-allowed]")
         .await?
         .attr("data-preview-allowed")
         .await?;
     w.ensure(allowed.as_deref() == Some("3"), format!("preview allows {allowed:?}"))?;
-    d.find(By::Css("[data-dialog=bulk-preview] button[data-confirm=now]"))
-        .await?
-        .click()
-        .await?;
-    let done = d
-        .query(By::Css("[data-result-done]"))
-        .wait(Duration::from_secs(10), Duration::from_millis(50))
-        .first()
-        .await?;
+    w.click("[data-dialog=bulk-preview] button[data-confirm=now]").await?;
+    let done = w.el("[data-result-done]").await?;
     w.ensure(
         done.attr("data-result-done").await?.as_deref() == Some("3"),
         "three done",
@@ -216,8 +216,16 @@ async fn bulk_deactivate(w: &World) -> Step {
     .await
 }
 
+/// The meetings `owner` holds; `movable`: only those not on the PMI (R42).
+fn meeting_count(w: &World, owner: i64, movable: bool) -> Result<i64, Fail> {
+    let mut query = meetings::table.filter(meetings::owner_id.eq(owner)).into_boxed();
+    if movable {
+        query = query.filter(meetings::uses_pmi.eq(false));
+    }
+    Ok(query.count().get_result(&mut *w.conn()).map_err(|e| e.to_string())?)
+}
+
 async fn delete_with_transfer(w: &World) -> Step {
-    let d = &w.driver;
     // A member with meetings that are not on the PMI, and a colleague to take them.
     let (leaver, email): (i64, String) = users::table
         .inner_join(meetings::table)
@@ -234,32 +242,15 @@ async fn delete_with_transfer(w: &World) -> Step {
         .select(users::id)
         .first(&mut *w.conn())
         .map_err(|e| e.to_string())?;
-    let movable: i64 = meetings::table
-        .filter(meetings::owner_id.eq(leaver))
-        .filter(meetings::uses_pmi.eq(false))
-        .count()
-        .get_result(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
-    let before: i64 = meetings::table
-        .filter(meetings::owner_id.eq(heir_id))
-        .count()
-        .get_result(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
-    d.goto(w.url(&format!("/users?q={}", email.split('@').next().unwrap_or(""))))
+    let movable = meeting_count(w, leaver, true)?;
+    let before = meeting_count(w, heir_id, false)?;
+    w.goto(&format!("/users?q={}", email.split('@').next().unwrap_or("")))
         .await?;
-    d.find(By::Css(&format!("tr[data-user-email='{email}'] details summary")))
-        .await?
-        .click()
+    w.click(&format!("tr[data-user-email='{email}'] details summary"))
         .await?;
-    d.find(By::Css(&format!("tr[data-user-email='{email}'] [data-action=delete]")))
-        .await?
-        .click()
+    w.click(&format!("tr[data-user-email='{email}'] [data-action=delete]"))
         .await?;
-    let dialog = d
-        .query(By::Css("[data-dialog=delete]"))
-        .wait(Duration::from_secs(5), Duration::from_millis(50))
-        .first()
-        .await?;
+    let dialog = w.el("[data-dialog=delete]").await?;
     let shown = dialog.find(By::Css("[data-count=meetings]")).await?.text().await?;
     w.ensure(
         shown == movable.to_string(),
@@ -276,16 +267,9 @@ async fn delete_with_transfer(w: &World) -> Step {
         .await?
         .click()
         .await?;
-    let alert = d
-        .query(By::Css("#flash [role=alert]"))
-        .wait(Duration::from_secs(5), Duration::from_millis(50))
-        .first()
-        .await?;
-    let text = alert.text().await?;
-    w.ensure(
-        text.contains("was deleted") && text.contains(heir),
-        format!("flash: {text}"),
-    )?;
+    // An older flash may still be on the page: wait for this act's.
+    let text = w.wait_text("#flash [role=alert]", "was deleted").await?;
+    w.ensure(text.contains(heir), format!("flash: {text}"))?;
     let gone = users::table
         .find(leaver)
         .count()
@@ -293,43 +277,16 @@ async fn delete_with_transfer(w: &World) -> Step {
         .map_err(|e| e.to_string())?
         == 0;
     w.ensure(gone, "the user is deleted")?;
-    let after: i64 = meetings::table
-        .filter(meetings::owner_id.eq(heir_id))
-        .count()
-        .get_result(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
+    let after = meeting_count(w, heir_id, false)?;
     w.ensure(
         after == before + movable,
         format!("the heir owns {after} meetings, expected {}", before + movable),
     )
 }
 
-async fn import_flow(w: &World) -> Step {
-    let d = &w.driver;
-    d.goto(w.url("/users")).await?;
-    d.find(By::Css("a[data-open=import]")).await?.click().await?;
-    let sample = d.find(By::Css("button[data-sample]")).await?;
-    let upload = d.find(By::Css("button[data-upload]")).await?;
-    w.ensure(
-        !sample.is_enabled().await? && !upload.is_enabled().await?,
-        "sample and upload wait for the action",
-    )?;
-    d.find(By::Css("input[name=action][value=deactivate]"))
-        .await?
-        .click()
-        .await?;
-    w.ensure(
-        sample.is_enabled().await? && upload.is_enabled().await?,
-        "choosing the action enables them",
-    )?;
-    let text: String = d
-        .execute(
-            "return fetch('/import/sample?action=deactivate&lang=en').then(r => r.text())",
-            vec![],
-        )
-        .await?
-        .convert()?;
-    w.ensure(text.starts_with("Email\r\n"), format!("sample: {text:?}"))?;
+/// Writes an Excel-style CSV of four active members and one unknown address;
+/// returns the four.
+fn leavers_csv(w: &World) -> Result<Vec<String>, Fail> {
     let targets: Vec<String> = users::table
         .filter(users::status.eq("active"))
         .filter(users::role.eq("member"))
@@ -339,34 +296,62 @@ async fn import_flow(w: &World) -> Step {
         .select(users::email)
         .load(&mut *w.conn())
         .map_err(|e| e.to_string())?;
-    let file = w.dir.join("leavers.csv");
     let csv = format!("\u{feff}Email\r\n{}\r\nnobody@acme.example\r\n", targets.join("\r\n"));
-    std::fs::write(&file, csv).map_err(|e| e.to_string())?;
-    d.find(By::Id("file"))
+    std::fs::write(w.dir.join("leavers.csv"), csv).map_err(|e| e.to_string())?;
+    Ok(targets)
+}
+
+async fn import_flow(w: &World) -> Step {
+    let d = &w.driver;
+    w.goto("/users").await?;
+    w.click("a[data-open=import]").await?;
+    w.wait_path("/import").await?;
+    let sample = w.el("button[data-sample]").await?;
+    let upload = w.el("button[data-upload]").await?;
+    w.wait_for("sample and upload to wait for the action", || async {
+        Ok(!sample.is_enabled().await? && !upload.is_enabled().await?)
+    })
+    .await?;
+    w.click("input[name=action][value=deactivate]").await?;
+    w.wait_for("choosing the action to enable them", || async {
+        Ok(sample.is_enabled().await? && upload.is_enabled().await?)
+    })
+    .await?;
+    let text: String = d
+        .execute(
+            "return fetch('/import/sample?action=deactivate&lang=en').then(r => r.text())",
+            vec![],
+        )
         .await?
-        .send_keys(file.to_string_lossy().as_ref())
-        .await?;
+        .convert()?;
+    w.ensure(text.starts_with("Email\r\n"), format!("sample: {text:?}"))?;
+    let targets = leavers_csv(w)?;
+    let file = w.dir.join("leavers.csv");
+    w.el("#file").await?.send_keys(file.to_string_lossy().as_ref()).await?;
     upload.click().await?;
-    let valid = d
-        .query(By::Css("[data-rows-valid]"))
-        .wait(Duration::from_secs(10), Duration::from_millis(50))
-        .first()
-        .await?;
+    let valid = w.el("[data-rows-valid]").await?;
     w.ensure(
         valid.attr("data-rows-valid").await?.as_deref() == Some("4"),
         "4 valid rows",
     )?;
-    let bad = d.find(By::Css("tr[data-row-state=invalid]")).await?.text().await?;
+    let bad = w.el("tr[data-row-state=invalid]").await?.text().await?;
     w.ensure(
         bad.contains("nobody@acme.example") && bad.contains("no user with this email"),
         format!("report: {bad}"),
     )?;
-    d.find(By::Css("button[data-apply]")).await?.click().await?;
-    w.wait_for("progress to reach 100%", || async {
-        Ok(w.driver.find_all(By::Css("[data-progress-percent='100']")).await?.len() == 1)
+    apply_and_download(w, &targets).await
+}
+
+/// Applies the checked file, follows the job to its end, reads the result CSV.
+async fn apply_and_download(w: &World, targets: &[String]) -> Step {
+    let d = &w.driver;
+    w.click("button[data-apply]").await?;
+    // A job runs in the background: on a loaded machine it may take a while.
+    w.wait_within(Duration::from_secs(60), "the job to finish", || async {
+        Ok(!w.driver.find_all(By::Css("[data-job-state=done]")).await?.is_empty())
     })
     .await?;
-    for email in &targets {
+    for email in targets {
         let status: String = users::table
             .filter(users::email.eq(email))
             .select(users::status)
@@ -374,6 +359,12 @@ async fn import_flow(w: &World) -> Step {
             .map_err(|e| e.to_string())?;
         w.ensure(status == "deactivated", format!("{email} is {status}"))?;
     }
+    // The progress poll reloads the page once when the job is done: load it
+    // ourselves so no reload lands under the script below.
+    let job_page = d.current_url().await?.path().to_string();
+    w.goto(&job_page).await?;
+    w.el("[data-job-state=done]").await?;
+    w.el("a[data-result-csv]").await?;
     let result: String = d
         .execute(
             "return fetch(document.querySelector('a[data-result-csv]').href).then(r => r.text())",
@@ -388,25 +379,16 @@ async fn import_flow(w: &World) -> Step {
 }
 
 async fn advanced(w: &World) -> Step {
-    let d = &w.driver;
-    d.goto(w.url("/users/advanced")).await?;
-    let enabled = d.find(By::Css("input[data-setting=enabled]")).await?;
+    w.goto("/users/advanced").await?;
+    let enabled = w.el("input[data-setting=enabled]").await?;
     if !enabled.is_selected().await? {
         enabled.click().await?;
     }
-    let days = d.find(By::Id("days")).await?;
+    let days = w.el("#days").await?;
     days.clear().await?;
     days.send_keys("45").await?;
-    d.find(By::Css(".advanced-form button[type=submit]"))
-        .await?
-        .click()
-        .await?;
-    let alert = d
-        .query(By::Css("#flash [role=alert]"))
-        .wait(Duration::from_secs(5), Duration::from_millis(50))
-        .first()
-        .await?;
-    w.ensure(alert.text().await?.contains("Saved"), "saved")?;
+    w.click(".advanced-form button[type=submit]").await?;
+    w.wait_text("#flash [role=alert]", "Saved").await?;
     let (on, n): (bool, i32) = accounts::table
         .select((accounts::auto_delete_enabled, accounts::auto_delete_days))
         .first(&mut *w.conn())
@@ -420,65 +402,71 @@ async fn inert_names(w: &World) -> Step {
         .execute(&mut *w.conn())
         .map_err(|e| e.to_string())?;
     let d = &w.driver;
-    d.goto(w.url("/users?q=admin")).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    w.goto("/users?q=admin").await?;
+    let row = w.el("tr[data-user-email='admin@acme.example']").await?;
+    // An injected script would run on load or when the image fails; give it time.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     w.ensure(d.get_alert_text().await.is_err(), "no alert fired")?;
-    let text = d
-        .find(By::Css("tr[data-user-email='admin@acme.example']"))
-        .await?
-        .text()
-        .await?;
+    let text = row.text().await?;
     w.ensure(text.contains("<script>"), "the name is shown as text")
 }
 
 async fn deactivated_sign_in(w: &World) -> Step {
-    let d = &w.driver;
-    d.find(By::Css("form[action='/logout'] button")).await?.click().await?;
+    w.click("form[action='/logout'] button").await?;
+    // The sign-out lands on the sign-in page with its own notice.
+    w.wait_for("the sign-out to finish", || async {
+        let url = w.driver.current_url().await?;
+        Ok(url.path() == "/login" && url.query().unwrap_or("").contains("signed_out"))
+    })
+    .await?;
     let email: String = users::table
         .filter(users::status.eq("deactivated"))
         .select(users::email)
         .first(&mut *w.conn())
         .map_err(|e| e.to_string())?;
-    d.goto(w.url("/login")).await?;
-    d.find(By::Id("email")).await?.send_keys(&email).await?;
-    d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
-    d.find(By::Css("button[type=submit]")).await?.click().await?;
-    let alert = d
-        .query(By::Css("[role=alert]"))
-        .wait(Duration::from_secs(5), Duration::from_millis(50))
-        .first()
-        .await?;
-    let text = alert.text().await?;
-    w.ensure(text.contains("deactivated"), format!("alert: {text}"))?;
-    w.ensure(d.current_url().await?.path() == "/login", "still on the sign-in page")
+    w.goto("/login").await?;
+    w.el("#email").await?.send_keys(&email).await?;
+    w.el("#password").await?.send_keys(PASSWORD).await?;
+    w.click("button[type=submit]").await?;
+    w.wait_text("[role=alert]", "deactivated").await?;
+    w.ensure(
+        w.driver.current_url().await?.path() == "/login",
+        "still on the sign-in page",
+    )
 }
 
 async fn language_switch(w: &World) -> Step {
-    let d = &w.driver;
     for (code, title, deactivate) in [
         ("nl", "Gebruikers", "Deactiveren"),
         ("id", "Pengguna", "Nonaktifkan"),
         ("en", "Users", "Deactivate"),
     ] {
-        d.goto(w.url("/users")).await?;
-        d.find(By::Css(&format!("#lang-switch option[value={code}]")))
-            .await?
-            .click()
-            .await?;
-        d.find(By::Css("form.language button")).await?.click().await?;
-        w.wait_for(&format!("the page in {code}"), || async {
-            let h1 = w.driver.find(By::Css("main h1")).await?.text().await?;
-            Ok(h1 == title)
-        })
-        .await?;
-        let button = d
-            .find(By::Css("button[data-bulk-action=deactivate]"))
-            .await?
-            .text()
-            .await?;
-        w.ensure(button == deactivate, format!("{code}: bulk button reads {button}"))?;
-        let lang = d.find(By::Css("html")).await?.attr("lang").await?;
-        w.ensure(lang.as_deref() == Some(code), format!("html lang {lang:?}"))?;
+        w.goto("/users").await?;
+        w.click(&format!("#lang-switch option[value={code}]")).await?;
+        w.click("form.language button").await?;
+        // Title, bulk button and html lang read from one page, after the switch.
+        let seen = std::sync::Mutex::new(String::new());
+        let outcome = w
+            .wait_for(&format!("the page in {code}"), || async {
+                let d = &w.driver;
+                let h1 = d.find(By::Css("main h1")).await?.text().await?;
+                let button = d
+                    .find(By::Css("button[data-bulk-action=deactivate]"))
+                    .await?
+                    .text()
+                    .await?;
+                let lang = d.find(By::Css("html")).await?.attr("lang").await?;
+                let ok = h1 == title && button == deactivate && lang.as_deref() == Some(code);
+                *seen.lock().map_err(|_| "poisoned")? = format!("{h1} / {button} / {lang:?}");
+                Ok(ok)
+            })
+            .await;
+        if let Err(Fail(why)) = outcome {
+            return Err(Fail(format!(
+                "{why}; last seen {}",
+                seen.lock().map_err(|_| "poisoned")?
+            )));
+        }
     }
     let stored: Option<String> = users::table
         .filter(users::email.eq("owner@acme.example"))

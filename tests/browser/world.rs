@@ -12,6 +12,10 @@ use thirtyfour::prelude::*;
 
 pub const PASSWORD: &str = "browser-demo-1";
 
+/// The bound on every wait for the outcome of a click or a submit.
+pub const WAIT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+
 /// Why a step failed; any error converts into it.
 #[derive(Debug)]
 pub struct Fail(pub String);
@@ -164,30 +168,114 @@ impl World {
         }
     }
 
-    /// Polls until `check` holds (htmx swaps are asynchronous), for up to 10 s.
+    /// Polls until `check` holds, for up to [`WAIT`]. Every step that clicks
+    /// or submits waits here for its outcome: reading the page right after a
+    /// click reads the old page on a loaded machine.
     pub async fn wait_for<F, Fut>(&self, what: &str, check: F) -> Step
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<bool, Fail>>,
+    {
+        self.wait_within(WAIT, what, check).await
+    }
+
+    /// [`World::wait_for`] with its own bound, for work that takes longer (an import job).
+    pub async fn wait_within<F, Fut>(&self, bound: Duration, what: &str, check: F) -> Step
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<bool, Fail>>,
     {
         let start = Instant::now();
         loop {
+            // An error (a stale element while the page changes) is "not yet".
             if check().await.unwrap_or(false) {
                 return Ok(());
             }
-            if start.elapsed() > Duration::from_secs(10) {
-                return Err(Fail(format!("timed out waiting for {what}")));
+            if start.elapsed() > bound {
+                let url = self
+                    .driver
+                    .current_url()
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or_default();
+                return Err(Fail(format!("timed out after {bound:?} waiting for {what} (at {url})")));
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
     }
 
-    pub async fn sign_in(&self, email: &str) -> Step {
-        self.driver.goto(self.url("/login")).await?;
-        self.driver.find(By::Id("email")).await?.send_keys(email).await?;
-        self.driver.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
-        self.driver.find(By::Css("button[type=submit]")).await?.click().await?;
+    /// The first element matching `css`, waiting for it to appear.
+    pub async fn el(&self, css: &str) -> Result<WebElement, Fail> {
+        self.driver
+            .query(By::Css(css))
+            .wait(WAIT, POLL)
+            .first()
+            .await
+            .map_err(|e| Fail(format!("no {css} within {WAIT:?}: {e}")))
+    }
+
+    /// Clicks the first element matching `css` once it is there and clickable.
+    pub async fn click(&self, css: &str) -> Step {
+        let el = self
+            .driver
+            .query(By::Css(css))
+            .wait(WAIT, POLL)
+            .and_clickable()
+            .first()
+            .await
+            .map_err(|e| Fail(format!("nothing clickable at {css} within {WAIT:?}: {e}")))?;
+        el.click().await?;
         Ok(())
+    }
+
+    /// Waits until the address bar shows `path`.
+    pub async fn wait_path(&self, path: &str) -> Step {
+        self.wait_for(&format!("the URL path {path}"), || async {
+            Ok(self.driver.current_url().await?.path() == path)
+        })
+        .await
+    }
+
+    /// Waits for an element matching `css` whose text contains `needle`; returns its text.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> Result<String, Fail> {
+        let found = std::sync::Mutex::new(String::new());
+        self.wait_for(&format!("{css} reading {needle:?}"), || async {
+            for el in self.driver.find_all(By::Css(css)).await? {
+                let text = el.text().await?;
+                if text.contains(needle) {
+                    *found.lock().map_err(|_| "poisoned")? = text;
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await?;
+        let text = found.lock().map_err(|_| "poisoned")?.clone();
+        Ok(text)
+    }
+
+    pub async fn goto(&self, path: &str) -> Step {
+        self.driver.goto(self.url(path)).await?;
+        Ok(())
+    }
+
+    /// Signs in and waits for the signed-in page (its sign-out button), not
+    /// only for the click.
+    pub async fn sign_in(&self, email: &str) -> Step {
+        self.goto("/login").await?;
+        self.el("#email").await?.send_keys(email).await?;
+        self.el("#password").await?.send_keys(PASSWORD).await?;
+        self.click("button[type=submit]").await?;
+        self.wait_for(&format!("{email} to be signed in"), || async {
+            let url = self.driver.current_url().await?;
+            let signed_in = !self
+                .driver
+                .find_all(By::Css("form[action='/logout']"))
+                .await?
+                .is_empty();
+            Ok(url.path() != "/login" && signed_in)
+        })
+        .await
     }
 
     pub async fn emails(&self) -> Result<Vec<String>, Fail> {

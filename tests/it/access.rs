@@ -495,5 +495,8 @@ async fn password_checks_are_bounded_and_the_rest_get_429() {
     assert!(r.alert().unwrap_or_default().contains("Try again"), "{}", r.body);
     drop(held);
     let c = app.client().from_address("127.0.0.6:1");
-    assert_eq!(c.sign_in("owner@acme.test", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.sign_in("owner@acme.test", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
 }

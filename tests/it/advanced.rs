@@ -1,7 +1,11 @@
 //! The Advanced tab: auto-delete of deactivated users, the sweeper, and the
 //! warning mail through a real SMTP server on loopback (R20-R23).
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
@@ -396,4 +400,97 @@ fn two_sweepers_at_once_delete_each_user_once_and_send_each_mail_once() {
     let to: Vec<&str> = got.iter().map(|m| m.0.as_str()).collect();
     assert_eq!(to, ["a@acme.test", "owner@acme.test"], "each warning sent once");
     assert!(got.iter().all(|m| m.2.contains("soon@acme.test")));
+}
+
+/// An SMTP server on loopback that answers `rcpt_reply` to every RCPT TO,
+/// counting them: a mail server that refuses the recipient.
+fn refusing_smtp(rcpt_reply: &'static str) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let rcpts = Arc::new(AtomicUsize::new(0));
+    let seen = rcpts.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let seen = seen.clone();
+            std::thread::spawn(move || serve_smtp(stream, rcpt_reply, &seen));
+        }
+    });
+    (format!("smtp://127.0.0.1:{port}"), rcpts)
+}
+
+fn serve_smtp(stream: TcpStream, rcpt_reply: &str, seen: &AtomicUsize) {
+    let Ok(mut out) = stream.try_clone() else { return };
+    let _ = out.write_all(b"220 refuser.test ESMTP\r\n");
+    for line in BufReader::new(stream).lines() {
+        let Ok(line) = line else { return };
+        let reply = match line.get(..4).unwrap_or("").to_ascii_uppercase().as_str() {
+            "RCPT" => {
+                seen.fetch_add(1, Ordering::SeqCst);
+                rcpt_reply
+            }
+            "QUIT" => {
+                let _ = out.write_all(b"221 bye\r\n");
+                return;
+            }
+            _ => "250 OK",
+        };
+        if out.write_all(format!("{reply}\r\n").as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn mail_the_server_refuses_for_good_is_marked_failed_shown_and_not_retried() {
+    let app = TestApp::new();
+    deactivated_at(&app, "soon@acme.test", "2026-03-01 09:00:00");
+    turn_on(&app, 30, true);
+    let now = at("2026-03-26 10:00:00");
+    auto_delete::sweep(&mut app.conn(), now).unwrap();
+    let (url, rcpts) = refusing_smtp("550 5.1.1 mailbox unavailable");
+    let mailer = SmtpMailer::from_url(&url, "Offboard <offboard@acme.test>").unwrap();
+    assert_eq!(mail::deliver(&mut app.conn(), &mailer, now).unwrap(), (0, 1));
+    let m = &outbox(&app)[0];
+    assert_eq!((m.attempts, m.sent_at, m.failed_at), (1, None, Some(now)));
+    let reason = m.last_error.clone().unwrap_or_default();
+    assert!(reason.contains("mailbox unavailable"), "{reason}");
+    // Never tried again, however late.
+    let later = now + chrono::Duration::days(3);
+    assert_eq!(mail::deliver(&mut app.conn(), &mailer, later).unwrap(), (0, 0));
+    assert_eq!(rcpts.load(Ordering::SeqCst), 1);
+    let c = app.signed_in("owner@acme.test").await;
+    let page = c.get("/users/advanced").await;
+    assert!(
+        page.body.contains("data-mail-failed")
+            && page.body.contains("refused by the mail server, not retried")
+            && page.body.contains("mailbox unavailable"),
+        "{}",
+        page.body
+    );
+}
+
+#[actix_web::test]
+async fn mail_the_server_refuses_for_now_is_retried_with_backoff() {
+    let app = TestApp::new();
+    deactivated_at(&app, "soon@acme.test", "2026-03-01 09:00:00");
+    turn_on(&app, 30, true);
+    let now = at("2026-03-26 10:00:00");
+    auto_delete::sweep(&mut app.conn(), now).unwrap();
+    let (url, rcpts) = refusing_smtp("451 4.3.0 try again later");
+    let mailer = SmtpMailer::from_url(&url, "Offboard <offboard@acme.test>").unwrap();
+    assert_eq!(mail::deliver(&mut app.conn(), &mailer, now).unwrap(), (0, 1));
+    let m = &outbox(&app)[0];
+    assert_eq!((m.attempts, m.failed_at), (1, None));
+    assert_eq!(m.next_attempt_at, now + mail::backoff(0));
+    assert_eq!(
+        mail::deliver(&mut app.conn(), &mailer, now).unwrap(),
+        (0, 0),
+        "not before its time"
+    );
+    let later = m.next_attempt_at;
+    assert_eq!(mail::deliver(&mut app.conn(), &mailer, later).unwrap(), (0, 1));
+    let m = &outbox(&app)[0];
+    assert_eq!((m.attempts, m.failed_at), (2, None));
+    assert_eq!(m.next_attempt_at, later + mail::backoff(1));
+    assert_eq!(rcpts.load(Ordering::SeqCst), 2);
 }

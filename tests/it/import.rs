@@ -298,7 +298,8 @@ async fn a_sixty_megabyte_file_is_refused_whole() {
         big.extend_from_slice(b"someone.with.a.long.address@gmail.test\n");
     }
     let r = c.upload("deactivate", "big.csv", &big).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.header("content-type").unwrap_or_default().starts_with("text/html"));
     assert!(r.alert().unwrap_or_default().contains("larger than 50 MB"));
     let jobs: i64 = import_jobs::table.count().get_result(&mut *app.conn()).unwrap();
     assert_eq!(jobs, 0);

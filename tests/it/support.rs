@@ -516,6 +516,28 @@ impl Client<'_> {
         form: Option<&[(&str, &str)]>,
         extra: &[(&str, &str)],
     ) -> Resp {
+        let body = form.map(|fields| {
+            (
+                "application/x-www-form-urlencoded".to_string(),
+                serde_urlencoded::to_string(fields).expect("form").into_bytes(),
+            )
+        });
+        self.send_body(method, path, body, extra).await
+    }
+
+    /// The CSRF token of the last page, for requests built by hand.
+    pub fn csrf(&self) -> String {
+        self.csrf.borrow().clone()
+    }
+
+    /// Any body with its content type, as a browser (or something else) might send it.
+    pub async fn send_body(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let srv = test::init_service(offboard::app(self.app.state.clone())).await;
         let mut req = test::TestRequest::default().method(method).uri(path);
         if let Some(peer) = self.peer {
@@ -534,12 +556,22 @@ impl Client<'_> {
         for (k, v) in extra {
             req = req.insert_header((*k, *v));
         }
-        if let Some(fields) = form {
+        if let Some((content_type, bytes)) = body {
             req = req
-                .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
-                .set_payload(serde_urlencoded::to_string(fields).expect("form"));
+                .insert_header((header::CONTENT_TYPE, content_type))
+                .set_payload(bytes);
         }
-        let resp = test::call_service(&srv, req.to_request()).await;
+        let resp = match test::try_call_service(&srv, req.to_request()).await {
+            Ok(resp) => resp,
+            // An error no middleware answered: the server sends its error_response().
+            Err(e) => {
+                let resp = e.error_response();
+                let (status, headers) = (resp.status(), resp.headers().clone());
+                let bytes = actix_web::body::to_bytes(resp.into_body()).await.unwrap_or_default();
+                let body = String::from_utf8_lossy(&bytes).into_owned();
+                return Resp { status, headers, body };
+            }
+        };
         for c in resp.response().cookies() {
             if c.max_age().is_some_and(|a| a.is_zero()) || c.value().is_empty() {
                 self.cookies.borrow_mut().remove(c.name());
