@@ -29,6 +29,9 @@ if ! psql "$OFFBOARD_TEST_PG/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
   exit 1
 fi
 
+# The style gate: formatting and every clippy lint (levels in Cargo.toml).
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
 cargo build --tests --quiet
 echo "== unit tests, integration tests and browser tests on SQLite"
 OFFBOARD_TEST_DB=sqlite OFFBOARD_BROWSER=require cargo test --quiet

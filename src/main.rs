@@ -52,6 +52,7 @@ enum Command {
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), AnyError> {
+    offboard::tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();

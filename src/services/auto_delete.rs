@@ -104,7 +104,10 @@ pub struct Overview {
     pub next_count: i64,
 }
 
-fn deactivated(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<(i64, String, NaiveDateTime, Option<String>)>> {
+/// A deactivated user as the sweeper sees them: id, email, deactivated at, language.
+type Deactivated = (i64, String, NaiveDateTime, Option<String>);
+
+fn deactivated(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<Deactivated>> {
     let rows: Vec<(i64, String, Option<NaiveDateTime>, Option<String>)> = users::table
         .filter(users::account_id.eq(account_id))
         .filter(users::status.eq("deactivated"))

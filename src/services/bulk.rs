@@ -138,7 +138,7 @@ pub fn preview(
             None => reasons.push((r, 1)),
         }
     }
-    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
     let token = new_token();
     diesel::insert_into(bulk_runs::table)
         .values((

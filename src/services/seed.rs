@@ -227,7 +227,7 @@ fn add_content(
         })
         .collect();
     insert_many!(conn, meetings::table, &meetings)?;
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         insert_many!(
             conn,
             webinars::table,
@@ -238,7 +238,7 @@ fn add_content(
             }]
         )?;
     }
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         insert_many!(
             conn,
             events::table,
@@ -249,7 +249,7 @@ fn add_content(
             }]
         )?;
     }
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let recs: Vec<NewRecording> = (0..(i % 3) + 1)
             .map(|k| NewRecording {
                 owner_id,

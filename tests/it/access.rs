@@ -204,7 +204,7 @@ async fn the_csrf_token_never_rides_in_a_url() {
 #[actix_web::test]
 async fn thirty_parallel_wrong_guesses_are_all_counted_and_five_are_checked() {
     let app = TestApp::new();
-    let c = app.client().from_address("127.0.0.2:5000");
+    let c = app.client().at_address("127.0.0.2:5000");
     c.get("/login").await;
     let guesses = (0..30).map(|_| c.post("/login", &[("email", "owner@acme.test"), ("password", "wrong")]));
     let answers = join_all(guesses).await;
@@ -225,7 +225,7 @@ async fn thirty_parallel_wrong_guesses_are_all_counted_and_five_are_checked() {
     let r = c.sign_in("owner@acme.test", PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     // ... but the real owner signing in from another address is not locked out.
-    let elsewhere = app.client().from_address("127.0.0.3:5000");
+    let elsewhere = app.client().at_address("127.0.0.3:5000");
     assert_eq!(
         elsewhere.sign_in("owner@acme.test", PASSWORD).await.status,
         StatusCode::SEE_OTHER
@@ -236,7 +236,7 @@ async fn thirty_parallel_wrong_guesses_are_all_counted_and_five_are_checked() {
 async fn the_wait_doubles_and_a_success_resets_the_pair() {
     let app = TestApp::new();
     let key = "owner@acme.test\n127.0.0.4";
-    let c = app.client().from_address("127.0.0.4:1");
+    let c = app.client().at_address("127.0.0.4:1");
     for _ in 0..5 {
         assert_eq!(
             c.sign_in("owner@acme.test", "wrong").await.status,
@@ -403,7 +403,7 @@ fn a_panic_inside_a_transaction_never_returns_its_connection_to_the_pool() {
     // Caught where it happened: the connection is given back after the panic.
     let mut conn = pool.get().expect("conn");
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        offboard::db::write_transaction(&mut *conn, |conn| -> Result<(), diesel::result::Error> {
+        offboard::db::write_transaction(&mut conn, |conn| -> Result<(), diesel::result::Error> {
             diesel::update(users::table)
                 .set(users::first_name.eq("half-written"))
                 .execute(conn)?;
@@ -419,7 +419,7 @@ fn a_panic_inside_a_transaction_never_returns_its_connection_to_the_pool() {
     let p = pool.clone();
     let joined = std::thread::spawn(move || {
         let mut conn = p.get().expect("conn");
-        let _ = offboard::db::write_transaction(&mut *conn, |conn| -> Result<(), diesel::result::Error> {
+        let _ = offboard::db::write_transaction(&mut conn, |conn| -> Result<(), diesel::result::Error> {
             diesel::update(users::table)
                 .set(users::first_name.eq("half-written"))
                 .execute(conn)?;
@@ -488,13 +488,13 @@ async fn password_checks_are_bounded_and_the_rest_get_429() {
         .clone()
         .try_acquire_many_owned(all)
         .expect("permits");
-    let c = app.client().from_address("127.0.0.5:1");
+    let c = app.client().at_address("127.0.0.5:1");
     let r = c.sign_in("owner@acme.test", PASSWORD).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.header("retry-after").is_some());
     assert!(r.alert().unwrap_or_default().contains("Try again"), "{}", r.body);
     drop(held);
-    let c = app.client().from_address("127.0.0.6:1");
+    let c = app.client().at_address("127.0.0.6:1");
     assert_eq!(
         c.sign_in("owner@acme.test", PASSWORD).await.status,
         StatusCode::SEE_OTHER

@@ -495,7 +495,7 @@ pub struct Client<'a> {
 impl Client<'_> {
     /// Requests from this client address (loopback ports, or any address as
     /// far as the in-process app can tell: nothing is sent on a network).
-    pub fn from_address(mut self, addr: &str) -> Self {
+    pub fn at_address(mut self, addr: &str) -> Self {
         self.peer = Some(addr.parse().expect("socket address"));
         self
     }
