@@ -12,7 +12,7 @@ use crate::db::DbConn;
 use super::ServiceResult;
 
 /// An entry for an act of `by`, as a single action; callers fill in the target and detail.
-pub fn by(by: &super::user_actions::ActorInfo, action: &str, now: NaiveDateTime) -> NewAuditEntry {
+pub fn by(by: &super::ActorInfo, action: &str, now: NaiveDateTime) -> NewAuditEntry {
     NewAuditEntry {
         account_id: by.account_id,
         at: now,

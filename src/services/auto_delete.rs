@@ -7,16 +7,17 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::models::{Account, NewAuditEntry, User};
-use crate::db::schema::{accounts, mail_outbox, role_privileges, users};
+use crate::db::schema::{accounts, mail_outbox, users};
 use crate::db::DbConn;
 use crate::domain::auto_delete::{
     check_days, deletion_time, due_cutoff, in_warning_window, may_change_setting, WARN_DAYS,
 };
 use crate::domain::{Action, Actor, Mode, Refusal, Role, ADVANCED_PRIVILEGE};
 
-use super::user_actions::{perform_in, ActorInfo, Origin, Run, Transfer};
+use super::user_actions::{perform_in, Run, Transfer};
 use super::users::managed_domains;
 use super::{audit, ServiceError, ServiceResult};
+use super::{ActorInfo, Origin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
@@ -37,23 +38,9 @@ pub fn setting(conn: &mut DbConn, account_id: i64) -> ServiceResult<Setting> {
     })
 }
 
-fn has_advanced_privilege(conn: &mut DbConn, role_id: Option<i64>) -> ServiceResult<bool> {
-    Ok(match role_id {
-        Some(id) => {
-            role_privileges::table
-                .filter(role_privileges::role_id.eq(id))
-                .filter(role_privileges::privilege.eq(ADVANCED_PRIVILEGE))
-                .count()
-                .get_result::<i64>(conn)?
-                > 0
-        }
-        None => false,
-    })
-}
-
 /// May this signed-in user change the setting (R20)?
 pub fn may_change(conn: &mut DbConn, user: &User, actor: &Actor) -> ServiceResult<bool> {
-    let advanced = has_advanced_privilege(conn, user.custom_role_id)?;
+    let advanced = super::roles::has_privilege(conn, user.custom_role_id, ADVANCED_PRIVILEGE)?;
     Ok(may_change_setting(actor, user.custom_role_id.is_some(), advanced))
 }
 

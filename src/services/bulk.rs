@@ -14,11 +14,10 @@ use crate::db::schema::{bulk_runs, users};
 use crate::db::DbConn;
 use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, Status, TransferTarget};
 
-use super::user_actions::{
-    deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US,
-};
+use super::user_actions::{deactivate_many, delete_many, perform_in, Run, Transfer, CHANGED_UNDER_US};
 use super::users::{managed_domains, target_of, UserQuery};
 use super::{users as user_queries, ServiceError, ServiceResult};
+use super::{ActorInfo, Origin};
 
 /// "Select all matching" stops here: a bigger removal goes through a CSV job.
 pub const MAX_SELECTION: usize = 100_000;

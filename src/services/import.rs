@@ -16,10 +16,9 @@ use crate::domain::{
 };
 use crate::i18n::{tr, tr_args, Lang};
 
-use super::user_actions::{
-    deactivate_many, delete_many, perform_in, ActorInfo, Origin, Run, Transfer, CHANGED_UNDER_US,
-};
+use super::user_actions::{deactivate_many, delete_many, perform_in, Run, Transfer, CHANGED_UNDER_US};
 use super::users::{managed_domains, target_of};
+use super::{ActorInfo, Origin};
 use super::{ServiceError, ServiceResult};
 
 /// Rows applied per transaction; each row has its own savepoint inside.

@@ -16,7 +16,40 @@ pub mod users;
 use chrono::NaiveDateTime;
 
 use crate::db::DbError;
-use crate::domain::Refusal;
+use crate::domain::{Actor, Mode, Refusal};
+
+/// Who asked, as the audit log names them.
+#[derive(Debug, Clone)]
+pub struct ActorInfo {
+    pub actor: Actor,
+    pub account_id: i64,
+    pub email: String,
+    /// The language the actor reads results in.
+    pub lang: crate::i18n::Lang,
+}
+
+/// Where the request came from, for R5/R44 and the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin {
+    pub mode: Mode,
+    pub job_id: Option<i64>,
+}
+
+impl Origin {
+    pub const SINGLE: Origin = Origin {
+        mode: Mode::Single,
+        job_id: None,
+    };
+
+    pub fn source(&self) -> &'static str {
+        match self.mode {
+            Mode::Single => "single",
+            Mode::Bulk => "bulk",
+            Mode::Csv => "csv",
+            Mode::Automatic => "automatic",
+        }
+    }
+}
 
 /// Errors of the service layer: a rule said no, something is missing or
 /// malformed, or the database failed.

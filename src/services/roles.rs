@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::domain::{Refusal, Role, PRIVILEGES};
 use crate::i18n::tr_args;
 
-use super::user_actions::ActorInfo;
+use super::ActorInfo;
 use super::{audit, users as user_queries, ServiceError, ServiceResult};
 
 #[derive(Debug, Clone)]
@@ -70,6 +70,21 @@ fn clean(by: &ActorInfo, name: &str, privileges: &[String]) -> ServiceResult<Str
         return Err(bad("bad-builtin-role", name));
     }
     Ok(name.to_string())
+}
+
+/// Whether the custom role `role_id` holds `privilege`; no role holds none.
+/// The one lookup behind the Admin extractor, CSV jobs and the Advanced tab.
+pub fn has_privilege(conn: &mut DbConn, role_id: Option<i64>, privilege: &str) -> ServiceResult<bool> {
+    let Some(role_id) = role_id else {
+        return Ok(false);
+    };
+    let found: Option<i64> = role_privileges::table
+        .filter(role_privileges::role_id.eq(role_id))
+        .filter(role_privileges::privilege.eq(privilege))
+        .select(role_privileges::role_id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 fn set_privileges(conn: &mut DbConn, role_id: i64, privileges: &[String]) -> QueryResult<()> {

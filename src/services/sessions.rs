@@ -13,7 +13,7 @@ use crate::db::{write_transaction, DbConn};
 use crate::domain::signin::{needs_touch, SessionLimits};
 use crate::domain::{Refusal, Role, Status};
 
-use super::user_actions::ActorInfo;
+use super::ActorInfo;
 use super::{audit, ServiceResult};
 
 /// A new session for a user who just proved their password; returns its id.

@@ -10,43 +10,10 @@ use crate::db::models::{NewAccount, NewAuditEntry, User};
 use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::domain::{
-    check_action, check_role_change, check_transfer, Action, Actor, Mode, Role, Status, TransferChoice, TransferTarget,
+    check_action, check_role_change, check_transfer, Action, Role, Status, TransferChoice, TransferTarget,
 };
 
-use super::{audit, users as user_queries, ServiceError, ServiceResult};
-
-/// Who asked, as the audit log names them.
-#[derive(Debug, Clone)]
-pub struct ActorInfo {
-    pub actor: Actor,
-    pub account_id: i64,
-    pub email: String,
-    /// The language the actor reads results in.
-    pub lang: crate::i18n::Lang,
-}
-
-/// Where the request came from, for R5/R44 and the audit log.
-#[derive(Debug, Clone, Copy)]
-pub struct Origin {
-    pub mode: Mode,
-    pub job_id: Option<i64>,
-}
-
-impl Origin {
-    pub const SINGLE: Origin = Origin {
-        mode: Mode::Single,
-        job_id: None,
-    };
-
-    fn source(&self) -> &'static str {
-        match self.mode {
-            Mode::Single => "single",
-            Mode::Bulk => "bulk",
-            Mode::Csv => "csv",
-            Mode::Automatic => "automatic",
-        }
-    }
-}
+use super::{audit, users as user_queries, ActorInfo, Origin, ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, Default)]
 pub struct Transfer {

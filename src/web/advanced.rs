@@ -2,7 +2,6 @@
 
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
-use askama::Template;
 use serde::Deserialize;
 
 use crate::services::auto_delete::{self, Setting};
@@ -41,8 +40,7 @@ async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, 
         smtp_configured: std::env::var("SMTP_URL").is_ok_and(|u| !u.is_empty()),
         outbox,
     };
-    let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    super::render::html(&page)
 }
 
 #[derive(Deserialize)]

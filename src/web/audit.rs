@@ -3,7 +3,6 @@
 
 use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
-use askama::Template;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
@@ -114,8 +113,7 @@ async fn page(
         next_url: next,
         entries,
     };
-    let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    super::render::html(&page)
 }
 
 /// Streamed a chunk at a time: the export never holds the log in memory.

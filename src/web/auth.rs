@@ -124,7 +124,7 @@ fn render_error(
 }
 
 fn render_status(status: StatusCode, page: &LoginPage) -> Result<HttpResponse, WebError> {
-    let body = askama::Template::render(page).map_err(|e| WebError::Internal(e.to_string()))?;
+    let body = askama::Template::render(page)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))

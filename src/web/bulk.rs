@@ -10,7 +10,8 @@ use crate::services::user_actions::Transfer;
 use crate::services::users::UserQuery;
 
 use super::pages::{BulkPreviewDialog, BulkResultDialog, DialogPage, PreviewRowView};
-use super::session::{is_htmx, Admin};
+use super::render::page_or_partial;
+use super::session::Admin;
 use super::{AppState, WebError};
 
 /// Rows listed one by one in a dialog; the counts cover all of them.
@@ -94,23 +95,19 @@ fn respond(
     dialog: impl Template,
     changed: bool,
 ) -> Result<HttpResponse, WebError> {
-    let dialog = dialog.render().map_err(|e| WebError::Internal(e.to_string()))?;
-    let body = if is_htmx(req) {
-        dialog
-    } else {
-        DialogPage {
+    let mut resp = page_or_partial(req, dialog, |dialog| {
+        Ok(DialogPage {
             layout: admin.layout(title),
-            dialog,
-        }
-        .render()
-        .map_err(|e| WebError::Internal(e.to_string()))?
-    };
-    let mut resp = HttpResponse::Ok();
-    resp.content_type("text/html; charset=utf-8");
+            dialog: dialog.render()?,
+        })
+    })?;
     if changed {
-        resp.insert_header(("HX-Trigger", "users-changed"));
+        resp.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("hx-trigger"),
+            actix_web::http::header::HeaderValue::from_static("users-changed"),
+        );
     }
-    Ok(resp.body(body))
+    Ok(resp)
 }
 
 async fn preview(

@@ -28,8 +28,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 fn render(t: impl Template) -> Result<HttpResponse, WebError> {
-    let body = t.render().map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    super::render::html(&t)
 }
 
 /// R60: the owner, or an admin whose custom role holds the bulk privilege.

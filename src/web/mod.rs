@@ -9,6 +9,7 @@ pub mod client;
 pub mod errors;
 pub mod import;
 pub mod pages;
+pub mod render;
 pub mod return_path;
 pub mod roles;
 pub mod session;

@@ -2,7 +2,6 @@
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
-use askama::Template;
 
 use crate::domain::{Role, PRIVILEGES};
 use crate::services::{self, roles};
@@ -27,8 +26,7 @@ async fn roles_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResp
         privileges: PRIVILEGES.iter().map(|(k, _)| k.to_string()).collect(),
         roles,
     };
-    let body = page.render().map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    super::render::html(&page)
 }
 
 /// `name=...&privilege=a&privilege=b` from the role form.

@@ -10,13 +10,12 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpRequest};
-use diesel::prelude::*;
 use rand::Rng;
 
 use crate::db::models::User;
 use crate::domain::signin::SessionLimits;
 use crate::domain::{Actor, Role, BULK_PRIVILEGE};
-use crate::services::{self, ServiceError};
+use crate::services;
 
 use super::{AppState, WebError};
 
@@ -167,8 +166,8 @@ pub struct Admin {
 
 impl Admin {
     /// The actor as the services and the audit log name them.
-    pub fn info(&self) -> crate::services::user_actions::ActorInfo {
-        crate::services::user_actions::ActorInfo {
+    pub fn info(&self) -> crate::services::ActorInfo {
+        crate::services::ActorInfo {
             actor: self.actor,
             account_id: self.user.account_id,
             email: self.user.email.clone(),
@@ -198,9 +197,9 @@ impl FromRequest for Admin {
             let state = state.ok_or(WebError::Internal("no state".into()))?;
             let role_id = user.custom_role_id;
             let custom_bulk_privilege = match role_id {
-                Some(role_id) if role == Role::Admin => {
+                Some(_) if role == Role::Admin => {
                     state
-                        .db(move |conn| has_privilege(conn, role_id, BULK_PRIVILEGE))
+                        .db(move |conn| services::roles::has_privilege(conn, role_id, BULK_PRIVILEGE))
                         .await?
                 }
                 _ => false,
@@ -218,17 +217,6 @@ impl FromRequest for Admin {
             })
         })
     }
-}
-
-fn has_privilege(conn: &mut crate::db::DbConn, role_id: i64, privilege: &str) -> Result<bool, ServiceError> {
-    use crate::db::schema::role_privileges as rp;
-    let found: Option<i64> = rp::table
-        .filter(rp::role_id.eq(role_id))
-        .filter(rp::privilege.eq(privilege))
-        .select(rp::role_id)
-        .first(conn)
-        .optional()?;
-    Ok(found.is_some())
 }
 
 /// Refuses every state-changing request whose token does not match the

@@ -12,6 +12,7 @@ use crate::services::user_actions::{self as actions, Outcome, Transfer};
 use crate::services::{self, users as user_queries, ServiceError};
 
 use super::pages::{ActionDialog, DialogPage, EditDialog, Flash};
+use super::render::page_or_partial;
 use super::session::{is_htmx, set_flash, Admin};
 use super::{redirect, AppState, WebError};
 
@@ -34,27 +35,19 @@ fn dialog_response(
     title_key: &str,
     dialog: impl Template,
 ) -> Result<HttpResponse, WebError> {
-    let dialog = dialog.render().map_err(|e| WebError::Internal(e.to_string()))?;
-    let body = if is_htmx(req) {
-        dialog
-    } else {
-        DialogPage {
+    page_or_partial(req, dialog, |dialog| {
+        Ok(DialogPage {
             layout: admin.layout(title_key),
-            dialog,
-        }
-        .render()
-        .map_err(|e| WebError::Internal(e.to_string()))?
-    };
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+            dialog: dialog.render()?,
+        })
+    })
 }
 
 /// After an act: htmx gets the message, the dialog closed and the table told
 /// to reload; a plain form gets a redirect to the Users page with the message.
 fn done(req: &HttpRequest, session: &Session, message: String) -> Result<HttpResponse, WebError> {
     if is_htmx(req) {
-        let body = Flash { message }
-            .render()
-            .map_err(|e| WebError::Internal(e.to_string()))?;
+        let body = Flash { message }.render()?;
         Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header(("HX-Trigger", "users-changed"))
@@ -163,7 +156,7 @@ async fn act(
                 user_id,
                 action,
                 &transfer,
-                actions::Origin::SINGLE,
+                services::Origin::SINGLE,
                 services::now(),
             )
         })

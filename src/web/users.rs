@@ -9,6 +9,7 @@ use crate::services::{self, ServiceError};
 
 use super::auth::home_for;
 use super::pages::{licenses_of, DirectoryPage, Layout, ProfilePage, UserRow, UsersPage, UsersTable};
+use super::render::page_or_partial;
 use super::session::{Admin, SignedIn};
 use super::{redirect, AppState, WebError};
 
@@ -101,16 +102,12 @@ async fn users_page(
         csrf: admin.csrf.clone(),
     };
     // htmx asks for the table only; the address bar gets the whole page.
-    let body = if req.headers().contains_key("HX-Request") {
-        askama::Template::render(&table)
-    } else {
-        askama::Template::render(&UsersPage {
+    page_or_partial(&req, table, |table| {
+        Ok(UsersPage {
             layout: admin.layout("users-title"),
             table,
         })
-    }
-    .map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    })
 }
 
 #[get("/profile")]

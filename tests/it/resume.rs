@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use offboard::db::schema::{audit_log, import_jobs, import_rows, users};
 use offboard::db::DbUrl;
 use offboard::domain::{Action, Actor, Role};
-use offboard::services::{import, user_actions::ActorInfo};
+use offboard::services::{import, ActorInfo};
 
 use crate::support::*;
 
