@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::csv_import::{self, CsvRow};
+use crate::csv_import::{self, echo, CsvRow, CsvStyle, Dup};
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
@@ -137,7 +137,7 @@ pub fn validate(
     if !matches!(action, Action::Deactivate | Action::Unlink | Action::Delete) {
         return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
-    let file = csv_import::read(bytes, action)?;
+    let mut file = csv_import::read(bytes, action)?;
     let mut wanted: Vec<String> = file
         .rows
         .iter()
@@ -150,11 +150,11 @@ pub fn validate(
     let domains = managed_domains(conn, by.account_id)?;
 
     // Pass 1: each row on its own; pass 2: transfers, against every user the file removes (R51).
-    let mut first_line: HashMap<String, i64> = HashMap::new();
+    let dups = csv_import::find_duplicates(&file.rows);
     let mut rows: Vec<(ImportRow, Result<TransferChoice, String>)> = Vec::with_capacity(file.rows.len());
-    for r in &file.rows {
-        let (row, choice) = check_row(by, action, r, &found, &domains, &mut first_line);
-        rows.push((row, choice));
+    // Each read row is dropped once checked: the file is never held twice.
+    for (r, dup) in std::mem::take(&mut file.rows).into_iter().zip(dups) {
+        rows.push(check_row(by, action, &r, dup, &found, &domains));
     }
     let removed: HashSet<i64> = if action.removes() {
         rows.iter()
@@ -222,9 +222,9 @@ fn check_row(
     by: &ActorInfo,
     action: Action,
     r: &CsvRow,
+    dup: Option<Dup>,
     found: &HashMap<String, User>,
     domains: &[String],
-    first_line: &mut HashMap<String, i64>,
 ) -> (ImportRow, Result<TransferChoice, String>) {
     let email = r.email.trim().to_lowercase();
     let to = r.transfer_to.trim().to_lowercase();
@@ -234,7 +234,7 @@ fn check_row(
             tr_args(
                 lang,
                 "reason-bad-yes-no",
-                &[("cell", cell.clone()), ("kind", tr(lang, k).to_lowercase())],
+                &[("cell", echo(cell)), ("kind", tr(lang, k).to_lowercase())],
             )
         })
     });
@@ -261,25 +261,31 @@ fn check_row(
         state: "invalid".into(),
         reason: String::new(),
     };
+    if let Some(Dup::Repeat(first)) = dup {
+        row.state = "skipped".into();
+        row.reason = tr_args(lang, "reason-duplicate", &[("line", first.to_string())]);
+        return (row, choice);
+    }
+    let in_account = |e: &str| found.get(e).filter(|u| u.account_id == by.account_id);
     let verdict: Result<i64, String> = (|| {
-        let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", cell.trim().to_string())]);
+        let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", echo(cell))]);
         if email.is_empty() {
             return Err(tr(lang, "reason-empty-email"));
         }
         if !looks_like_email(&email) {
             return Err(not_email(&r.email));
         }
-        if let Some(first) = first_line.get(&email) {
-            return Err(tr_args(lang, "reason-duplicate", &[("line", first.to_string())]));
+        if let Some(Dup::Conflict(other)) = dup {
+            return Err(tr_args(lang, "reason-conflict", &[("line", other.to_string())]));
         }
-        first_line.insert(email.clone(), r.line as i64);
-        let user = found
-            .get(&email)
-            .filter(|u| u.account_id == by.account_id)
-            .ok_or_else(|| tr(lang, "reason-no-user"))?;
-        choice.clone()?;
+        let user = in_account(&email).ok_or_else(|| tr(lang, "reason-no-user"))?;
+        let wants_transfer = choice.clone()?.any();
         if !to.is_empty() && !looks_like_email(&to) {
             return Err(not_email(&r.transfer_to));
+        }
+        // The same words whether the address is unknown or in another account.
+        if wants_transfer && !to.is_empty() && in_account(&to).is_none() {
+            return Err(tr_args(lang, "reason-target-not-in-account", &[("email", echo(&to))]));
         }
         check_action(&by.actor, &target_of(user, domains), action, Mode::Csv).map_err(|e| e.text(lang))?;
         Ok(user.id)
@@ -574,20 +580,18 @@ pub fn run_to_end(conn: &mut DbConn, job_id: i64) -> ServiceResult<()> {
     Ok(())
 }
 
-/// The result report (R66): the original columns, then outcome and reason.
-/// Every cell is escaped so the file is safe to open in a spreadsheet.
+/// The result report (R66): the original columns, then line, outcome and
+/// reason, written as every CSV of the portal (`csv_import::CsvStyle`) in
+/// the job's language. Rows shorter or longer than the header (Excel's
+/// trailing separators) are fitted to it so the outcome columns line up.
 pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
     let lang = Lang::parse(&job.lang).unwrap_or_default();
+    let style = CsvStyle::of(lang.code());
     let mut header: Vec<String> = cells_of(&job.headers);
-    header.push(tr(lang, "line"));
-    header.push(tr(lang, "outcome"));
-    header.push(tr(lang, "reason"));
-    let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| {
-        w.write_record(cells.iter().map(|c| csv_import::escape_formula(c)))
-            .map_err(|e| ServiceError::Invalid(e.to_string()))
-    };
-    write(&mut w, header)?;
+    let width = header.len();
+    header.extend([tr(lang, "line"), tr(lang, "outcome"), tr(lang, "reason")]);
+    let mut out = String::from(csv_import::BOM);
+    out.push_str(&style.line(&header));
     let mut after = 0i64;
     loop {
         let rows: Vec<ImportRow> = import_rows::table
@@ -600,14 +604,58 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
         let Some(last) = rows.last() else { break };
         after = last.line;
         for r in rows {
-            let mut cells = cells_of(&r.cells);
+            let mut cells = fit_width(cells_of(&r.cells), width);
             cells.push(r.line.to_string());
             cells.push(tr(lang, outcome_word(&r.state, &job.state)));
             cells.push(r.reason);
-            write(&mut w, cells)?;
+            out.push_str(&style.line(&cells));
         }
     }
-    w.into_inner().map_err(|e| ServiceError::Invalid(e.to_string()))
+    Ok(out.into_bytes())
+}
+
+/// Pads a row to the header's width, and drops empty cells beyond it.
+fn fit_width(mut cells: Vec<String>, width: usize) -> Vec<String> {
+    while cells.len() > width && cells.last().is_some_and(|c| c.trim().is_empty()) {
+        cells.pop();
+    }
+    if cells.len() < width {
+        cells.resize(width, String::new());
+    }
+    cells
+}
+
+/// Jobs past their keeping time: never applied (still `validated`) after
+/// 24 hours, finished after `retention_days`. Running jobs are kept.
+pub fn purge_cutoffs(now: NaiveDateTime, retention_days: i64) -> (NaiveDateTime, NaiveDateTime) {
+    (
+        now - chrono::Duration::hours(24),
+        now - chrono::Duration::days(retention_days),
+    )
+}
+
+/// Removes expired jobs and their rows (the report is made from the rows,
+/// so it goes with them); returns how many jobs went.
+pub fn purge_jobs(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -> ServiceResult<usize> {
+    let (unapplied_before, finished_before) = purge_cutoffs(now, retention_days);
+    conn.transaction(|conn| {
+        let ids: Vec<i64> = import_jobs::table
+            .filter(
+                import_jobs::state
+                    .eq("validated")
+                    .and(import_jobs::created_at.lt(unapplied_before))
+                    .or(import_jobs::state
+                        .eq_any(["done", "cancelled"])
+                        .and(import_jobs::finished_at.lt(finished_before))),
+            )
+            .select(import_jobs::id)
+            .load(conn)?;
+        for chunk in ids.chunks(1_000) {
+            diesel::delete(import_rows::table.filter(import_rows::job_id.eq_any(chunk))).execute(conn)?;
+            diesel::delete(import_jobs::table.filter(import_jobs::id.eq_any(chunk))).execute(conn)?;
+        }
+        Ok(ids.len())
+    })
 }
 
 pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
@@ -632,6 +680,24 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(cells_of(&cells_line(&cells)), cells);
+    }
+
+    #[test]
+    fn unapplied_jobs_keep_a_day_finished_ones_the_retention() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("date");
+        let (unapplied, finished) = purge_cutoffs(now, 30);
+        assert_eq!(now - unapplied, chrono::Duration::hours(24));
+        assert_eq!(now - finished, chrono::Duration::days(30));
+    }
+
+    #[test]
+    fn report_rows_fit_the_header() {
+        let s = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(fit_width(s(&["a"]), 3), s(&["a", "", ""]));
+        assert_eq!(fit_width(s(&["a", "", "", ""]), 2), s(&["a", ""]));
+        assert_eq!(fit_width(s(&["a", "b", "c"]), 2), s(&["a", "b", "c"]));
     }
 
     #[test]

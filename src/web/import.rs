@@ -54,6 +54,7 @@ async fn import_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpRes
         layout: admin.layout("nav-import"),
         allowed: admin.actor.has_bulk_privilege(),
         jobs,
+        retention_days: crate::config::job_retention_days(),
     })
 }
 
