@@ -58,12 +58,7 @@ mod tests {
             cells: vec![],
             email: email.into(),
             transfer_to: to.into(),
-            transfer: [
-                super::super::parse_yes_no(meetings),
-                Ok(false),
-                Ok(false),
-                Ok(false),
-            ],
+            transfer: [super::super::parse_yes_no(meetings), Ok(false), Ok(false), Ok(false)],
         }
     }
 

@@ -118,7 +118,10 @@ fn header_typos_are_named() {
 
 #[test]
 fn samples_follow_the_action_and_language() {
-    assert_eq!(sample(Action::Deactivate, Lang::En), "\u{FEFF}Email\r\nuser@example.com\r\n");
+    assert_eq!(
+        sample(Action::Deactivate, Lang::En),
+        "\u{FEFF}Email\r\nuser@example.com\r\n"
+    );
     let nl = sample(Action::Delete, Lang::Nl);
     assert!(nl.starts_with("\u{FEFF}E-mailadres;Gegevens overdragen naar e-mailadres;Vergaderingen overdragen"));
     assert!(nl.contains(";Ja;Nee;"));
@@ -171,7 +174,10 @@ fn mac_roman_is_told_from_windows_1252() {
     assert_eq!(f.rows[0].transfer_to, "zoë\u{A0}z@x.nl");
     // With LF line ends Mac Roman still wins on its letters alone.
     assert_eq!(choose_single_byte(b"Email\nZo\x91@x.nl\n"), Some(SingleByte::MacRoman));
-    assert_eq!(choose_single_byte(b"Email\n\xc9mile@x.fr\n"), Some(SingleByte::Windows1252));
+    assert_eq!(
+        choose_single_byte(b"Email\n\xc9mile@x.fr\n"),
+        Some(SingleByte::Windows1252)
+    );
 }
 
 #[test]
@@ -192,7 +198,10 @@ fn a_file_in_no_known_encoding_is_refused_naming_one() {
     assert_eq!(e, FileError::UnknownEncoding);
     assert!(e.text(crate::i18n::Lang::En).contains("CSV UTF-8"));
     // A UTF-8 BOM before bytes that are not UTF-8.
-    assert_eq!(read(b"\xEF\xBB\xBFEmail\n\xff\n", Action::Deactivate).unwrap_err(), FileError::UnknownEncoding);
+    assert_eq!(
+        read(b"\xEF\xBB\xBFEmail\n\xff\n", Action::Deactivate).unwrap_err(),
+        FileError::UnknownEncoding
+    );
 }
 
 #[test]
@@ -231,5 +240,9 @@ fn messages_echo_at_most_a_hundred_characters() {
     assert!(echo(&long).ends_with('…'));
     assert_eq!(echo(" short "), "short");
     let e = read(format!("{long}\na\n").as_bytes(), Action::Deactivate).unwrap_err();
-    assert!(e.text(crate::i18n::Lang::En).chars().count() < 200, "{}", e.text(crate::i18n::Lang::En));
+    assert!(
+        e.text(crate::i18n::Lang::En).chars().count() < 200,
+        "{}",
+        e.text(crate::i18n::Lang::En)
+    );
 }

@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn cells_with_either_separator_are_quoted_whatever_the_file_uses() {
-        assert_eq!(csv_line("en", &["x;y", "p,q", "say \"hi\"", "two\nlines"]), "\"x;y\",\"p,q\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n");
+        assert_eq!(
+            csv_line("en", &["x;y", "p,q", "say \"hi\"", "two\nlines"]),
+            "\"x;y\",\"p,q\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
+        );
         assert_eq!(csv_line("nl", &["x;y", "p,q"]), "\"x;y\";\"p,q\"\r\n");
     }
 

@@ -8,6 +8,7 @@ mod bulk;
 mod cli;
 mod i18n;
 mod import;
+mod import_files;
 mod matrix;
 mod resume;
 mod roles;
