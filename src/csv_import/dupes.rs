@@ -15,28 +15,45 @@ pub enum Dup {
     Conflict(u64),
 }
 
-type Key = (String, [Result<bool, String>; 4]);
+/// What a row's duplicate check needs: its email and a digest of its values.
+#[derive(Debug, Clone)]
+pub struct DupKey {
+    pub line: u64,
+    /// Trimmed and lowercased.
+    pub email: String,
+    values: u64,
+}
 
-fn key(r: &CsvRow) -> Key {
-    let transfer = r.transfer.clone().map(|v| v.map_err(|cell| cell.trim().to_lowercase()));
-    (r.transfer_to.trim().to_lowercase(), transfer)
+impl DupKey {
+    pub fn of(r: &CsvRow) -> DupKey {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        r.transfer_to.trim().to_lowercase().hash(&mut h);
+        for v in &r.transfer {
+            v.as_ref().map_err(|cell| cell.trim().to_lowercase()).hash(&mut h);
+        }
+        DupKey {
+            line: r.line,
+            email: r.email.trim().to_lowercase(),
+            values: h.finish(),
+        }
+    }
 }
 
 /// For each row, whether it repeats or contradicts an earlier row of the
 /// same email (rows without an email are no one's duplicate).
-pub fn find_duplicates(rows: &[CsvRow]) -> Vec<Option<Dup>> {
+pub fn find_duplicates(rows: &[DupKey]) -> Vec<Option<Dup>> {
     let mut out: Vec<Option<Dup>> = vec![None; rows.len()];
-    let mut first: HashMap<String, usize> = HashMap::new();
+    let mut first: HashMap<&str, usize> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
-        let email = r.email.trim().to_lowercase();
-        if email.is_empty() {
+        if r.email.is_empty() {
             continue;
         }
-        let Some(&f) = first.get(&email) else {
-            first.insert(email, i);
+        let Some(&f) = first.get(r.email.as_str()) else {
+            first.insert(&r.email, i);
             continue;
         };
-        if key(&rows[f]) == key(r) {
+        if rows[f].values == r.values {
             out[i] = Some(Dup::Repeat(rows[f].line));
         } else {
             out[i] = Some(Dup::Conflict(rows[f].line));
@@ -52,14 +69,14 @@ pub fn find_duplicates(rows: &[CsvRow]) -> Vec<Option<Dup>> {
 mod tests {
     use super::*;
 
-    fn row(line: u64, email: &str, to: &str, meetings: &str) -> CsvRow {
-        CsvRow {
+    fn row(line: u64, email: &str, to: &str, meetings: &str) -> DupKey {
+        DupKey::of(&CsvRow {
             line,
-            cells: vec![],
+            cells: String::new(),
             email: email.into(),
             transfer_to: to.into(),
             transfer: [super::super::parse_yes_no(meetings), Ok(false), Ok(false), Ok(false)],
-        }
+        })
     }
 
     #[test]

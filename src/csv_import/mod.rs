@@ -13,7 +13,7 @@ mod rows;
 mod write;
 
 pub use decode::{choose_single_byte, decode, SingleByte};
-pub use dupes::{find_duplicates, Dup};
+pub use dupes::{find_duplicates, Dup, DupKey};
 pub use headers::{sample, Column, Lang};
 pub use write::{csv_line, safe_cell, CsvStyle, BOM};
 
@@ -91,19 +91,23 @@ impl FileError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvRow {
     pub line: u64,
-    /// The cells as they were, for the result report.
-    pub cells: Vec<String>,
+    /// The cells as they were, as one line (`cells_line`), for the result report.
+    pub cells: String,
     pub email: String,
     pub transfer_to: String,
     /// meetings, webinars, events, recordings: Ok(yes) or the bad cell.
     pub transfer: [Result<bool, String>; 4],
 }
 
+/// A file that reads without a file-level problem.
 #[derive(Debug, Clone)]
-pub struct CsvFile {
+pub struct CsvFile<'a> {
+    text: std::borrow::Cow<'a, str>,
     pub headers: Vec<String>,
     pub separator: u8,
-    pub rows: Vec<CsvRow>,
+    columns: Vec<Option<Column>>,
+    /// Data rows (blank rows are not counted).
+    pub len: usize,
 }
 
 /// The separator of the header row: the most frequent of `;`, `,` and tab
@@ -174,50 +178,122 @@ fn check_size(r: &csv::StringRecord, line: u64) -> Result<(), FileError> {
     Ok(())
 }
 
-/// Reads a whole file for `action`.
-pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile, FileError> {
+/// Reads and checks a whole file for `action`. Nothing per row is kept:
+/// `CsvFile::rows` reads the rows again from the text, so a 50 MB file is
+/// never held as rows in memory.
+pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile<'_>, FileError> {
     let text = decode(bytes)?;
     let separator = detect_separator(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(separator)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rows_of = RowCounter::new(separator);
-    let mut records = reader.records();
-    // The header is the first row with any text in it.
-    let header = loop {
-        match records.next() {
-            None => return Err(FileError::Empty),
-            Some(Err(e)) => return Err(malformed(&e, &text, &mut rows_of)),
-            Some(Ok(r)) if is_blank(&r) => continue,
-            Some(Ok(r)) if record_len(&r) > MAX_HEADER_BYTES => return Err(FileError::HeaderTooLong),
-            Some(Ok(r)) => break r,
+    let (headers, columns, len) = {
+        let mut records = Records::new(&text, separator);
+        // The header is the first row with any text in it.
+        let (header, _) = records.next_record().ok_or(FileError::Empty)??;
+        if record_len(&header) > MAX_HEADER_BYTES {
+            return Err(FileError::HeaderTooLong);
         }
+        let headers: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let columns = headers::map_columns(&headers, action)?;
+        let mut len = 0;
+        while let Some(record) = records.next_record() {
+            let (r, line) = record?;
+            if len == MAX_ROWS {
+                return Err(FileError::TooManyRows);
+            }
+            check_size(&r, line)?;
+            len += 1;
+        }
+        if len == 0 {
+            return Err(FileError::NoRows);
+        }
+        (headers, columns, len)
     };
-    let headers: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    let columns = headers::map_columns(&headers, action)?;
-    let mut rows = Vec::new();
-    for result in records {
-        let r = result.map_err(|e| malformed(&e, &text, &mut rows_of))?;
-        if is_blank(&r) {
-            continue;
-        }
-        if rows.len() == MAX_ROWS {
-            return Err(FileError::TooManyRows);
-        }
-        let line = rows_of.row_at(&text, r.position().map(|p| p.byte()).unwrap_or(0) as usize);
-        check_size(&r, line)?;
-        rows.push(typed_row(&r, &columns, line));
-    }
-    if rows.is_empty() {
-        return Err(FileError::NoRows);
-    }
     Ok(CsvFile {
+        text,
         headers,
         separator,
-        rows,
+        columns,
+        len,
     })
+}
+
+impl CsvFile<'_> {
+    /// The data rows, read again from the text (`read` checked them all).
+    pub fn rows(&self) -> impl Iterator<Item = CsvRow> + '_ {
+        let mut records = Records::new(&self.text, self.separator);
+        let _header = records.next_record();
+        std::iter::from_fn(move || records.next_record())
+            .filter_map(Result::ok)
+            .map(|(r, line)| typed_row(&r, &self.columns, line))
+    }
+}
+
+/// The non-blank records of a text with their spreadsheet row numbers.
+struct Records<'t> {
+    records: csv::StringRecordsIntoIter<&'t [u8]>,
+    text: &'t str,
+    counter: RowCounter,
+}
+
+impl<'t> Records<'t> {
+    fn new(text: &'t str, separator: u8) -> Records<'t> {
+        let records = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .into_records();
+        Records {
+            records,
+            text,
+            counter: RowCounter::new(separator),
+        }
+    }
+
+    fn next_record(&mut self) -> Option<Result<(csv::StringRecord, u64), FileError>> {
+        loop {
+            match self.records.next()? {
+                Err(e) => return Some(Err(malformed(&e, self.text, &mut self.counter))),
+                Ok(r) if is_blank(&r) => continue,
+                Ok(r) => {
+                    let byte = r.position().map(|p| p.byte()).unwrap_or(0) as usize;
+                    let line = self.counter.row_at(self.text, byte);
+                    return Some(Ok((r, line)));
+                }
+            }
+        }
+    }
+}
+
+/// The cells as one CSV line (quoted where needed), as the import keeps
+/// them with the row for the result report.
+/// Written by hand: a csv::Writer per row would allocate its buffer 100,000 times.
+pub fn cells_line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    let mut line = String::new();
+    for (i, cell) in cells.into_iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if cell.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&cell.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(cell);
+        }
+    }
+    line
+}
+
+pub fn cells_of(line: &str) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes())
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|r| r.iter().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn typed_row(r: &csv::StringRecord, columns: &[Option<Column>], line: u64) -> CsvRow {
@@ -234,7 +310,7 @@ fn typed_row(r: &csv::StringRecord, columns: &[Option<Column>], line: u64) -> Cs
         [Column::Meetings, Column::Webinars, Column::Events, Column::Recordings].map(|c| parse_yes_no(&cell(c)));
     CsvRow {
         line,
-        cells: r.iter().map(str::to_string).collect(),
+        cells: cells_line(r.iter()),
         email: cell(Column::Email),
         transfer_to: cell(Column::TransferTo),
         transfer,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::csv_import::{self, echo, CsvRow, CsvStyle, Dup};
+use crate::csv_import::{self, cells_line, cells_of, echo, CsvRow, CsvStyle, Dup, DupKey};
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
@@ -50,7 +50,7 @@ pub fn looks_like_email(s: &str) -> bool {
         && !s.starts_with(['+', '-', '='])
 }
 
-fn load_by_email(conn: &mut DbConn, emails: &[String]) -> ServiceResult<HashMap<String, User>> {
+fn load_by_email(conn: &mut DbConn, emails: &[&str]) -> ServiceResult<HashMap<String, User>> {
     let mut out = HashMap::with_capacity(emails.len());
     for chunk in emails.chunks(5_000) {
         for u in users::table
@@ -62,37 +62,6 @@ fn load_by_email(conn: &mut DbConn, emails: &[String]) -> ServiceResult<HashMap<
         }
     }
     Ok(out)
-}
-
-/// The cells as one CSV line (quoted where needed), to keep with the row.
-/// Written by hand: a csv::Writer per row would allocate its buffer 100,000 times.
-fn cells_line(cells: &[String]) -> String {
-    let mut line = String::with_capacity(cells.iter().map(|c| c.len() + 3).sum());
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        if cell.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&cell.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(cell);
-        }
-    }
-    line
-}
-
-fn cells_of(line: &str) -> Vec<String> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(line.as_bytes())
-        .records()
-        .next()
-        .and_then(Result::ok)
-        .map(|r| r.iter().map(str::to_string).collect())
-        .unwrap_or_default()
 }
 
 /// What a valid row will do, in the report.
@@ -123,6 +92,11 @@ fn plan(lang: Lang, action: Action, choice: &TransferChoice, to: &str) -> String
 /// Checks every row of the file against every rule (R65) before anything
 /// changes, and stores the job with its per-row report. File-level problems
 /// are one message and store nothing.
+///
+/// The rows are read from the file three times rather than held: the
+/// addresses and duplicates first, then which users the file removes (R51
+/// needs them all), then the full check of each row, stored a thousand at
+/// a time.
 pub fn validate(
     conn: &mut DbConn,
     by: &ActorInfo,
@@ -137,59 +111,30 @@ pub fn validate(
     if !matches!(action, Action::Deactivate | Action::Unlink | Action::Delete) {
         return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
-    let mut file = csv_import::read(bytes, action)?;
-    let mut wanted: Vec<String> = file
-        .rows
-        .iter()
-        .flat_map(|r| [r.email.to_lowercase(), r.transfer_to.to_lowercase()])
-        .filter(|e| !e.is_empty())
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let found = load_by_email(conn, &wanted)?;
+    let file = csv_import::read(bytes, action)?;
+    let (dups, found) = {
+        let keys: Vec<DupKey> = file.rows().map(|r| DupKey::of(&r)).collect();
+        let targets: HashSet<String> = file.rows().map(|r| r.transfer_to.to_lowercase()).collect();
+        let mut wanted: Vec<&str> = keys
+            .iter()
+            .map(|k| k.email.as_str())
+            .chain(targets.iter().map(String::as_str))
+            .filter(|e| !e.is_empty())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        (csv_import::find_duplicates(&keys), load_by_email(conn, &wanted)?)
+    };
     let domains = managed_domains(conn, by.account_id)?;
-
-    // Pass 1: each row on its own; pass 2: transfers, against every user the file removes (R51).
-    let dups = csv_import::find_duplicates(&file.rows);
-    let mut rows: Vec<(ImportRow, Result<TransferChoice, String>)> = Vec::with_capacity(file.rows.len());
-    // Each read row is dropped once checked: the file is never held twice.
-    for (r, dup) in std::mem::take(&mut file.rows).into_iter().zip(dups) {
-        rows.push(check_row(by, action, &r, dup, &found, &domains));
-    }
+    let checked = |r, dup| check_row(by, action, r, dup, &found, &domains);
     let removed: HashSet<i64> = if action.removes() {
-        rows.iter()
-            .filter(|(r, _)| r.state == "pending")
-            .filter_map(|(r, _)| r.user_id)
+        file.rows()
+            .zip(dups.iter().copied())
+            .filter_map(|(r, dup)| Some(checked(r, dup).0).filter(|row| row.state == "pending")?.user_id)
             .collect()
     } else {
         HashSet::new()
     };
-    for (row, choice) in rows.iter_mut() {
-        if row.state != "pending" {
-            continue;
-        }
-        let choice = match choice {
-            Ok(c) => *c,
-            Err(_) => continue,
-        };
-        let to = row.transfer_to.clone().unwrap_or_default();
-        let target = found.get(&to).map(|t| TransferTarget {
-            id: t.id,
-            status: Status::parse(&t.status).unwrap_or(Status::Pending),
-            same_account: t.account_id == by.account_id,
-            licensed: t.user_type == "licensed",
-            webinar_license: t.webinar_license,
-        });
-        let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
-        match check_transfer(row.user_id.unwrap_or(0), &choice, target.as_ref(), &in_batch) {
-            Ok(()) => row.reason = plan(by.lang, action, &choice, &to),
-            Err(refusal) => {
-                row.state = "invalid".into();
-                row.reason = refusal.text(by.lang);
-            }
-        }
-    }
-    let valid = rows.iter().filter(|(r, _)| r.state == "pending").count() as i32;
     conn.transaction(|conn| {
         let job_id: i64 = diesel::insert_into(import_jobs::table)
             .values((
@@ -198,30 +143,81 @@ pub fn validate(
                 import_jobs::actor_email.eq(&by.email),
                 import_jobs::action.eq(action.as_str()),
                 import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
-                import_jobs::headers.eq(cells_line(&file.headers)),
+                import_jobs::headers.eq(cells_line(file.headers.iter().map(String::as_str))),
                 import_jobs::state.eq("validated"),
-                import_jobs::total.eq(rows.len() as i32),
-                import_jobs::valid.eq(valid),
+                import_jobs::total.eq(file.len as i32),
+                import_jobs::valid.eq(0),
                 import_jobs::created_at.eq(now),
                 import_jobs::lang.eq(by.lang.code()),
             ))
             .returning(import_jobs::id)
             .get_result(conn)?;
-        let stored: Vec<ImportRow> = rows.into_iter().map(|(r, _)| ImportRow { job_id, ..r }).collect();
-        for chunk in stored.chunks(1_000) {
-            match conn {
-                DbConn::Sqlite(c) => diesel::insert_into(import_rows::table).values(chunk).execute(c)?,
-                DbConn::Pg(c) => diesel::insert_into(import_rows::table).values(chunk).execute(c)?,
-            };
+        let mut valid = 0;
+        let mut batch: Vec<ImportRow> = Vec::with_capacity(1_000);
+        for (r, dup) in file.rows().zip(dups.iter().copied()) {
+            let (mut row, choice) = checked(r, dup);
+            check_row_transfer(by, action, &mut row, &choice, &found, &removed);
+            valid += i32::from(row.state == "pending");
+            batch.push(ImportRow { job_id, ..row });
+            if batch.len() == 1_000 {
+                insert_rows(conn, &batch)?;
+                batch.clear();
+            }
         }
+        insert_rows(conn, &batch)?;
+        diesel::update(import_jobs::table.find(job_id))
+            .set(import_jobs::valid.eq(valid))
+            .execute(conn)?;
         Ok(job_id)
     })
+}
+
+fn insert_rows(conn: &mut DbConn, rows: &[ImportRow]) -> ServiceResult<()> {
+    if !rows.is_empty() {
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(import_rows::table).values(rows).execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(import_rows::table).values(rows).execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// The transfer of a row that passed its own checks, against every user the
+/// file removes (R51).
+fn check_row_transfer(
+    by: &ActorInfo,
+    action: Action,
+    row: &mut ImportRow,
+    choice: &Result<TransferChoice, String>,
+    found: &HashMap<String, User>,
+    removed: &HashSet<i64>,
+) {
+    let Ok(choice) = choice else { return };
+    if row.state != "pending" {
+        return;
+    }
+    let to = row.transfer_to.clone().unwrap_or_default();
+    let target = found.get(&to).map(|t| TransferTarget {
+        id: t.id,
+        status: Status::parse(&t.status).unwrap_or(Status::Pending),
+        same_account: t.account_id == by.account_id,
+        licensed: t.user_type == "licensed",
+        webinar_license: t.webinar_license,
+    });
+    let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
+    match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
+        Ok(()) => row.reason = plan(by.lang, action, choice, &to),
+        Err(refusal) => {
+            row.state = "invalid".into();
+            row.reason = refusal.text(by.lang);
+        }
+    }
 }
 
 fn check_row(
     by: &ActorInfo,
     action: Action,
-    r: &CsvRow,
+    mut r: CsvRow,
     dup: Option<Dup>,
     found: &HashMap<String, User>,
     domains: &[String],
@@ -251,7 +247,7 @@ fn check_row(
         job_id: 0,
         line: r.line as i64,
         email: email.clone(),
-        cells: cells_line(&r.cells),
+        cells: std::mem::take(&mut r.cells),
         user_id: None,
         transfer_to: Some(to.clone()).filter(|t| !t.is_empty()),
         transfer_meetings: choice.as_ref().is_ok_and(|c| c.meetings),
@@ -672,15 +668,6 @@ pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stored_cells_read_back_unchanged() {
-        let cells: Vec<String> = ["a@x.nl", "with, comma", "with \"quotes\"", "", "line\nbreak", "=1+2"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(cells_of(&cells_line(&cells)), cells);
-    }
 
     #[test]
     fn unapplied_jobs_keep_a_day_finished_ones_the_retention() {

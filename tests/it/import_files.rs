@@ -248,3 +248,48 @@ async fn unapplied_jobs_go_after_a_day_finished_ones_after_the_retention() {
     assert!(rows(&app, applied).is_empty());
     assert_eq!(app.audit().len(), 2, "the audit log keeps what was done");
 }
+
+/// kB from /proc/self/status (Linux).
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Validating a file of the largest size keeps the process under 200 MB
+/// above what it held before (the test's own copies of the file included).
+/// Alone in its process: `cargo test --test it fifty_megabytes -- --ignored`.
+#[actix_web::test]
+#[ignore = "slow; measures the whole process, run alone"]
+async fn validating_fifty_megabytes_stays_under_two_hundred_megabytes_above_idle() {
+    let app = world();
+    let c = app.signed_in("owner@acme.test").await;
+    c.get("/import").await;
+    let mut file =
+        b"Email,Transfer data to email,Transfer meetings,Transfer webinars,Transfer events,Transfer recordings\r\n"
+            .to_vec();
+    let mut i = 0;
+    while file.len() < offboard::csv_import::MAX_BYTES - 300 && i < offboard::csv_import::MAX_ROWS {
+        let local = format!("{i}.{}", "x".repeat(200));
+        file.extend_from_slice(format!("{local}@gmail.test,heir@gmail.test,Yes,No,No,Yes\r\n").as_bytes());
+        i += 1;
+    }
+    let before = status_kb("VmRSS:");
+    let r = c.upload("delete", "big.csv", &file).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.alert().unwrap_or(r.body));
+    let peak = status_kb("VmHWM:");
+    eprintln!(
+        "file {} MB, {i} rows, peak {} MB above idle",
+        file.len() >> 20,
+        (peak - before) >> 10
+    );
+    assert!(
+        peak - before < 200 * 1024,
+        "peak {} MB above idle",
+        (peak - before) >> 10
+    );
+}
