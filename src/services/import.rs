@@ -136,22 +136,7 @@ pub fn validate(
         HashSet::new()
     };
     conn.transaction(|conn| {
-        let job_id: i64 = diesel::insert_into(import_jobs::table)
-            .values((
-                import_jobs::account_id.eq(by.account_id),
-                import_jobs::actor_id.eq(by.actor.id),
-                import_jobs::actor_email.eq(&by.email),
-                import_jobs::action.eq(action.as_str()),
-                import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
-                import_jobs::headers.eq(cells_line(file.headers.iter().map(String::as_str))),
-                import_jobs::state.eq("validated"),
-                import_jobs::total.eq(file.len as i32),
-                import_jobs::valid.eq(0),
-                import_jobs::created_at.eq(now),
-                import_jobs::lang.eq(by.lang.code()),
-            ))
-            .returning(import_jobs::id)
-            .get_result(conn)?;
+        let job_id = insert_job(conn, by, action, filename, &file, now)?;
         let mut valid = 0;
         let mut batch: Vec<ImportRow> = Vec::with_capacity(1_000);
         for (r, dup) in file.rows().zip(dups.iter().copied()) {
@@ -170,6 +155,34 @@ pub fn validate(
             .execute(conn)?;
         Ok(job_id)
     })
+}
+
+/// The job of a validated file; its count of valid rows is set once every
+/// row is stored.
+fn insert_job(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    action: Action,
+    filename: &str,
+    file: &csv_import::CsvFile,
+    now: NaiveDateTime,
+) -> ServiceResult<i64> {
+    Ok(diesel::insert_into(import_jobs::table)
+        .values((
+            import_jobs::account_id.eq(by.account_id),
+            import_jobs::actor_id.eq(by.actor.id),
+            import_jobs::actor_email.eq(&by.email),
+            import_jobs::action.eq(action.as_str()),
+            import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
+            import_jobs::headers.eq(cells_line(file.headers.iter().map(String::as_str))),
+            import_jobs::state.eq("validated"),
+            import_jobs::total.eq(file.len as i32),
+            import_jobs::valid.eq(0),
+            import_jobs::created_at.eq(now),
+            import_jobs::lang.eq(by.lang.code()),
+        ))
+        .returning(import_jobs::id)
+        .get_result(conn)?)
 }
 
 fn insert_rows(conn: &mut DbConn, rows: &[ImportRow]) -> ServiceResult<()> {
