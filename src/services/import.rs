@@ -84,7 +84,7 @@ fn plan(lang: Lang, action: Action, choice: &TransferChoice, to: &str) -> String
         tr_args(
             lang,
             "plan-transfer",
-            &[("plan", verb), ("kinds", kinds.join(", ")), ("to", to.to_string())],
+            &[("plan", verb), ("kinds", kinds.join(", ")), ("to", echo(to))],
         )
     }
 }
