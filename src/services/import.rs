@@ -227,6 +227,28 @@ fn check_row_transfer(
     }
 }
 
+/// The row's Yes/No cells, or the reason naming the first bad one.
+fn transfer_choice(lang: Lang, r: &CsvRow) -> Result<TransferChoice, String> {
+    let bad_yes_no = r.transfer.iter().zip(KINDS).find_map(|(v, k)| {
+        v.as_ref().err().map(|cell| {
+            tr_args(
+                lang,
+                "reason-bad-yes-no",
+                &[("cell", echo(cell)), ("kind", tr(lang, k).to_lowercase())],
+            )
+        })
+    });
+    match bad_yes_no {
+        Some(msg) => Err(msg),
+        None => Ok(TransferChoice {
+            meetings: r.transfer[0] == Ok(true),
+            webinars: r.transfer[1] == Ok(true),
+            events: r.transfer[2] == Ok(true),
+            recordings: r.transfer[3] == Ok(true),
+        }),
+    }
+}
+
 fn check_row(
     by: &ActorInfo,
     action: Action,
@@ -238,24 +260,7 @@ fn check_row(
     let email = r.email.trim().to_lowercase();
     let to = r.transfer_to.trim().to_lowercase();
     let lang = by.lang;
-    let bad_yes_no = r.transfer.iter().zip(KINDS).find_map(|(v, k)| {
-        v.as_ref().err().map(|cell| {
-            tr_args(
-                lang,
-                "reason-bad-yes-no",
-                &[("cell", echo(cell)), ("kind", tr(lang, k).to_lowercase())],
-            )
-        })
-    });
-    let choice = match bad_yes_no {
-        Some(msg) => Err(msg),
-        None => Ok(TransferChoice {
-            meetings: r.transfer[0] == Ok(true),
-            webinars: r.transfer[1] == Ok(true),
-            events: r.transfer[2] == Ok(true),
-            recordings: r.transfer[3] == Ok(true),
-        }),
-    };
+    let choice = transfer_choice(lang, &r);
     let mut row = ImportRow {
         job_id: 0,
         line: r.line as i64,
