@@ -166,6 +166,23 @@ fn masked(bits: u128, width: u8, prefix: u8) -> u128 {
     }
 }
 
+/// Days a finished import job and its result report are kept
+/// (`OFFBOARD_JOB_RETENTION_DAYS`, default 30). Jobs never applied go after
+/// 24 hours whatever this says.
+pub fn job_retention_days() -> i64 {
+    retention_days_from(std::env::var("OFFBOARD_JOB_RETENTION_DAYS").ok().as_deref())
+}
+
+pub const DEFAULT_JOB_RETENTION_DAYS: i64 = 30;
+
+/// A whole number of days from 1 to 3650; anything else is the default.
+pub fn retention_days_from(value: Option<&str>) -> i64 {
+    value
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|d| (1..=3650).contains(d))
+        .unwrap_or(DEFAULT_JOB_RETENTION_DAYS)
+}
+
 fn key_path(db: &DbUrl) -> PathBuf {
     match db {
         DbUrl::Sqlite(path) => {
@@ -240,6 +257,16 @@ mod tests {
         assert!(IpNet::parse_list("10.0.0.0/33").is_none());
         assert!(IpNet::parse_list("proxy.example").is_none());
         assert!(IpNet::parse("0.0.0.0/0").expect("all").contains(ip("8.8.8.8")));
+    }
+
+    #[test]
+    fn job_retention_is_whole_days_or_the_default() {
+        assert_eq!(retention_days_from(None), 30);
+        assert_eq!(retention_days_from(Some("7")), 7);
+        assert_eq!(retention_days_from(Some(" 90 ")), 90);
+        for bad in ["0", "-1", "x", "", "99999"] {
+            assert_eq!(retention_days_from(Some(bad)), 30, "{bad}");
+        }
     }
 
     #[test]

@@ -111,9 +111,10 @@ where
     }
 }
 
-/// Deletes due users, queues warnings, and sends due mail when a mailer is
-/// configured (without one, mail waits in the outbox). Returns the sweep
-/// report and (sent, failed).
+/// Deletes due users, queues warnings, removes expired import jobs
+/// (`import::purge_jobs`), and sends due mail when a mailer is configured
+/// (without one, mail waits in the outbox). Returns the sweep report and
+/// (sent, failed).
 pub fn sweep_once(
     pool: &Pool,
     mailer: Option<&dyn Mailer>,
@@ -121,6 +122,10 @@ pub fn sweep_once(
 ) -> Result<(SweepReport, (usize, usize)), ServiceError> {
     let mut conn = pool.get().map_err(crate::db::DbError::from)?;
     let report = auto_delete::sweep(&mut conn, now)?;
+    let purged = import::purge_jobs(&mut conn, now, crate::config::job_retention_days())?;
+    if purged > 0 {
+        tracing::info!(jobs = purged, "expired import jobs removed");
+    }
     let delivered = match mailer {
         Some(m) => mail::deliver(&mut conn, m, now)?,
         None => (0, 0),

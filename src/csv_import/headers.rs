@@ -119,25 +119,25 @@ pub fn map_columns(headers: &[String], action: Action) -> Result<Vec<Option<Colu
     Ok(out)
 }
 
-/// The sample for an action (R61, R62), in the admin's language, with the
-/// separator that language's Excel uses.
+/// The sample for an action (R61, R62), in the admin's language, written
+/// as every CSV of the portal is (`write`).
 pub fn sample(action: Action, lang: Lang) -> String {
     let cols: &[Column] = if action == Action::Deactivate {
         &[Column::Email]
     } else {
         &ALL
     };
-    let sep = if lang == Lang::En { "," } else { ";" };
-    let (yes, no) = match lang {
-        Lang::En => ("Yes", "No"),
-        Lang::Nl => ("Ja", "Nee"),
-        Lang::Id => ("Ya", "Tidak"),
+    let (code, yes, no) = match lang {
+        Lang::En => ("en", "Yes", "No"),
+        Lang::Nl => ("nl", "Ja", "Nee"),
+        Lang::Id => ("id", "Ya", "Tidak"),
     };
-    let header = cols.iter().map(|c| name(*c, lang)).collect::<Vec<_>>().join(sep);
-    let example = if action == Action::Deactivate {
-        "user@example.com".to_string()
+    let header: Vec<&str> = cols.iter().map(|c| name(*c, lang)).collect();
+    let example: &[&str] = if action == Action::Deactivate {
+        &["user@example.com"]
     } else {
-        ["user@example.com", "colleague@example.com", yes, no, no, yes].join(sep)
+        &["user@example.com", "colleague@example.com", yes, no, no, yes]
     };
-    format!("{header}\r\n{example}\r\n")
+    let style = super::CsvStyle::of(code);
+    format!("{}{}{}", super::BOM, style.line(&header), style.line(example))
 }

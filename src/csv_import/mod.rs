@@ -1,18 +1,35 @@
 //! Reading the Update-users CSV files as spreadsheet software writes them
-//! (R62-R64): UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252,
-//! CRLF or LF, comma, semicolon or tab (detected), quoted fields, blank lines
-//! and trailing empty columns. Headers in English, Dutch or Indonesian, in
-//! any order. The result is typed rows with their line numbers; the rules
-//! are checked later, by the import service.
+//! (R62-R64): UTF-8 with or without BOM, UTF-16 with BOM, Windows-1252 or
+//! Mac Roman (`decode`), CRLF, LF or CR alone, comma, semicolon or tab
+//! (detected), quoted fields with line breaks, blank lines and trailing
+//! empty columns. Headers in English, Dutch or Indonesian, in any order.
+//! The result is typed rows numbered as the spreadsheet numbers its rows
+//! (`rows`); the rules are checked later, by the import service.
 
+mod decode;
+mod dupes;
 mod headers;
+mod rows;
+mod write;
 
+pub use decode::{choose_single_byte, decode, SingleByte};
+pub use dupes::{find_duplicates, Dup, DupKey};
 pub use headers::{sample, Column, Lang};
+pub use write::{csv_line, safe_cell, CsvStyle, BOM};
 
 use crate::domain::Action;
+use rows::RowCounter;
 
 pub const MAX_BYTES: usize = 50 * 1024 * 1024;
 pub const MAX_ROWS: usize = 200_000;
+/// Longer cells, rows and header rows refuse the file: an address is at
+/// most 254 characters, and a file of the sample's shape never comes near.
+/// The limits keep what a row costs in memory and in the report bounded.
+pub const MAX_CELL_CHARS: usize = 256;
+pub const MAX_ROW_BYTES: usize = 2_048;
+pub const MAX_HEADER_BYTES: usize = 1_024;
+/// No message shows more of the file than this many characters.
+pub const ECHO_CHARS: usize = 100;
 
 /// A problem with the whole file: one clear message, nothing imported.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +54,14 @@ pub enum FileError {
     NotForDeactivate(String),
     #[error("Line {line}: {message}")]
     Malformed { line: u64, message: String },
+    #[error("The characters of the file cannot be read. Save it as \"CSV UTF-8\".")]
+    UnknownEncoding,
+    #[error("The header row is longer than 1,024 characters.")]
+    HeaderTooLong,
+    #[error("Row {line} is longer than 2,048 characters.")]
+    RowTooLong { line: u64 },
+    #[error("Row {line} has a cell longer than 256 characters.")]
+    CellTooLong { line: u64 },
 }
 
 impl FileError {
@@ -49,11 +74,15 @@ impl FileError {
             FileError::TooManyRows => tr(lang, "file-too-many-rows"),
             FileError::NotText => tr(lang, "file-not-text"),
             FileError::NoRows => tr(lang, "file-no-rows"),
-            FileError::MissingColumn(c) => tr_args(lang, "file-missing-column", &[("column", c.clone())]),
-            FileError::UnknownColumn(c) => tr_args(lang, "file-unknown-column", &[("column", c.clone())]),
-            FileError::DuplicateColumn(c) => tr_args(lang, "file-duplicate-column", &[("column", c.clone())]),
-            FileError::NotForDeactivate(c) => tr_args(lang, "file-not-for-deactivate", &[("column", c.clone())]),
+            FileError::MissingColumn(c) => tr_args(lang, "file-missing-column", &[("column", echo(c))]),
+            FileError::UnknownColumn(c) => tr_args(lang, "file-unknown-column", &[("column", echo(c))]),
+            FileError::DuplicateColumn(c) => tr_args(lang, "file-duplicate-column", &[("column", echo(c))]),
+            FileError::NotForDeactivate(c) => tr_args(lang, "file-not-for-deactivate", &[("column", echo(c))]),
             FileError::Malformed { line, .. } => tr_args(lang, "file-malformed", &[("line", line.to_string())]),
+            FileError::UnknownEncoding => tr(lang, "file-unknown-encoding"),
+            FileError::HeaderTooLong => tr(lang, "file-header-too-long"),
+            FileError::RowTooLong { line } => tr_args(lang, "file-row-too-long", &[("line", line.to_string())]),
+            FileError::CellTooLong { line } => tr_args(lang, "file-cell-too-long", &[("line", line.to_string())]),
         }
     }
 }
@@ -62,74 +91,39 @@ impl FileError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvRow {
     pub line: u64,
-    /// The cells as they were, for the result report.
-    pub cells: Vec<String>,
+    /// The cells as they were, as one line (`cells_line`), for the result report.
+    pub cells: String,
     pub email: String,
     pub transfer_to: String,
     /// meetings, webinars, events, recordings: Ok(yes) or the bad cell.
     pub transfer: [Result<bool, String>; 4],
 }
 
+/// A file that reads without a file-level problem.
 #[derive(Debug, Clone)]
-pub struct CsvFile {
+pub struct CsvFile<'a> {
+    text: std::borrow::Cow<'a, str>,
     pub headers: Vec<String>,
     pub separator: u8,
-    pub rows: Vec<CsvRow>,
+    columns: Vec<Option<Column>>,
+    /// Data rows (blank rows are not counted).
+    pub len: usize,
 }
 
-/// Bytes to text: UTF-16 and UTF-8 by their BOM, UTF-8 without one, else
-/// Windows-1252 (what Excel's plain "CSV" writes on Windows).
-pub fn decode(bytes: &[u8]) -> Result<String, FileError> {
-    if bytes.is_empty() {
-        return Err(FileError::Empty);
-    }
-    if bytes.len() > MAX_BYTES {
-        return Err(FileError::TooLarge);
-    }
-    let text = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        String::from_utf8(rest.to_vec()).map_err(|_| FileError::NotText)?
-    } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let encoding = if bytes[0] == 0xFF {
-            encoding_rs::UTF_16LE
-        } else {
-            encoding_rs::UTF_16BE
-        };
-        let (text, _, had_errors) = encoding.decode(bytes);
-        if had_errors {
-            return Err(FileError::NotText);
-        }
-        text.into_owned()
-    } else {
-        match std::str::from_utf8(bytes) {
-            Ok(t) => t.to_string(),
-            Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
-        }
-    };
-    let controls = text
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        .count();
-    if text.contains('\0') || controls * 100 > text.len().max(1) {
-        return Err(FileError::NotText);
-    }
-    if text.trim().is_empty() {
-        return Err(FileError::Empty);
-    }
-    Ok(text)
-}
-
-/// The separator of the header line: the most frequent of `;`, `,` and tab
+/// The separator of the header row: the most frequent of `;`, `,` and tab
 /// outside quotes (Dutch and Indonesian Excel write semicolons).
 pub fn detect_separator(text: &str) -> u8 {
-    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
     let mut quoted = false;
-    for b in header.bytes() {
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted {
-            for c in counts.iter_mut() {
-                if c.0 == b {
+    let mut seen_text = false;
+    for b in text.bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\r' | b'\n' if !quoted && seen_text => break,
+            _ if quoted => {}
+            _ => {
+                seen_text |= !b.is_ascii_whitespace();
+                if let Some(c) = counts.iter_mut().find(|c| c.0 == b) {
                     c.1 += 1;
                 }
             }
@@ -143,114 +137,194 @@ pub fn detect_separator(text: &str) -> u8 {
         .unwrap_or(b',')
 }
 
-/// Yes/No in the account's languages (R64); an empty cell is No.
+/// Yes/No as people and spreadsheets write them (R64): the words of the
+/// three languages, the TRUE/FALSE a spreadsheet writes for a boolean cell
+/// in each (WAAR/ONWAAR, BENAR/SALAH), and 1/0; any case. An empty cell is No.
 pub fn parse_yes_no(cell: &str) -> Result<bool, String> {
     match cell.trim().to_lowercase().as_str() {
-        "" | "no" | "nee" | "tidak" => Ok(false),
-        "yes" | "ja" | "ya" => Ok(true),
+        "" | "no" | "nee" | "tidak" | "false" | "onwaar" | "salah" | "0" => Ok(false),
+        "yes" | "ja" | "ya" | "true" | "waar" | "benar" | "1" => Ok(true),
         _ => Err(cell.to_string()),
     }
 }
 
-/// Reads a whole file for `action`.
-pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile, FileError> {
+/// Text from the file as a message may show it: at most `ECHO_CHARS`
+/// characters, then "…".
+pub fn echo(cell: &str) -> String {
+    let cell = cell.trim();
+    match cell.char_indices().nth(ECHO_CHARS) {
+        Some((cut, _)) => format!("{}…", &cell[..cut]),
+        None => cell.to_string(),
+    }
+}
+
+fn is_blank(r: &csv::StringRecord) -> bool {
+    r.iter().all(|c| c.trim().is_empty())
+}
+
+/// The record's length as written, separators included (quotes not).
+fn record_len(r: &csv::StringRecord) -> usize {
+    r.as_slice().len() + r.len().saturating_sub(1)
+}
+
+/// Refuses a record longer than the limits before it is kept.
+fn check_size(r: &csv::StringRecord, line: u64) -> Result<(), FileError> {
+    if record_len(r) > MAX_ROW_BYTES {
+        return Err(FileError::RowTooLong { line });
+    }
+    if r.iter().any(|c| c.chars().count() > MAX_CELL_CHARS) {
+        return Err(FileError::CellTooLong { line });
+    }
+    Ok(())
+}
+
+/// Reads and checks a whole file for `action`. Nothing per row is kept:
+/// `CsvFile::rows` reads the rows again from the text, so a 50 MB file is
+/// never held as rows in memory.
+pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile<'_>, FileError> {
     let text = decode(bytes)?;
     let separator = detect_separator(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(separator)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    // The header is the first row with any text in it.
-    let header = loop {
-        match records.next() {
-            None => return Err(FileError::Empty),
-            Some(Err(e)) => return Err(malformed(&e)),
-            Some(Ok(r)) if r.iter().all(|c| c.trim().is_empty()) => continue,
-            Some(Ok(r)) => break r,
+    let (headers, columns, len) = {
+        let mut records = Records::new(&text, separator);
+        // The header is the first row with any text in it.
+        let (header, _) = records.next_record().ok_or(FileError::Empty)??;
+        if record_len(&header) > MAX_HEADER_BYTES {
+            return Err(FileError::HeaderTooLong);
         }
+        let headers: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let columns = headers::map_columns(&headers, action)?;
+        let mut len = 0;
+        while let Some(record) = records.next_record() {
+            let (r, line) = record?;
+            if len == MAX_ROWS {
+                return Err(FileError::TooManyRows);
+            }
+            check_size(&r, line)?;
+            len += 1;
+        }
+        if len == 0 {
+            return Err(FileError::NoRows);
+        }
+        (headers, columns, len)
     };
-    let headers: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    let columns = headers::map_columns(&headers, action)?;
-    let mut lines = LineCounter::default();
-    let mut rows = Vec::new();
-    for result in records {
-        let r = result.map_err(|e| malformed(&e))?;
-        if r.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if rows.len() == MAX_ROWS {
-            return Err(FileError::TooManyRows);
-        }
-        let line = lines.line_at(&text, r.position().map(|p| p.byte()).unwrap_or(0) as usize);
-        let cell = |col: Column| -> String {
-            columns
-                .iter()
-                .position(|c| *c == Some(col))
-                .and_then(|i| r.get(i))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        };
-        let transfer =
-            [Column::Meetings, Column::Webinars, Column::Events, Column::Recordings].map(|c| parse_yes_no(&cell(c)));
-        rows.push(CsvRow {
-            line,
-            cells: r.iter().map(str::to_string).collect(),
-            email: cell(Column::Email),
-            transfer_to: cell(Column::TransferTo),
-            transfer,
-        });
-    }
-    if rows.is_empty() {
-        return Err(FileError::NoRows);
-    }
     Ok(CsvFile {
+        text,
         headers,
         separator,
-        rows,
+        columns,
+        len,
     })
 }
 
-/// Line numbers as a spreadsheet shows them. The csv crate's own line count
-/// lags by the previous row's line end, so count from the record's byte
-/// offset, skipping the line ends (and blank lines) before it.
-#[derive(Default)]
-struct LineCounter {
-    pos: usize,
-    line: u64,
-}
-
-impl LineCounter {
-    fn line_at(&mut self, text: &str, byte: usize) -> u64 {
-        let bytes = text.as_bytes();
-        let mut start = byte.min(bytes.len());
-        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-            start += 1;
-        }
-        if start >= self.pos {
-            self.line += bytes[self.pos..start].iter().filter(|b| **b == b'\n').count() as u64;
-            self.pos = start;
-        }
-        self.line + 1
+impl CsvFile<'_> {
+    /// The data rows, read again from the text (`read` checked them all).
+    pub fn rows(&self) -> impl Iterator<Item = CsvRow> + '_ {
+        let mut records = Records::new(&self.text, self.separator);
+        let _header = records.next_record();
+        std::iter::from_fn(move || records.next_record())
+            .filter_map(Result::ok)
+            .map(|(r, line)| typed_row(&r, &self.columns, line))
     }
 }
 
-fn malformed(e: &csv::Error) -> FileError {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
+/// The non-blank records of a text with their spreadsheet row numbers.
+struct Records<'t> {
+    records: csv::StringRecordsIntoIter<&'t [u8]>,
+    text: &'t str,
+    counter: RowCounter,
+}
+
+impl<'t> Records<'t> {
+    fn new(text: &'t str, separator: u8) -> Records<'t> {
+        let records = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .into_records();
+        Records {
+            records,
+            text,
+            counter: RowCounter::new(separator),
+        }
+    }
+
+    fn next_record(&mut self) -> Option<Result<(csv::StringRecord, u64), FileError>> {
+        loop {
+            match self.records.next()? {
+                Err(e) => return Some(Err(malformed(&e, self.text, &mut self.counter))),
+                Ok(r) if is_blank(&r) => continue,
+                Ok(r) => {
+                    let byte = r.position().map(|p| p.byte()).unwrap_or(0) as usize;
+                    let line = self.counter.row_at(self.text, byte);
+                    return Some(Ok((r, line)));
+                }
+            }
+        }
+    }
+}
+
+/// The cells as one CSV line (quoted where needed), as the import keeps
+/// them with the row for the result report.
+/// Written by hand: a csv::Writer per row would allocate its buffer 100,000 times.
+pub fn cells_line<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    let mut line = String::new();
+    for (i, cell) in cells.into_iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        if cell.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&cell.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(cell);
+        }
+    }
+    line
+}
+
+pub fn cells_of(line: &str) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.as_bytes())
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|r| r.iter().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn typed_row(r: &csv::StringRecord, columns: &[Option<Column>], line: u64) -> CsvRow {
+    let cell = |col: Column| -> String {
+        columns
+            .iter()
+            .position(|c| *c == Some(col))
+            .and_then(|i| r.get(i))
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    };
+    let transfer =
+        [Column::Meetings, Column::Webinars, Column::Events, Column::Recordings].map(|c| parse_yes_no(&cell(c)));
+    CsvRow {
+        line,
+        cells: cells_line(r.iter()),
+        email: cell(Column::Email),
+        transfer_to: cell(Column::TransferTo),
+        transfer,
+    }
+}
+
+fn malformed(e: &csv::Error, text: &str, rows_of: &mut RowCounter) -> FileError {
+    let line = match e.position() {
+        Some(p) => rows_of.row_at(text, p.byte() as usize),
+        None => 0,
+    };
     FileError::Malformed {
         line,
         message: "the row cannot be read as CSV (check the quotes)".into(),
-    }
-}
-
-/// A cell made safe to open in a spreadsheet: text that would start a
-/// formula (= + - @, tab, carriage return) gets a leading apostrophe.
-pub fn escape_formula(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
     }
 }
 

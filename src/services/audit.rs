@@ -91,7 +91,8 @@ pub const CSV_HEADER: [&str; 13] = [
     "detail",
 ];
 
-/// One entry as export cells, escaped against spreadsheet formulas.
+/// One entry as export cells; the writer (`csv_import::CsvStyle`) escapes
+/// them against spreadsheet formulas.
 pub fn csv_cells(e: &AuditEntry) -> Vec<String> {
     [
         e.id.to_string(),
@@ -108,7 +109,5 @@ pub fn csv_cells(e: &AuditEntry) -> Vec<String> {
         e.recordings_transferred.to_string(),
         e.detail.clone(),
     ]
-    .iter()
-    .map(|c| crate::csv_import::escape_formula(c))
-    .collect()
+    .into()
 }

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::csv_import::{self, CsvRow};
+use crate::csv_import::{self, cells_line, cells_of, echo, CsvRow, CsvStyle, Dup, DupKey};
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
@@ -49,7 +49,7 @@ pub fn looks_like_email(s: &str) -> bool {
         && !s.starts_with(['+', '-', '='])
 }
 
-fn load_by_email(conn: &mut DbConn, emails: &[String]) -> ServiceResult<HashMap<String, User>> {
+fn load_by_email(conn: &mut DbConn, emails: &[&str]) -> ServiceResult<HashMap<String, User>> {
     let mut out = HashMap::with_capacity(emails.len());
     for chunk in emails.chunks(5_000) {
         for u in users::table
@@ -61,37 +61,6 @@ fn load_by_email(conn: &mut DbConn, emails: &[String]) -> ServiceResult<HashMap<
         }
     }
     Ok(out)
-}
-
-/// The cells as one CSV line (quoted where needed), to keep with the row.
-/// Written by hand: a csv::Writer per row would allocate its buffer 100,000 times.
-fn cells_line(cells: &[String]) -> String {
-    let mut line = String::with_capacity(cells.iter().map(|c| c.len() + 3).sum());
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        if cell.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&cell.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(cell);
-        }
-    }
-    line
-}
-
-fn cells_of(line: &str) -> Vec<String> {
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(line.as_bytes())
-        .records()
-        .next()
-        .and_then(Result::ok)
-        .map(|r| r.iter().map(str::to_string).collect())
-        .unwrap_or_default()
 }
 
 /// What a valid row will do, in the report.
@@ -114,7 +83,7 @@ fn plan(lang: Lang, action: Action, choice: &TransferChoice, to: &str) -> String
         tr_args(
             lang,
             "plan-transfer",
-            &[("plan", verb), ("kinds", kinds.join(", ")), ("to", to.to_string())],
+            &[("plan", verb), ("kinds", kinds.join(", ")), ("to", echo(to))],
         )
     }
 }
@@ -122,6 +91,11 @@ fn plan(lang: Lang, action: Action, choice: &TransferChoice, to: &str) -> String
 /// Checks every row of the file against every rule (R65) before anything
 /// changes, and stores the job with its per-row report. File-level problems
 /// are one message and store nothing.
+///
+/// The rows are read from the file three times rather than held: the
+/// addresses and duplicates first, then which users the file removes (R51
+/// needs them all), then the full check of each row, stored a thousand at
+/// a time.
 pub fn validate(
     conn: &mut DbConn,
     by: &ActorInfo,
@@ -137,108 +111,133 @@ pub fn validate(
         return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
     let file = csv_import::read(bytes, action)?;
-    let mut wanted: Vec<String> = file
-        .rows
-        .iter()
-        .flat_map(|r| [r.email.to_lowercase(), r.transfer_to.to_lowercase()])
-        .filter(|e| !e.is_empty())
-        .collect();
-    wanted.sort_unstable();
-    wanted.dedup();
-    let found = load_by_email(conn, &wanted)?;
+    let (dups, found) = {
+        let keys: Vec<DupKey> = file.rows().map(|r| DupKey::of(&r)).collect();
+        let targets: HashSet<String> = file.rows().map(|r| r.transfer_to.to_lowercase()).collect();
+        let mut wanted: Vec<&str> = keys
+            .iter()
+            .map(|k| k.email.as_str())
+            .chain(targets.iter().map(String::as_str))
+            .filter(|e| !e.is_empty())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        (csv_import::find_duplicates(&keys), load_by_email(conn, &wanted)?)
+    };
     let domains = managed_domains(conn, by.account_id)?;
-
-    // Pass 1: each row on its own; pass 2: transfers, against every user the file removes (R51).
-    let mut first_line: HashMap<String, i64> = HashMap::new();
-    let mut rows: Vec<(ImportRow, Result<TransferChoice, String>)> = Vec::with_capacity(file.rows.len());
-    for r in &file.rows {
-        let (row, choice) = check_row(by, action, r, &found, &domains, &mut first_line);
-        rows.push((row, choice));
-    }
+    let checked = |r, dup| check_row(by, action, r, dup, &found, &domains);
     let removed: HashSet<i64> = if action.removes() {
-        rows.iter()
-            .filter(|(r, _)| r.state == "pending")
-            .filter_map(|(r, _)| r.user_id)
+        file.rows()
+            .zip(dups.iter().copied())
+            .filter_map(|(r, dup)| Some(checked(r, dup).0).filter(|row| row.state == "pending")?.user_id)
             .collect()
     } else {
         HashSet::new()
     };
-    for (row, choice) in rows.iter_mut() {
-        if row.state != "pending" {
-            continue;
-        }
-        let choice = match choice {
-            Ok(c) => *c,
-            Err(_) => continue,
-        };
-        let to = row.transfer_to.clone().unwrap_or_default();
-        let target = found.get(&to).map(|t| TransferTarget {
-            id: t.id,
-            status: Status::parse(&t.status).unwrap_or(Status::Pending),
-            same_account: t.account_id == by.account_id,
-            licensed: t.user_type == "licensed",
-            webinar_license: t.webinar_license,
-        });
-        let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
-        match check_transfer(row.user_id.unwrap_or(0), &choice, target.as_ref(), &in_batch) {
-            Ok(()) => row.reason = plan(by.lang, action, &choice, &to),
-            Err(refusal) => {
-                row.state = "invalid".into();
-                row.reason = refusal.text(by.lang);
+    conn.transaction(|conn| {
+        let job_id = insert_job(conn, by, action, filename, &file, now)?;
+        let mut valid = 0;
+        let mut batch: Vec<ImportRow> = Vec::with_capacity(1_000);
+        for (r, dup) in file.rows().zip(dups.iter().copied()) {
+            let (mut row, choice) = checked(r, dup);
+            check_row_transfer(by, action, &mut row, &choice, &found, &removed);
+            valid += i32::from(row.state == "pending");
+            batch.push(ImportRow { job_id, ..row });
+            if batch.len() == 1_000 {
+                insert_rows(conn, &batch)?;
+                batch.clear();
             }
         }
-    }
-    let valid = rows.iter().filter(|(r, _)| r.state == "pending").count() as i32;
-    // Starts with an insert, so SQLite takes the write lock before any read.
-    conn.transaction(|conn| {
-        let job_id: i64 = diesel::insert_into(import_jobs::table)
-            .values((
-                import_jobs::account_id.eq(by.account_id),
-                import_jobs::actor_id.eq(by.actor.id),
-                import_jobs::actor_email.eq(&by.email),
-                import_jobs::action.eq(action.as_str()),
-                import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
-                import_jobs::headers.eq(cells_line(&file.headers)),
-                import_jobs::state.eq("validated"),
-                import_jobs::total.eq(rows.len() as i32),
-                import_jobs::valid.eq(valid),
-                import_jobs::created_at.eq(now),
-                import_jobs::lang.eq(by.lang.code()),
-            ))
-            .returning(import_jobs::id)
-            .get_result(conn)?;
-        let stored: Vec<ImportRow> = rows.into_iter().map(|(r, _)| ImportRow { job_id, ..r }).collect();
-        for chunk in stored.chunks(1_000) {
-            match conn {
-                DbConn::Sqlite(c) => diesel::insert_into(import_rows::table).values(chunk).execute(c)?,
-                DbConn::Pg(c) => diesel::insert_into(import_rows::table).values(chunk).execute(c)?,
-            };
-        }
+        insert_rows(conn, &batch)?;
+        diesel::update(import_jobs::table.find(job_id))
+            .set(import_jobs::valid.eq(valid))
+            .execute(conn)?;
         Ok(job_id)
     })
 }
 
-fn check_row(
+/// The job of a validated file; its count of valid rows is set once every
+/// row is stored.
+fn insert_job(
+    conn: &mut DbConn,
     by: &ActorInfo,
     action: Action,
-    r: &CsvRow,
+    filename: &str,
+    file: &csv_import::CsvFile,
+    now: NaiveDateTime,
+) -> ServiceResult<i64> {
+    Ok(diesel::insert_into(import_jobs::table)
+        .values((
+            import_jobs::account_id.eq(by.account_id),
+            import_jobs::actor_id.eq(by.actor.id),
+            import_jobs::actor_email.eq(&by.email),
+            import_jobs::action.eq(action.as_str()),
+            import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
+            import_jobs::headers.eq(cells_line(file.headers.iter().map(String::as_str))),
+            import_jobs::state.eq("validated"),
+            import_jobs::total.eq(file.len as i32),
+            import_jobs::valid.eq(0),
+            import_jobs::created_at.eq(now),
+            import_jobs::lang.eq(by.lang.code()),
+        ))
+        .returning(import_jobs::id)
+        .get_result(conn)?)
+}
+
+fn insert_rows(conn: &mut DbConn, rows: &[ImportRow]) -> ServiceResult<()> {
+    if !rows.is_empty() {
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(import_rows::table).values(rows).execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(import_rows::table).values(rows).execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// The transfer of a row that passed its own checks, against every user the
+/// file removes (R51).
+fn check_row_transfer(
+    by: &ActorInfo,
+    action: Action,
+    row: &mut ImportRow,
+    choice: &Result<TransferChoice, String>,
     found: &HashMap<String, User>,
-    domains: &[String],
-    first_line: &mut HashMap<String, i64>,
-) -> (ImportRow, Result<TransferChoice, String>) {
-    let email = r.email.trim().to_lowercase();
-    let to = r.transfer_to.trim().to_lowercase();
-    let lang = by.lang;
+    removed: &HashSet<i64>,
+) {
+    let Ok(choice) = choice else { return };
+    if row.state != "pending" {
+        return;
+    }
+    let to = row.transfer_to.clone().unwrap_or_default();
+    let target = found.get(&to).map(|t| TransferTarget {
+        id: t.id,
+        status: Status::parse(&t.status).unwrap_or(Status::Pending),
+        same_account: t.account_id == by.account_id,
+        licensed: t.user_type == "licensed",
+        webinar_license: t.webinar_license,
+    });
+    let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
+    match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
+        Ok(()) => row.reason = plan(by.lang, action, choice, &to),
+        Err(refusal) => {
+            row.state = "invalid".into();
+            row.reason = refusal.text(by.lang);
+        }
+    }
+}
+
+/// The row's Yes/No cells, or the reason naming the first bad one.
+fn transfer_choice(lang: Lang, r: &CsvRow) -> Result<TransferChoice, String> {
     let bad_yes_no = r.transfer.iter().zip(KINDS).find_map(|(v, k)| {
         v.as_ref().err().map(|cell| {
             tr_args(
                 lang,
                 "reason-bad-yes-no",
-                &[("cell", cell.clone()), ("kind", tr(lang, k).to_lowercase())],
+                &[("cell", echo(cell)), ("kind", tr(lang, k).to_lowercase())],
             )
         })
     });
-    let choice = match bad_yes_no {
+    match bad_yes_no {
         Some(msg) => Err(msg),
         None => Ok(TransferChoice {
             meetings: r.transfer[0] == Ok(true),
@@ -246,12 +245,26 @@ fn check_row(
             events: r.transfer[2] == Ok(true),
             recordings: r.transfer[3] == Ok(true),
         }),
-    };
+    }
+}
+
+fn check_row(
+    by: &ActorInfo,
+    action: Action,
+    mut r: CsvRow,
+    dup: Option<Dup>,
+    found: &HashMap<String, User>,
+    domains: &[String],
+) -> (ImportRow, Result<TransferChoice, String>) {
+    let email = r.email.trim().to_lowercase();
+    let to = r.transfer_to.trim().to_lowercase();
+    let lang = by.lang;
+    let choice = transfer_choice(lang, &r);
     let mut row = ImportRow {
         job_id: 0,
         line: r.line as i64,
         email: email.clone(),
-        cells: cells_line(&r.cells),
+        cells: std::mem::take(&mut r.cells),
         user_id: None,
         transfer_to: Some(to.clone()).filter(|t| !t.is_empty()),
         transfer_meetings: choice.as_ref().is_ok_and(|c| c.meetings),
@@ -261,25 +274,31 @@ fn check_row(
         state: "invalid".into(),
         reason: String::new(),
     };
+    if let Some(Dup::Repeat(first)) = dup {
+        row.state = "skipped".into();
+        row.reason = tr_args(lang, "reason-duplicate", &[("line", first.to_string())]);
+        return (row, choice);
+    }
+    let in_account = |e: &str| found.get(e).filter(|u| u.account_id == by.account_id);
     let verdict: Result<i64, String> = (|| {
-        let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", cell.trim().to_string())]);
+        let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", echo(cell))]);
         if email.is_empty() {
             return Err(tr(lang, "reason-empty-email"));
         }
         if !looks_like_email(&email) {
             return Err(not_email(&r.email));
         }
-        if let Some(first) = first_line.get(&email) {
-            return Err(tr_args(lang, "reason-duplicate", &[("line", first.to_string())]));
+        if let Some(Dup::Conflict(other)) = dup {
+            return Err(tr_args(lang, "reason-conflict", &[("line", other.to_string())]));
         }
-        first_line.insert(email.clone(), r.line as i64);
-        let user = found
-            .get(&email)
-            .filter(|u| u.account_id == by.account_id)
-            .ok_or_else(|| tr(lang, "reason-no-user"))?;
-        choice.clone()?;
+        let user = in_account(&email).ok_or_else(|| tr(lang, "reason-no-user"))?;
+        let wants_transfer = choice.clone()?.any();
         if !to.is_empty() && !looks_like_email(&to) {
             return Err(not_email(&r.transfer_to));
+        }
+        // The same words whether the address is unknown or in another account.
+        if wants_transfer && !to.is_empty() && in_account(&to).is_none() {
+            return Err(tr_args(lang, "reason-target-not-in-account", &[("email", echo(&to))]));
         }
         check_action(&by.actor, &target_of(user, domains), action, Mode::Csv).map_err(|e| e.text(lang))?;
         Ok(user.id)
@@ -575,20 +594,18 @@ pub fn run_to_end(conn: &mut DbConn, job_id: i64) -> ServiceResult<()> {
     Ok(())
 }
 
-/// The result report (R66): the original columns, then outcome and reason.
-/// Every cell is escaped so the file is safe to open in a spreadsheet.
+/// The result report (R66): the original columns, then line, outcome and
+/// reason, written as every CSV of the portal (`csv_import::CsvStyle`) in
+/// the job's language. Rows shorter or longer than the header (Excel's
+/// trailing separators) are fitted to it so the outcome columns line up.
 pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
     let lang = Lang::parse(&job.lang).unwrap_or_default();
+    let style = CsvStyle::of(lang.code());
     let mut header: Vec<String> = cells_of(&job.headers);
-    header.push(tr(lang, "line"));
-    header.push(tr(lang, "outcome"));
-    header.push(tr(lang, "reason"));
-    let write = |w: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| {
-        w.write_record(cells.iter().map(|c| csv_import::escape_formula(c)))
-            .map_err(|e| ServiceError::Invalid(e.to_string()))
-    };
-    write(&mut w, header)?;
+    let width = header.len();
+    header.extend([tr(lang, "line"), tr(lang, "outcome"), tr(lang, "reason")]);
+    let mut out = String::from(csv_import::BOM);
+    out.push_str(&style.line(&header));
     let mut after = 0i64;
     loop {
         let rows: Vec<ImportRow> = import_rows::table
@@ -601,14 +618,58 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
         let Some(last) = rows.last() else { break };
         after = last.line;
         for r in rows {
-            let mut cells = cells_of(&r.cells);
+            let mut cells = fit_width(cells_of(&r.cells), width);
             cells.push(r.line.to_string());
             cells.push(tr(lang, outcome_word(&r.state, &job.state)));
             cells.push(r.reason);
-            write(&mut w, cells)?;
+            out.push_str(&style.line(&cells));
         }
     }
-    w.into_inner().map_err(|e| ServiceError::Invalid(e.to_string()))
+    Ok(out.into_bytes())
+}
+
+/// Pads a row to the header's width, and drops empty cells beyond it.
+fn fit_width(mut cells: Vec<String>, width: usize) -> Vec<String> {
+    while cells.len() > width && cells.last().is_some_and(|c| c.trim().is_empty()) {
+        cells.pop();
+    }
+    if cells.len() < width {
+        cells.resize(width, String::new());
+    }
+    cells
+}
+
+/// Jobs past their keeping time: never applied (still `validated`) after
+/// 24 hours, finished after `retention_days`. Running jobs are kept.
+pub fn purge_cutoffs(now: NaiveDateTime, retention_days: i64) -> (NaiveDateTime, NaiveDateTime) {
+    (
+        now - chrono::Duration::hours(24),
+        now - chrono::Duration::days(retention_days),
+    )
+}
+
+/// Removes expired jobs and their rows (the report is made from the rows,
+/// so it goes with them); returns how many jobs went.
+pub fn purge_jobs(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -> ServiceResult<usize> {
+    let (unapplied_before, finished_before) = purge_cutoffs(now, retention_days);
+    crate::db::write_transaction(conn, |conn| {
+        let ids: Vec<i64> = import_jobs::table
+            .filter(
+                import_jobs::state
+                    .eq("validated")
+                    .and(import_jobs::created_at.lt(unapplied_before))
+                    .or(import_jobs::state
+                        .eq_any(["done", "cancelled"])
+                        .and(import_jobs::finished_at.lt(finished_before))),
+            )
+            .select(import_jobs::id)
+            .load(conn)?;
+        for chunk in ids.chunks(1_000) {
+            diesel::delete(import_rows::table.filter(import_rows::job_id.eq_any(chunk))).execute(conn)?;
+            diesel::delete(import_jobs::table.filter(import_jobs::id.eq_any(chunk))).execute(conn)?;
+        }
+        Ok(ids.len())
+    })
 }
 
 pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
@@ -658,12 +719,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stored_cells_read_back_unchanged() {
-        let cells: Vec<String> = ["a@x.nl", "with, comma", "with \"quotes\"", "", "line\nbreak", "=1+2"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(cells_of(&cells_line(&cells)), cells);
+    fn unapplied_jobs_keep_a_day_finished_ones_the_retention() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("date");
+        let (unapplied, finished) = purge_cutoffs(now, 30);
+        assert_eq!(now - unapplied, chrono::Duration::hours(24));
+        assert_eq!(now - finished, chrono::Duration::days(30));
+    }
+
+    #[test]
+    fn report_rows_fit_the_header() {
+        let s = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(fit_width(s(&["a"]), 3), s(&["a", "", ""]));
+        assert_eq!(fit_width(s(&["a", "", "", ""]), 2), s(&["a", ""]));
+        assert_eq!(fit_width(s(&["a", "b", "c"]), 2), s(&["a", "b", "c"]));
     }
 
     #[test]

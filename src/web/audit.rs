@@ -117,6 +117,7 @@ async fn page(
 }
 
 /// Streamed a chunk at a time: the export never holds the log in memory.
+/// Written in the admin's language's CSV style (`csv_import::CsvStyle`).
 async fn export(
     state: web::Data<AppState>,
     admin: Admin,
@@ -124,6 +125,7 @@ async fn export(
 ) -> Result<HttpResponse, WebError> {
     let filter = params.filter()?;
     let account_id = admin.user.account_id;
+    let style = crate::csv_import::CsvStyle::of(crate::i18n::current().code());
     let start = (state.into_inner(), filter, true);
     let stream = futures_util::stream::unfold(Some(start), move |cursor| async move {
         let (state, mut filter, first) = cursor?;
@@ -135,14 +137,15 @@ async fn export(
             Ok(rows) => rows,
             Err(e) => return Some((Err(actix_web::Error::from(e)), None)),
         };
-        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut text = String::new();
         if first {
-            let _ = w.write_record(audit::CSV_HEADER);
+            text.push_str(crate::csv_import::BOM);
+            text.push_str(&style.line(&audit::CSV_HEADER));
         }
         for e in &rows {
-            let _ = w.write_record(audit::csv_cells(e));
+            text.push_str(&style.line(&audit::csv_cells(e)));
         }
-        let bytes = Bytes::from(w.into_inner().unwrap_or_default());
+        let bytes = Bytes::from(text);
         let next = match rows.last() {
             Some(last) if rows.len() as i64 == EXPORT_CHUNK => {
                 filter.before = Some(last.id);

@@ -253,6 +253,8 @@ pub struct ImportPage {
     /// R60: only the owner or a custom role with the bulk privilege uploads.
     pub allowed: bool,
     pub jobs: Vec<crate::db::models::ImportJob>,
+    /// Days finished jobs and their reports are kept (`config::job_retention_days`).
+    pub retention_days: i64,
 }
 
 #[derive(Template, WebTemplate)]

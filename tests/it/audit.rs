@@ -110,7 +110,7 @@ async fn the_export_is_the_filtered_log_as_csv_escaped_for_spreadsheets() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("content-type").unwrap_or_default().starts_with("text/csv"));
     let lines: Vec<&str> = r.body.lines().collect();
-    assert!(lines[0].starts_with("id,at (UTC),actor,action,target"));
+    assert!(lines[0].starts_with("\u{FEFF}id,at (UTC),actor,action,target"));
     assert_eq!(lines.len(), 5);
     assert!(r.body.contains(",'=cmd@gmail.test,"), "{}", r.body);
     let r = c.get("/audit/export.csv?action=delete").await;

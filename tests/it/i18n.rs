@@ -219,7 +219,12 @@ async fn the_csv_report_speaks_the_uploaders_language() {
         page.body
     );
     let csv = c.get(&format!("{job}/result.csv")).await;
-    assert!(csv.body.starts_with("Email,Regel,Uitkomst,Reden"), "{}", csv.body);
+    // Dutch Excel's list separator, a BOM so Excel reads UTF-8, CRLF.
+    assert!(
+        csv.body.starts_with("\u{FEFF}Email;Regel;Uitkomst;Reden\r\n"),
+        "{}",
+        csv.body
+    );
     let r = c.upload("deactivate", "f.csv", b"").await;
     assert_eq!(r.alert().as_deref(), Some("Het bestand is leeg."));
 }

@@ -11,7 +11,7 @@ use offboard::services::import;
 use crate::support::*;
 
 /// The users every fixture is written against.
-fn world() -> TestApp {
+pub(crate) fn world() -> TestApp {
     let app = TestApp::new();
     app.user(UserSpec::admin("admin@acme.test"));
     let alice = app.user(UserSpec::member("alice@gmail.test").licensed());
@@ -38,18 +38,18 @@ fn world() -> TestApp {
     app
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/fixtures/import/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
 }
 
-fn job_id_of(r: &Resp) -> i64 {
+pub(crate) fn job_id_of(r: &Resp) -> i64 {
     let loc = r
         .header("location")
         .unwrap_or_else(|| panic!("no redirect: {} {}", r.status, r.body));
     loc.trim_start_matches("/import/jobs/").parse().expect("job id")
 }
 
-fn rows(app: &TestApp, job: i64) -> Vec<(i64, String, String)> {
+pub(crate) fn rows(app: &TestApp, job: i64) -> Vec<(i64, String, String)> {
     import_rows::table
         .filter(import_rows::job_id.eq(job))
         .order(import_rows::line)
@@ -148,7 +148,7 @@ const CORPUS: &[(&str, &str, Expect)] = &[
         Expect::Rows(&[
             (2, "pending", ""),
             (3, "pending", ""),
-            (4, "invalid", "already on line 2"),
+            (4, "skipped", "already on line 2"),
         ]),
     ),
     (
@@ -207,7 +207,7 @@ const CORPUS: &[(&str, &str, Expect)] = &[
     (
         "target_other_account.csv",
         "delete",
-        Expect::Rows(&[(2, "invalid", "active user of this account")]),
+        Expect::Rows(&[(2, "invalid", "stranger@other.test is not a user of this account")]),
     ),
     (
         "transfer_without_target.csv",
@@ -357,7 +357,7 @@ async fn applying_a_delete_job_transfers_deletes_and_reports() {
     let csv = c.get(&format!("/import/jobs/{job}/result.csv")).await;
     assert_eq!(csv.status, StatusCode::OK);
     let mut lines = csv.body.lines();
-    assert_eq!(lines.next(), Some("Email,Transfer data to email,Transfer meetings,Transfer webinars,Transfer events,Transfer recordings,Line,Outcome,Reason"));
+    assert_eq!(lines.next(), Some("\u{FEFF}Email,Transfer data to email,Transfer meetings,Transfer webinars,Transfer events,Transfer recordings,Line,Outcome,Reason"));
     assert!(lines
         .next()
         .unwrap()
@@ -420,14 +420,14 @@ async fn r61_the_action_comes_first_and_shapes_the_sample() {
     assert!(r.alert().unwrap_or_default().contains("Choose an action first"));
     assert_eq!(c.get("/import/sample").await.status, StatusCode::BAD_REQUEST);
     let s = c.get("/import/sample?action=deactivate&lang=en").await;
-    assert_eq!(s.body, "Email\r\nuser@example.com\r\n");
+    assert_eq!(s.body, "\u{FEFF}Email\r\nuser@example.com\r\n");
     assert!(s
         .header("content-disposition")
         .unwrap_or_default()
         .contains("attachment"));
     let s = c.get("/import/sample?action=delete&lang=id").await;
     assert!(s.body.starts_with(
-        "Email;Transfer data ke email;Transfer rapat;Transfer webinar;Transfer acara;Transfer rekaman\r\n"
+        "\u{FEFF}Email;Transfer data ke email;Transfer rapat;Transfer webinar;Transfer acara;Transfer rekaman\r\n"
     ));
     let s = c
         .send(
@@ -437,7 +437,7 @@ async fn r61_the_action_comes_first_and_shapes_the_sample() {
             &[("Accept-Language", "nl-NL,nl;q=0.9")],
         )
         .await;
-    assert!(s.body.starts_with("E-mailadres;"), "{}", s.body);
+    assert!(s.body.starts_with("\u{FEFF}E-mailadres;"), "{}", s.body);
 }
 
 #[actix_web::test]

@@ -10,6 +10,7 @@ mod cli;
 mod errors;
 mod i18n;
 mod import;
+mod import_files;
 mod language_switch;
 mod matrix;
 mod resume;
