@@ -10,13 +10,11 @@ use crate::csv_import::{self, cells_line, cells_of, echo, CsvRow, CsvStyle, Dup,
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
-use crate::domain::{
-    check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget,
-    BULK_PRIVILEGE,
-};
+use crate::domain::{check_action, check_transfer, Action, Actor, Mode, Refusal, Role, TransferChoice, BULK_PRIVILEGE};
 use crate::i18n::{tr, tr_args, Lang};
 
-use super::user_actions::{deactivate_many, delete_many, perform_in, Run, Transfer, CHANGED_UNDER_US};
+use super::batch::apply_many;
+use super::user_actions::{Outcome, Run, Transfer};
 use super::users::{managed_domains, target_of};
 use super::{ActorInfo, Origin};
 use super::{ServiceError, ServiceResult};
@@ -209,13 +207,7 @@ fn check_row_transfer(
         return;
     }
     let to = row.transfer_to.clone().unwrap_or_default();
-    let target = found.get(&to).map(|t| TransferTarget {
-        id: t.id,
-        status: Status::parse(&t.status).unwrap_or(Status::Pending),
-        same_account: t.account_id == by.account_id,
-        licensed: t.user_type == "licensed",
-        webinar_license: t.webinar_license,
-    });
+    let target = found.get(&to).map(|t| super::users::transfer_target(t, by.account_id));
     let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
     match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
         Ok(()) => row.reason = plan(by.lang, action, choice, &to),
@@ -422,21 +414,9 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
 /// Returns whether rows are left.
 pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
     crate::db::write_transaction(conn, |conn| {
-        // Serialises workers of several processes on the same job.
-        let claimed = diesel::update(
-            import_jobs::table
-                .filter(import_jobs::id.eq(job_id))
-                .filter(import_jobs::state.eq("running")),
-        )
-        .set(import_jobs::state.eq("running"))
-        .execute(conn)?;
-        if claimed == 0 {
+        let Some(job) = claim_job(conn, job_id)? else {
             return Ok(false);
-        }
-        let job: ImportJob = import_jobs::table
-            .find(job_id)
-            .select(ImportJob::as_select())
-            .first(conn)?;
+        };
         let rows: Vec<ImportRow> = import_rows::table
             .filter(import_rows::job_id.eq(job_id))
             .filter(import_rows::state.eq("pending"))
@@ -445,124 +425,141 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
             .select(ImportRow::as_select())
             .load(conn)?;
         let by = actor_now(conn, &job)?;
-        let action = Action::parse(&job.action).ok_or_else(|| ServiceError::Invalid("unknown action".into()))?;
-        let domains = managed_domains(conn, job.account_id)?;
-        let (mut done, mut skipped, mut failed) = (0, 0, 0);
-        let origin = Origin {
-            mode: Mode::Csv,
-            job_id: Some(job_id),
-        };
-        let mut outcomes: Vec<ServiceResult<()>> = Vec::with_capacity(rows.len());
-        // Deactivate and delete go set-based; if a user changed under them, row by row.
-        let mut set_based = None;
-        if matches!(action, Action::Deactivate | Action::Delete) {
-            let none = Transfer::default();
-            let run = Run {
-                by: &by,
-                action,
-                transfer: &none,
-                origin,
-                batch: &[],
-                domains: &domains,
-                now,
-            };
-            let attempt = crate::db::write_transaction(conn, |conn| {
-                if action == Action::Deactivate {
-                    let ids: Vec<i64> = rows.iter().map(|r| r.user_id.unwrap_or(0)).collect();
-                    deactivate_many(conn, &run, &ids)
-                } else {
-                    let items: Vec<(i64, Transfer)> =
-                        rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
-                    delete_many(conn, &run, &items)
-                }
-            });
-            match attempt {
-                Ok(results) => set_based = Some(results.into_iter().map(|(_, r)| r.map(|_| ())).collect::<Vec<_>>()),
-                Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
-                Err(e) => return Err(e),
-            }
-        }
-        match set_based {
-            Some(results) => outcomes = results,
-            None => {
-                for row in &rows {
-                    let transfer = row_transfer(row);
-                    let run = Run {
-                        by: &by,
-                        action,
-                        transfer: &transfer,
-                        origin,
-                        batch: &[],
-                        domains: &domains,
-                        now,
-                    };
-                    let user_id = row.user_id.unwrap_or(0);
-                    outcomes
-                        .push(crate::db::write_transaction(conn, |conn| perform_in(conn, &run, user_id)).map(|_| ()));
-                }
-            }
-        }
-        let mut done_lines = Vec::new();
-        for (row, outcome) in rows.iter().zip(outcomes) {
-            let (state, reason) = match outcome {
-                Ok(()) => {
-                    done += 1;
-                    done_lines.push(row.line);
-                    continue;
-                }
-                Err(ServiceError::Refused(r)) => {
-                    skipped += 1;
-                    ("skipped", r.text(by.lang))
-                }
-                Err(ServiceError::NotFound) => {
-                    skipped += 1;
-                    ("skipped", tr(by.lang, "reason-gone"))
-                }
-                Err(e) => {
-                    tracing::warn!(job_id, line = row.line, error = %e, "import row failed");
-                    failed += 1;
-                    ("failed", tr(by.lang, "reason-failed"))
-                }
-            };
-            diesel::update(
-                import_rows::table
-                    .filter(import_rows::job_id.eq(job_id))
-                    .filter(import_rows::line.eq(row.line)),
-            )
-            .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
-            .execute(conn)?;
-        }
-        for lines in done_lines.chunks(5_000) {
-            diesel::update(
-                import_rows::table
-                    .filter(import_rows::job_id.eq(job_id))
-                    .filter(import_rows::line.eq_any(lines)),
-            )
-            .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
-            .execute(conn)?;
-        }
-        let more = rows.len() as i64 == apply_batch_size();
-        let finished = !more
-            || import_rows::table
-                .filter(import_rows::job_id.eq(job_id))
-                .filter(import_rows::state.eq("pending"))
-                .count()
-                .get_result::<i64>(conn)?
-                == 0;
-        diesel::update(import_jobs::table.find(job_id))
-            .set((
-                import_jobs::done.eq(import_jobs::done + done),
-                import_jobs::skipped.eq(import_jobs::skipped + skipped),
-                import_jobs::failed.eq(import_jobs::failed + failed),
-            ))
-            .execute(conn)?;
-        if finished {
-            diesel::update(import_jobs::table.find(job_id))
-                .set((import_jobs::state.eq("done"), import_jobs::finished_at.eq(Some(now))))
-                .execute(conn)?;
-        }
-        Ok(!finished)
+        let outcomes = run_rows(conn, &job, &by, &rows, now)?;
+        let counts = record_outcomes(conn, job_id, by.lang, &rows, outcomes)?;
+        finish_batch(conn, job_id, counts, rows.len() as i64 == apply_batch_size(), now)
     })
+}
+
+/// Takes the running job for this worker (several processes serialise on
+/// it); None when it is no longer running.
+fn claim_job(conn: &mut DbConn, job_id: i64) -> ServiceResult<Option<ImportJob>> {
+    let claimed = diesel::update(
+        import_jobs::table
+            .filter(import_jobs::id.eq(job_id))
+            .filter(import_jobs::state.eq("running")),
+    )
+    .set(import_jobs::state.eq("running"))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        import_jobs::table
+            .find(job_id)
+            .select(ImportJob::as_select())
+            .first(conn)?,
+    ))
+}
+
+/// The rows' users through the same batch function as bulk actions.
+fn run_rows(
+    conn: &mut DbConn,
+    job: &ImportJob,
+    by: &ActorInfo,
+    rows: &[ImportRow],
+    now: NaiveDateTime,
+) -> ServiceResult<Vec<ServiceResult<Outcome>>> {
+    let action = Action::parse(&job.action).ok_or_else(|| ServiceError::Invalid("unknown action".into()))?;
+    let domains = managed_domains(conn, job.account_id)?;
+    let none = Transfer::default();
+    let run = Run {
+        by,
+        action,
+        transfer: &none,
+        origin: Origin {
+            mode: Mode::Csv,
+            job_id: Some(job.id),
+        },
+        batch: &[],
+        domains: &domains,
+        now,
+    };
+    let items: Vec<(i64, Transfer)> = rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
+    Ok(apply_many(conn, &run, &items)?.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Done, skipped and failed rows of one batch.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    done: i32,
+    skipped: i32,
+    failed: i32,
+}
+
+/// Writes each row's outcome: done rows in a few statements, the others
+/// with their reason (a refusal in the rule's words; an internal failure
+/// only as "could not be applied", the detail logged).
+fn record_outcomes(
+    conn: &mut DbConn,
+    job_id: i64,
+    lang: Lang,
+    rows: &[ImportRow],
+    outcomes: Vec<ServiceResult<Outcome>>,
+) -> ServiceResult<Counts> {
+    let mut counts = Counts::default();
+    let mut done_lines = Vec::new();
+    for (row, outcome) in rows.iter().zip(outcomes) {
+        let (state, reason) = match outcome {
+            Ok(_) => {
+                counts.done += 1;
+                done_lines.push(row.line);
+                continue;
+            }
+            Err(ServiceError::Refused(r)) => ("skipped", r.text(lang)),
+            Err(ServiceError::NotFound) => ("skipped", tr(lang, "reason-gone")),
+            Err(e) => {
+                tracing::warn!(job_id, line = row.line, error = %e, "import row failed");
+                ("failed", tr(lang, "reason-failed"))
+            }
+        };
+        if state == "skipped" {
+            counts.skipped += 1;
+        } else {
+            counts.failed += 1;
+        }
+        diesel::update(
+            import_rows::table
+                .filter(import_rows::job_id.eq(job_id))
+                .filter(import_rows::line.eq(row.line)),
+        )
+        .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
+        .execute(conn)?;
+    }
+    for lines in done_lines.chunks(5_000) {
+        diesel::update(
+            import_rows::table
+                .filter(import_rows::job_id.eq(job_id))
+                .filter(import_rows::line.eq_any(lines)),
+        )
+        .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
+        .execute(conn)?;
+    }
+    Ok(counts)
+}
+
+/// Adds the batch's counts to the job, and ends it when no row is left.
+fn finish_batch(conn: &mut DbConn, job_id: i64, c: Counts, full: bool, now: NaiveDateTime) -> ServiceResult<bool> {
+    let finished = !full
+        || import_rows::table
+            .filter(import_rows::job_id.eq(job_id))
+            .filter(import_rows::state.eq("pending"))
+            .count()
+            .get_result::<i64>(conn)?
+            == 0;
+    diesel::update(import_jobs::table.find(job_id))
+        .set((
+            import_jobs::done.eq(import_jobs::done + c.done),
+            import_jobs::skipped.eq(import_jobs::skipped + c.skipped),
+            import_jobs::failed.eq(import_jobs::failed + c.failed),
+        ))
+        .execute(conn)?;
+    if finished {
+        diesel::update(import_jobs::table.find(job_id))
+            .set((import_jobs::state.eq("done"), import_jobs::finished_at.eq(Some(now))))
+            .execute(conn)?;
+    }
+    Ok(!finished)
 }
 
 fn row_transfer(row: &ImportRow) -> Transfer {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::db::models::User;
 use crate::db::schema::users;
 use crate::db::DbConn;
-use crate::domain::{Role, Status, Target};
+use crate::domain::{Role, Status, Target, TransferTarget};
 
 use super::ServiceResult;
 
@@ -194,6 +194,17 @@ pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
 }
 
 /// Contact search: active users only, so a deactivated user is not found (R12).
+/// A user as the transfer rules see a target (R50-R53), from `account_id`'s side.
+pub fn transfer_target(u: &User, account_id: i64) -> TransferTarget {
+    TransferTarget {
+        id: u.id,
+        status: Status::parse(&u.status).unwrap_or(Status::Pending),
+        same_account: u.account_id == account_id,
+        licensed: u.user_type == "licensed",
+        webinar_license: u.webinar_license,
+    }
+}
+
 pub fn directory_search(conn: &mut DbConn, account_id: i64, term: &str) -> ServiceResult<Vec<User>> {
     let query = UserQuery {
         search: Some(term.to_string()),
