@@ -71,7 +71,7 @@ pub fn sign_in(conn: &mut DbConn, email: &str, password: &str) -> ServiceResult<
         return Ok(SignIn::BadCredentials);
     }
     // The status is told only to someone who knows the password.
-    Ok(match Status::parse(&user.status) {
+    Ok(match Some(user.status) {
         Some(Status::Active) => SignIn::Ok {
             user_id: user.id,
             epoch: user.session_epoch,

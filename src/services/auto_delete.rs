@@ -1,6 +1,7 @@
 //! The Advanced tab's auto-delete (R20-R23): the setting, the sweeper that
 //! deletes due users, and the warning mail 7 days before.
 
+use crate::domain::Status;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -97,7 +98,7 @@ type Deactivated = (i64, String, NaiveDateTime, Option<String>);
 fn deactivated(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<Deactivated>> {
     let rows: Vec<(i64, String, Option<NaiveDateTime>, Option<String>)> = users::table
         .filter(users::account_id.eq(account_id))
-        .filter(users::status.eq("deactivated"))
+        .filter(users::status.eq(Status::Deactivated))
         .filter(users::is_room.eq(false))
         .select((users::id, users::email, users::deactivated_at, users::language))
         .load(conn)?;
@@ -147,7 +148,7 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
         let cutoff = due_cutoff(account.auto_delete_days, now);
         let due: Vec<i64> = users::table
             .filter(users::account_id.eq(account.id))
-            .filter(users::status.eq("deactivated"))
+            .filter(users::status.eq(Status::Deactivated))
             .filter(users::deactivated_at.le(cutoff))
             .select(users::id)
             .load(conn)?;
@@ -184,7 +185,7 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
                         let still_due = diesel::update(
                             users::table
                                 .filter(users::id.eq(*id))
-                                .filter(users::status.eq("deactivated"))
+                                .filter(users::status.eq(Status::Deactivated))
                                 .filter(users::deactivated_at.le(cutoff)),
                         )
                         .set(users::session_epoch.eq(users::session_epoch))
@@ -213,15 +214,15 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
 fn admins_with_access(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<User>> {
     let admins: Vec<User> = users::table
         .filter(users::account_id.eq(account_id))
-        .filter(users::status.eq("active"))
-        .filter(users::role.eq("owner").or(users::role.eq("admin")))
+        .filter(users::status.eq(Status::Active))
+        .filter(users::role.eq(Role::Owner).or(users::role.eq(Role::Admin)))
         .select(User::as_select())
         .load(conn)?;
     let mut out = Vec::new();
     for u in admins {
         let actor = Actor {
             id: u.id,
-            role: Role::parse(&u.role).unwrap_or(Role::Member),
+            role: u.role,
             custom_bulk_privilege: false,
         };
         if may_change(conn, &u, &actor)? {

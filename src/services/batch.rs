@@ -4,6 +4,7 @@
 //! its savepoint rolls back and every user goes through [`perform_in`] on
 //! their own. One function, [`apply_many`], holds that fallback.
 
+use crate::domain::UserType;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -131,12 +132,12 @@ fn mark_deactivated(conn: &mut DbConn, run: &Run<'_>, allowed: &[&User]) -> Serv
         users::table
             .filter(users::id.eq_any(&ids))
             .filter(users::account_id.eq(run.by.account_id))
-            .filter(users::status.eq(Status::Active.as_str()))
-            .filter(users::role.eq(Role::Member.as_str())),
+            .filter(users::status.eq(Status::Active))
+            .filter(users::role.eq(Role::Member)),
     )
     .set((
-        users::status.eq(Status::Deactivated.as_str()),
-        users::user_type.eq("basic"),
+        users::status.eq(Status::Deactivated),
+        users::user_type.eq(UserType::Basic),
         users::webinar_license.eq(false),
         users::phone_license.eq(false),
         users::large_meeting_license.eq(false),
@@ -263,7 +264,7 @@ fn lock_targets(conn: &mut DbConn, allowed: &[Leaver<'_>]) -> ServiceResult<()> 
     let locked = diesel::update(
         users::table
             .filter(users::id.eq_any(&ids))
-            .filter(users::status.eq(Status::Active.as_str())),
+            .filter(users::status.eq(Status::Active)),
     )
     .set(users::session_epoch.eq(users::session_epoch))
     .execute(conn)?;
@@ -367,9 +368,9 @@ fn remove_users(conn: &mut DbConn, run: &Run<'_>, gone: &[i64]) -> ServiceResult
         users::table
             .filter(users::id.eq_any(gone))
             .filter(users::account_id.eq(run.by.account_id))
-            .filter(users::role.eq(Role::Member.as_str()))
+            .filter(users::role.eq(Role::Member))
             .filter(users::is_room.eq(false))
-            .filter(users::status.ne(Status::Pending.as_str())),
+            .filter(users::status.ne(Status::Pending)),
     )
     .execute(conn)?;
     if deleted != gone.len() {

@@ -3,6 +3,7 @@
 //! user and runs each in its own savepoint. The preview's allowed users are
 //! stored under a token, so the confirm applies exactly those, once.
 
+use crate::domain::RunState;
 use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
@@ -147,7 +148,7 @@ pub fn preview(
             bulk_runs::actor_id.eq(by.actor.id),
             bulk_runs::action.eq(action.as_str()),
             bulk_runs::user_ids.eq(allowed.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
-            bulk_runs::state.eq("previewed"),
+            bulk_runs::state.eq(RunState::Previewed),
             bulk_runs::created_at.eq(now),
         ))
         .execute(conn)?;
@@ -166,7 +167,7 @@ pub fn previewed_ids(conn: &mut DbConn, by: &ActorInfo, token: &str) -> ServiceR
         .filter(bulk_runs::token.eq(token))
         .filter(bulk_runs::account_id.eq(by.account_id))
         .filter(bulk_runs::actor_id.eq(by.actor.id))
-        .filter(bulk_runs::state.eq("previewed"))
+        .filter(bulk_runs::state.eq(RunState::Previewed))
         .select(bulk_runs::user_ids)
         .first(conn)?;
     Ok(ids.split(',').filter_map(|s| s.parse().ok()).collect())
@@ -293,9 +294,9 @@ fn claim(conn: &mut DbConn, token: &str) -> ServiceResult<bool> {
     let claimed = diesel::update(
         bulk_runs::table
             .filter(bulk_runs::token.eq(token))
-            .filter(bulk_runs::state.eq("previewed")),
+            .filter(bulk_runs::state.eq(RunState::Previewed)),
     )
-    .set(bulk_runs::state.eq("applying"))
+    .set(bulk_runs::state.eq(RunState::Applying))
     .execute(conn)?;
     Ok(claimed == 1)
 }
@@ -308,7 +309,7 @@ fn record(conn: &mut DbConn, token: &str, action: Action, rows: Vec<(String, Row
     let failed = count(|r| matches!(r, RowResult::Failed(_)));
     diesel::update(bulk_runs::table.filter(bulk_runs::token.eq(token)))
         .set((
-            bulk_runs::state.eq("applied"),
+            bulk_runs::state.eq(RunState::Applied),
             bulk_runs::done.eq(done as i32),
             bulk_runs::skipped.eq(skipped as i32),
             bulk_runs::failed.eq(failed as i32),

@@ -1,6 +1,8 @@
 //! CSV import, Update users (R60-R67): validate a file into a stored job
 //! with a row per line, then apply it in batches that survive a restart.
 
+use crate::domain::Status;
+use crate::domain::{JobState, RowState};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
@@ -127,7 +129,11 @@ pub fn validate(
     let removed: HashSet<i64> = if action.removes() {
         file.rows()
             .zip(dups.iter().copied())
-            .filter_map(|(r, dup)| Some(checked(r, dup).0).filter(|row| row.state == "pending")?.user_id)
+            .filter_map(|(r, dup)| {
+                Some(checked(r, dup).0)
+                    .filter(|row| row.state == RowState::Pending)?
+                    .user_id
+            })
             .collect()
     } else {
         HashSet::new()
@@ -139,7 +145,7 @@ pub fn validate(
         for (r, dup) in file.rows().zip(dups.iter().copied()) {
             let (mut row, choice) = checked(r, dup);
             check_row_transfer(by, action, &mut row, &choice, &found, &removed);
-            valid += i32::from(row.state == "pending");
+            valid += i32::from(row.state == RowState::Pending);
             batch.push(ImportRow { job_id, ..row });
             if batch.len() == 1_000 {
                 insert_rows(conn, &batch)?;
@@ -172,7 +178,7 @@ fn insert_job(
             import_jobs::action.eq(action.as_str()),
             import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
             import_jobs::headers.eq(cells_line(file.headers.iter().map(String::as_str))),
-            import_jobs::state.eq("validated"),
+            import_jobs::state.eq(JobState::Validated),
             import_jobs::total.eq(file.len as i32),
             import_jobs::valid.eq(0),
             import_jobs::created_at.eq(now),
@@ -203,7 +209,7 @@ fn check_row_transfer(
     removed: &HashSet<i64>,
 ) {
     let Ok(choice) = choice else { return };
-    if row.state != "pending" {
+    if row.state != RowState::Pending {
         return;
     }
     let to = row.transfer_to.clone().unwrap_or_default();
@@ -212,7 +218,7 @@ fn check_row_transfer(
     match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
         Ok(()) => row.reason = plan(by.lang, action, choice, &to),
         Err(refusal) => {
-            row.state = "invalid".into();
+            row.state = RowState::Invalid;
             row.reason = refusal.text(by.lang);
         }
     }
@@ -263,11 +269,11 @@ fn check_row(
         transfer_webinars: choice.as_ref().is_ok_and(|c| c.webinars),
         transfer_events: choice.as_ref().is_ok_and(|c| c.events),
         transfer_recordings: choice.as_ref().is_ok_and(|c| c.recordings),
-        state: "invalid".into(),
+        state: RowState::Invalid,
         reason: String::new(),
     };
     if let Some(Dup::Repeat(first)) = dup {
-        row.state = "skipped".into();
+        row.state = RowState::Skipped;
         row.reason = tr_args(lang, "reason-duplicate", &[("line", first.to_string())]);
         return (row, choice);
     }
@@ -298,7 +304,7 @@ fn check_row(
     match verdict {
         Ok(id) => {
             row.user_id = Some(id);
-            row.state = "pending".into();
+            row.state = RowState::Pending;
         }
         Err(reason) => row.reason = reason,
     }
@@ -326,8 +332,8 @@ pub fn recent_jobs(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<Impo
 pub fn report_rows(conn: &mut DbConn, job_id: i64, limit: i64) -> ServiceResult<Vec<ImportRow>> {
     let mut rows: Vec<ImportRow> = import_rows::table
         .filter(import_rows::job_id.eq(job_id))
-        .filter(import_rows::state.ne("pending"))
-        .filter(import_rows::state.ne("done"))
+        .filter(import_rows::state.ne(RowState::Pending))
+        .filter(import_rows::state.ne(RowState::Done))
         .order(import_rows::line)
         .limit(limit)
         .select(ImportRow::as_select())
@@ -337,7 +343,11 @@ pub fn report_rows(conn: &mut DbConn, job_id: i64, limit: i64) -> ServiceResult<
         rows.extend(
             import_rows::table
                 .filter(import_rows::job_id.eq(job_id))
-                .filter(import_rows::state.eq("pending").or(import_rows::state.eq("done")))
+                .filter(
+                    import_rows::state
+                        .eq(RowState::Pending)
+                        .or(import_rows::state.eq(RowState::Done)),
+                )
                 .order(import_rows::line)
                 .limit(left)
                 .select(ImportRow::as_select())
@@ -360,9 +370,12 @@ pub fn start(conn: &mut DbConn, by: &ActorInfo, job_id: i64, now: NaiveDateTime)
     diesel::update(
         import_jobs::table
             .filter(import_jobs::id.eq(job.id))
-            .filter(import_jobs::state.eq("validated")),
+            .filter(import_jobs::state.eq(JobState::Validated)),
     )
-    .set((import_jobs::state.eq("running"), import_jobs::started_at.eq(Some(now))))
+    .set((
+        import_jobs::state.eq(JobState::Running),
+        import_jobs::started_at.eq(Some(now)),
+    ))
     .execute(conn)?;
     Ok(())
 }
@@ -373,13 +386,13 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
     let user: Option<User> = users::table
         .filter(users::id.eq(job.actor_id))
         .filter(users::account_id.eq(job.account_id))
-        .filter(users::status.eq("active"))
+        .filter(users::status.eq(Status::Active))
         .select(User::as_select())
         .first(conn)
         .optional()?;
     let (role, custom) = match &user {
         Some(u) => {
-            let role = Role::parse(&u.role).unwrap_or(Role::Member);
+            let role = u.role;
             let custom = match u.custom_role_id {
                 Some(rid) => {
                     use crate::db::schema::role_privileges as rp;
@@ -419,7 +432,7 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
         };
         let rows: Vec<ImportRow> = import_rows::table
             .filter(import_rows::job_id.eq(job_id))
-            .filter(import_rows::state.eq("pending"))
+            .filter(import_rows::state.eq(RowState::Pending))
             .order(import_rows::line)
             .limit(apply_batch_size())
             .select(ImportRow::as_select())
@@ -437,9 +450,9 @@ fn claim_job(conn: &mut DbConn, job_id: i64) -> ServiceResult<Option<ImportJob>>
     let claimed = diesel::update(
         import_jobs::table
             .filter(import_jobs::id.eq(job_id))
-            .filter(import_jobs::state.eq("running")),
+            .filter(import_jobs::state.eq(JobState::Running)),
     )
-    .set(import_jobs::state.eq("running"))
+    .set(import_jobs::state.eq(JobState::Running))
     .execute(conn)?;
     if claimed == 0 {
         return Ok(None);
@@ -506,14 +519,14 @@ fn record_outcomes(
                 done_lines.push(row.line);
                 continue;
             }
-            Err(ServiceError::Refused(r)) => ("skipped", r.text(lang)),
-            Err(ServiceError::NotFound) => ("skipped", tr(lang, "reason-gone")),
+            Err(ServiceError::Refused(r)) => (RowState::Skipped, r.text(lang)),
+            Err(ServiceError::NotFound) => (RowState::Skipped, tr(lang, "reason-gone")),
             Err(e) => {
                 tracing::warn!(job_id, line = row.line, error = %e, "import row failed");
-                ("failed", tr(lang, "reason-failed"))
+                (RowState::Failed, tr(lang, "reason-failed"))
             }
         };
-        if state == "skipped" {
+        if state == RowState::Skipped {
             counts.skipped += 1;
         } else {
             counts.failed += 1;
@@ -532,7 +545,7 @@ fn record_outcomes(
                 .filter(import_rows::job_id.eq(job_id))
                 .filter(import_rows::line.eq_any(lines)),
         )
-        .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
+        .set((import_rows::state.eq(RowState::Done), import_rows::reason.eq("")))
         .execute(conn)?;
     }
     Ok(counts)
@@ -543,7 +556,7 @@ fn finish_batch(conn: &mut DbConn, job_id: i64, c: Counts, full: bool, now: Naiv
     let finished = !full
         || import_rows::table
             .filter(import_rows::job_id.eq(job_id))
-            .filter(import_rows::state.eq("pending"))
+            .filter(import_rows::state.eq(RowState::Pending))
             .count()
             .get_result::<i64>(conn)?
             == 0;
@@ -556,7 +569,10 @@ fn finish_batch(conn: &mut DbConn, job_id: i64, c: Counts, full: bool, now: Naiv
         .execute(conn)?;
     if finished {
         diesel::update(import_jobs::table.find(job_id))
-            .set((import_jobs::state.eq("done"), import_jobs::finished_at.eq(Some(now))))
+            .set((
+                import_jobs::state.eq(JobState::Done),
+                import_jobs::finished_at.eq(Some(now)),
+            ))
             .execute(conn)?;
     }
     Ok(!finished)
@@ -577,7 +593,7 @@ fn row_transfer(row: &ImportRow) -> Transfer {
 /// The oldest running job, for the worker.
 pub fn next_running_job(conn: &mut DbConn) -> ServiceResult<Option<i64>> {
     Ok(import_jobs::table
-        .filter(import_jobs::state.eq("running"))
+        .filter(import_jobs::state.eq(JobState::Running))
         .order(import_jobs::id)
         .select(import_jobs::id)
         .first(conn)
@@ -617,7 +633,7 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
         for r in rows {
             let mut cells = fit_width(cells_of(&r.cells), width);
             cells.push(r.line.to_string());
-            cells.push(tr(lang, outcome_word(&r.state, &job.state)));
+            cells.push(tr(lang, outcome_word(r.state, job.state)));
             cells.push(r.reason);
             out.push_str(&style.line(&cells));
         }
@@ -653,10 +669,10 @@ pub fn purge_jobs(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) ->
         let ids: Vec<i64> = import_jobs::table
             .filter(
                 import_jobs::state
-                    .eq("validated")
+                    .eq(JobState::Validated)
                     .and(import_jobs::created_at.lt(unapplied_before))
                     .or(import_jobs::state
-                        .eq_any(["done", "cancelled"])
+                        .eq_any([JobState::Done, JobState::Cancelled])
                         .and(import_jobs::finished_at.lt(finished_before))),
             )
             .select(import_jobs::id)
@@ -669,14 +685,15 @@ pub fn purge_jobs(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) ->
     })
 }
 
-pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
+/// The translation key of a row's outcome, as the report and page show it.
+pub fn outcome_word(row_state: RowState, job_state: JobState) -> &'static str {
     match (row_state, job_state) {
-        ("invalid", _) => "outcome-not-applied",
-        ("pending", "validated") => "outcome-ready",
-        ("pending", _) => "outcome-waiting",
-        ("done", _) => "done",
-        ("skipped", _) => "skipped",
-        _ => "failed",
+        (RowState::Invalid, _) => "outcome-not-applied",
+        (RowState::Pending, JobState::Validated) => "outcome-ready",
+        (RowState::Pending, _) => "outcome-waiting",
+        (RowState::Done, _) => "done",
+        (RowState::Skipped, _) => "skipped",
+        (RowState::Failed, _) => "failed",
     }
 }
 
@@ -695,13 +712,13 @@ pub fn fail_job(conn: &mut DbConn, job_id: i64, reason: &str, now: NaiveDateTime
         let left = diesel::update(
             import_rows::table
                 .filter(import_rows::job_id.eq(job_id))
-                .filter(import_rows::state.eq("pending")),
+                .filter(import_rows::state.eq(RowState::Pending)),
         )
-        .set((import_rows::state.eq("failed"), import_rows::reason.eq(reason)))
+        .set((import_rows::state.eq(RowState::Failed), import_rows::reason.eq(reason)))
         .execute(conn)?;
         diesel::update(import_jobs::table.find(job_id))
             .set((
-                import_jobs::state.eq("done"),
+                import_jobs::state.eq(JobState::Done),
                 import_jobs::error.eq(Some(reason)),
                 import_jobs::failed.eq(import_jobs::failed + left as i32),
                 import_jobs::finished_at.eq(Some(now)),

@@ -1,5 +1,6 @@
 //! Demo and benchmark data, and the first owner of an account.
 
+use crate::domain::{Role, Status, UserType};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -99,8 +100,8 @@ pub fn create_owner(
         }
         let account_id = new_account(conn, "My account", now)?;
         let mut owner = NewUser::member(account_id, &email, "Account", "Owner", now);
-        owner.role = "owner".into();
-        owner.user_type = "licensed".into();
+        owner.role = Role::Owner;
+        owner.user_type = UserType::Licensed;
         owner.password_hash = Some(password_hash);
         insert_user(conn, &owner)?;
         Ok(Seeded {
@@ -149,16 +150,16 @@ pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> 
             u
         };
         let mut owner = NewUser::member(account_id, "owner@acme.example", "Olivia", "Owner", now);
-        owner.role = "owner".into();
-        owner.user_type = "licensed".into();
+        owner.role = Role::Owner;
+        owner.user_type = UserType::Licensed;
         owner.webinar_license = true;
         insert_user(conn, &with_password(owner))?;
         let mut admin = NewUser::member(account_id, "admin@acme.example", "Anna", "Admin", now);
-        admin.role = "admin".into();
-        admin.user_type = "licensed".into();
+        admin.role = Role::Admin;
+        admin.user_type = UserType::Licensed;
         insert_user(conn, &with_password(admin))?;
         let mut helpdesk = NewUser::member(account_id, "helpdesk@acme.example", "Bram", "Beheerder", now);
-        helpdesk.role = "admin".into();
+        helpdesk.role = Role::Admin;
         helpdesk.custom_role_id = Some(role_id);
         insert_user(conn, &with_password(helpdesk))?;
 
@@ -179,15 +180,15 @@ pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> 
             let mut u = NewUser::member(account_id, &format!("{slug}@{domain}"), first, last, now);
             u.is_external = domain == "external.example";
             if i % 2 == 0 {
-                u.user_type = "licensed".into();
+                u.user_type = UserType::Licensed;
                 u.webinar_license = i % 10 == 0;
                 u.phone_license = i % 6 == 0;
             }
             if i % 11 == 5 {
-                u.status = "pending".into();
+                u.status = Status::Pending;
             } else if i % 9 == 4 {
-                u.status = "deactivated".into();
-                u.user_type = "basic".into();
+                u.status = Status::Deactivated;
+                u.user_type = UserType::Basic;
                 u.webinar_license = false;
                 u.phone_license = false;
                 u.deactivated_at = Some(now - Duration::days((i % 60) as i64 + 1));
@@ -283,8 +284,8 @@ pub fn seed_big(conn: &mut DbConn, n: i64, owner_hash: String, now: NaiveDateTim
     conn.transaction(|conn| {
         let account_id = new_account(conn, "Bench Corp", now)?;
         let mut owner = NewUser::member(account_id, "owner@bench.example", "Bench", "Owner", now);
-        owner.role = "owner".into();
-        owner.user_type = "licensed".into();
+        owner.role = Role::Owner;
+        owner.user_type = UserType::Licensed;
         owner.webinar_license = true;
         owner.password_hash = Some(owner_hash);
         insert_user(conn, &owner)?;
@@ -358,14 +359,14 @@ fn bench_user(account_id: i64, i: i64, now: NaiveDateTime) -> NewUser {
     let last = LAST_NAMES[(i as usize / FIRST_NAMES.len()) % LAST_NAMES.len()];
     let mut u = NewUser::member(account_id, &bench_email(i), first, last, now);
     match i % 20 {
-        0 => u.status = "pending".into(),
+        0 => u.status = Status::Pending,
         1 => {
-            u.status = "deactivated".into();
+            u.status = Status::Deactivated;
             u.deactivated_at = Some(now - Duration::days(i % 90));
         }
         _ => {
             if i % 2 == 0 {
-                u.user_type = "licensed".into();
+                u.user_type = UserType::Licensed;
                 u.webinar_license = i % 10 == 0;
             }
         }

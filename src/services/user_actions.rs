@@ -3,6 +3,7 @@
 //! rules are checked on rows read inside it, so a change made by another
 //! admin between dialog and confirm is seen, and a refusal changes nothing.
 
+use crate::domain::UserType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -273,8 +274,8 @@ pub(super) fn move_data(conn: &mut DbConn, from: &[i64], to: i64, choice: &Trans
 fn deactivate(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> ServiceResult<String> {
     diesel::update(users::table.find(user.id))
         .set((
-            users::status.eq(Status::Deactivated.as_str()),
-            users::user_type.eq("basic"),
+            users::status.eq(Status::Deactivated),
+            users::user_type.eq(UserType::Basic),
             users::webinar_license.eq(false),
             users::phone_license.eq(false),
             users::large_meeting_license.eq(false),
@@ -291,14 +292,14 @@ fn deactivate(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> ServiceResu
 }
 
 pub(super) fn removed_licenses(user: &User) -> String {
-    let mut l = vec![user.user_type.clone()];
+    let mut l = vec![user.user_type.as_str()];
     for (has, name) in [
         (user.webinar_license, "webinar"),
         (user.phone_license, "phone"),
         (user.large_meeting_license, "large meetings"),
     ] {
         if has {
-            l.push(name.into());
+            l.push(name);
         }
     }
     l.join(", ")
@@ -308,7 +309,7 @@ pub(super) fn removed_licenses(user: &User) -> String {
 fn activate(conn: &mut DbConn, user: &User) -> ServiceResult<String> {
     diesel::update(users::table.find(user.id))
         .set((
-            users::status.eq(Status::Active.as_str()),
+            users::status.eq(Status::Active),
             users::deactivated_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
@@ -335,9 +336,9 @@ fn unlink(conn: &mut DbConn, user: &User, left: &DataSummary, now: NaiveDateTime
     diesel::update(users::table.find(user.id))
         .set((
             users::account_id.eq(new_account),
-            users::role.eq("owner"),
+            users::role.eq(Role::Owner),
             users::custom_role_id.eq(None::<i64>),
-            users::user_type.eq("basic"),
+            users::user_type.eq(UserType::Basic),
             users::webinar_license.eq(false),
             users::phone_license.eq(false),
             users::large_meeting_license.eq(false),

@@ -2,6 +2,7 @@
 //! upload the file, read the report, apply as a job, follow its progress,
 //! download the result.
 
+use crate::domain::JobState;
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -217,7 +218,7 @@ async fn progress(
         return Ok(redirect(&format!("/import/jobs/{}", job.id)));
     }
     let mut resp = render(JobProgress::of(&job, services::now()))?;
-    if job.state == "done" {
+    if job.state == JobState::Done {
         // Once: the page reloads with the final report and stops polling.
         resp.headers_mut().insert(
             actix_web::http::header::HeaderName::from_static("hx-refresh"),
