@@ -69,27 +69,19 @@ struct SampleQuery {
 
 /// The Import form's "Download sample" button posts the form (so its CSRF
 /// field never lands in a URL); a typed-in link uses GET.
-async fn sample_post(req: HttpRequest, admin: Admin, q: web::Form<SampleQuery>) -> Result<HttpResponse, WebError> {
-    sample_for(&req, &admin, &q)
+async fn sample_post(admin: Admin, q: web::Form<SampleQuery>) -> Result<HttpResponse, WebError> {
+    sample_for(&admin, &q)
 }
 
-async fn sample(req: HttpRequest, admin: Admin, q: web::Query<SampleQuery>) -> Result<HttpResponse, WebError> {
-    sample_for(&req, &admin, &q)
+async fn sample(admin: Admin, q: web::Query<SampleQuery>) -> Result<HttpResponse, WebError> {
+    sample_for(&admin, &q)
 }
 
-fn sample_for(req: &HttpRequest, admin: &Admin, q: &SampleQuery) -> Result<HttpResponse, WebError> {
+fn sample_for(admin: &Admin, q: &SampleQuery) -> Result<HttpResponse, WebError> {
     require_privilege(admin)?;
     let action = parse_action(&q.action)?;
-    let lang = if q.lang.is_empty() {
-        Lang::parse(
-            req.headers()
-                .get("accept-language")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("en"),
-        )
-    } else {
-        Lang::parse(&q.lang)
-    };
+    // The form's language, else the request's (session, then Accept-Language).
+    let lang = Lang::parse(&q.lang).unwrap_or_else(crate::i18n::current);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
