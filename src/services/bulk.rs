@@ -112,26 +112,48 @@ pub fn preview(
     let target = transfer_target(conn, by.account_id, transfer)?;
     let rows: Vec<PreviewRow> = users
         .iter()
-        .map(|u| {
-            let verdict = check_action(&by.actor, &target_of(u, &domains), action, Mode::Bulk).and_then(|()| {
-                if !action.removes() {
-                    return Ok(());
-                }
-                let in_batch: &[i64] = match &target {
-                    Some(t) if selected.contains(&t.id) => std::slice::from_ref(&t.id),
-                    _ => &[],
-                };
-                check_transfer(u.id, &transfer.choice, target.as_ref(), in_batch)
-            });
-            PreviewRow {
-                user_id: u.id,
-                email: u.email.clone(),
-                name: u.full_name(),
-                verdict,
-            }
+        .map(|u| PreviewRow {
+            user_id: u.id,
+            email: u.email.clone(),
+            name: u.full_name(),
+            verdict: verdict(by, action, u, &domains, transfer, target.as_ref(), &selected),
         })
         .collect();
     let allowed: Vec<i64> = rows.iter().filter(|r| r.verdict.is_ok()).map(|r| r.user_id).collect();
+    let token = store_run(conn, by, action, &allowed, now)?;
+    Ok(Preview {
+        token,
+        action,
+        allowed: allowed.len(),
+        skipped: skip_reasons(&rows),
+        rows,
+    })
+}
+
+/// The rules for one selected user, the transfer target checked against the
+/// whole selection (R51).
+fn verdict(
+    by: &ActorInfo,
+    action: Action,
+    u: &User,
+    domains: &[String],
+    transfer: &Transfer,
+    target: Option<&TransferTarget>,
+    selected: &HashSet<i64>,
+) -> Result<(), Refusal> {
+    check_action(&by.actor, &target_of(u, domains), action, Mode::Bulk)?;
+    if !action.removes() {
+        return Ok(());
+    }
+    let in_batch: &[i64] = match target {
+        Some(t) if selected.contains(&t.id) => std::slice::from_ref(&t.id),
+        _ => &[],
+    };
+    check_transfer(u.id, &transfer.choice, target, in_batch)
+}
+
+/// How many are skipped for each reason, most frequent first.
+fn skip_reasons(rows: &[PreviewRow]) -> Vec<(Refusal, usize)> {
     let mut reasons: Vec<(Refusal, usize)> = Vec::new();
     for r in rows.iter().filter_map(|r| r.verdict.err()) {
         match reasons.iter_mut().find(|(m, _)| *m == r) {
@@ -140,6 +162,17 @@ pub fn preview(
         }
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+    reasons
+}
+
+/// Keeps the allowed users under a new token, so the confirm applies exactly them.
+fn store_run(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    action: Action,
+    allowed: &[i64],
+    now: NaiveDateTime,
+) -> ServiceResult<String> {
     let token = new_token();
     diesel::insert_into(bulk_runs::table)
         .values((
@@ -152,13 +185,7 @@ pub fn preview(
             bulk_runs::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(Preview {
-        token,
-        action,
-        allowed: allowed.len(),
-        rows,
-        skipped: reasons,
-    })
+    Ok(token)
 }
 
 /// The users a preview allowed, for a second look with the transfer filled in.

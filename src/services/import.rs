@@ -111,19 +111,7 @@ pub fn validate(
         return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
     let file = csv_import::read(bytes, action)?;
-    let (dups, found) = {
-        let keys: Vec<DupKey> = file.rows().map(|r| DupKey::of(&r)).collect();
-        let targets: HashSet<String> = file.rows().map(|r| r.transfer_to.to_lowercase()).collect();
-        let mut wanted: Vec<&str> = keys
-            .iter()
-            .map(|k| k.email.as_str())
-            .chain(targets.iter().map(String::as_str))
-            .filter(|e| !e.is_empty())
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        (csv_import::find_duplicates(&keys), load_by_email(conn, &wanted)?)
-    };
+    let (dups, found) = lookups(conn, &file)?;
     let domains = managed_domains(conn, by.account_id)?;
     let checked = |r, dup| check_row(by, action, r, dup, &found, &domains);
     let removed: HashSet<i64> = if action.removes() {
@@ -138,6 +126,7 @@ pub fn validate(
     } else {
         HashSet::new()
     };
+    // Starts with an insert, so SQLite takes the write lock before any read.
     conn.transaction(|conn| {
         let job_id = insert_job(conn, by, action, filename, &file, now)?;
         let mut valid = 0;
@@ -158,6 +147,25 @@ pub fn validate(
             .execute(conn)?;
         Ok(job_id)
     })
+}
+
+/// The first reading of a file: which rows repeat or contradict another
+/// (R65), and the users its addresses and transfer addresses name.
+fn lookups(
+    conn: &mut DbConn,
+    file: &csv_import::CsvFile<'_>,
+) -> ServiceResult<(Vec<Option<Dup>>, HashMap<String, User>)> {
+    let keys: Vec<DupKey> = file.rows().map(|r| DupKey::of(&r)).collect();
+    let targets: HashSet<String> = file.rows().map(|r| r.transfer_to.to_lowercase()).collect();
+    let mut wanted: Vec<&str> = keys
+        .iter()
+        .map(|k| k.email.as_str())
+        .chain(targets.iter().map(String::as_str))
+        .filter(|e| !e.is_empty())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    Ok((csv_import::find_duplicates(&keys), load_by_email(conn, &wanted)?))
 }
 
 /// The job of a validated file; its count of valid rows is set once every
@@ -277,31 +285,13 @@ fn check_row(
         row.reason = tr_args(lang, "reason-duplicate", &[("line", first.to_string())]);
         return (row, choice);
     }
-    let in_account = |e: &str| found.get(e).filter(|u| u.account_id == by.account_id);
-    let verdict: Result<i64, String> = (|| {
-        let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", echo(cell))]);
-        if email.is_empty() {
-            return Err(tr(lang, "reason-empty-email"));
-        }
-        if !looks_like_email(&email) {
-            return Err(not_email(&r.email));
-        }
-        if let Some(Dup::Conflict(other)) = dup {
-            return Err(tr_args(lang, "reason-conflict", &[("line", other.to_string())]));
-        }
-        let user = in_account(&email).ok_or_else(|| tr(lang, "reason-no-user"))?;
-        let wants_transfer = choice.clone()?.any();
-        if !to.is_empty() && !looks_like_email(&to) {
-            return Err(not_email(&r.transfer_to));
-        }
-        // The same words whether the address is unknown or in another account.
-        if wants_transfer && !to.is_empty() && in_account(&to).is_none() {
-            return Err(tr_args(lang, "reason-target-not-in-account", &[("email", echo(&to))]));
-        }
-        check_action(&by.actor, &target_of(user, domains), action, Mode::Csv).map_err(|e| e.text(lang))?;
-        Ok(user.id)
-    })();
-    match verdict {
+    let checks = RowChecks {
+        by,
+        action,
+        found,
+        domains,
+    };
+    match checks.verdict(&r, &email, &to, dup, &choice) {
         Ok(id) => {
             row.user_id = Some(id);
             row.state = RowState::Pending;
@@ -309,6 +299,55 @@ fn check_row(
         Err(reason) => row.reason = reason,
     }
     (row, choice)
+}
+
+/// What a row is checked against: who uploads, the action, the users the
+/// file names and the account's managed domains.
+struct RowChecks<'a> {
+    by: &'a ActorInfo,
+    action: Action,
+    found: &'a HashMap<String, User>,
+    domains: &'a [String],
+}
+
+impl RowChecks<'_> {
+    fn in_account(&self, email: &str) -> Option<&User> {
+        self.found.get(email).filter(|u| u.account_id == self.by.account_id)
+    }
+
+    /// The row's user, or why it is refused, in the uploader's language.
+    fn verdict(
+        &self,
+        r: &CsvRow,
+        email: &str,
+        to: &str,
+        dup: Option<Dup>,
+        choice: &Result<TransferChoice, String>,
+    ) -> Result<i64, String> {
+        let lang = self.by.lang;
+        let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", echo(cell))]);
+        if email.is_empty() {
+            return Err(tr(lang, "reason-empty-email"));
+        }
+        if !looks_like_email(email) {
+            return Err(not_email(&r.email));
+        }
+        if let Some(Dup::Conflict(other)) = dup {
+            return Err(tr_args(lang, "reason-conflict", &[("line", other.to_string())]));
+        }
+        let user = self.in_account(email).ok_or_else(|| tr(lang, "reason-no-user"))?;
+        let wants_transfer = choice.clone()?.any();
+        if !to.is_empty() && !looks_like_email(to) {
+            return Err(not_email(&r.transfer_to));
+        }
+        // The same words whether the address is unknown or in another account.
+        if wants_transfer && !to.is_empty() && self.in_account(to).is_none() {
+            return Err(tr_args(lang, "reason-target-not-in-account", &[("email", echo(to))]));
+        }
+        check_action(&self.by.actor, &target_of(user, self.domains), self.action, Mode::Csv)
+            .map_err(|e| e.text(lang))?;
+        Ok(user.id)
+    }
 }
 
 pub fn find_job(conn: &mut DbConn, account_id: i64, job_id: i64) -> ServiceResult<ImportJob> {
