@@ -149,12 +149,12 @@ pub fn validate(
     })
 }
 
+/// Users by their (lowercased) email.
+type UsersByEmail = HashMap<String, User>;
+
 /// The first reading of a file: which rows repeat or contradict another
 /// (R65), and the users its addresses and transfer addresses name.
-fn lookups(
-    conn: &mut DbConn,
-    file: &csv_import::CsvFile<'_>,
-) -> ServiceResult<(Vec<Option<Dup>>, HashMap<String, User>)> {
+fn lookups(conn: &mut DbConn, file: &csv_import::CsvFile<'_>) -> ServiceResult<(Vec<Option<Dup>>, UsersByEmail)> {
     let keys: Vec<DupKey> = file.rows().map(|r| DupKey::of(&r)).collect();
     let targets: HashSet<String> = file.rows().map(|r| r.transfer_to.to_lowercase()).collect();
     let mut wanted: Vec<&str> = keys

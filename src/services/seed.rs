@@ -205,10 +205,10 @@ fn demo_member(account_id: i64, i: usize, now: NaiveDateTime) -> NewUser {
     };
     let mut u = NewUser::member(account_id, &format!("{slug}@{domain}"), first, last, now);
     u.is_external = domain == "external.example";
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         u.user_type = UserType::Licensed;
-        u.webinar_license = i % 10 == 0;
-        u.phone_license = i % 6 == 0;
+        u.webinar_license = i.is_multiple_of(10);
+        u.phone_license = i.is_multiple_of(6);
     }
     if i % 11 == 5 {
         u.status = Status::Pending;
