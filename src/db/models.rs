@@ -285,11 +285,22 @@ pub struct SessionRow {
 }
 
 /// Sign-in attempts of one (email, source address) pair.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, Copy, Queryable, Selectable)]
 #[diesel(table_name = signin_throttle)]
 pub struct ThrottleRow {
     pub attempts: i32,
     pub window_start: NaiveDateTime,
     pub lockouts: i32,
     pub blocked_until: Option<NaiveDateTime>,
+}
+
+impl From<ThrottleRow> for crate::domain::signin::ThrottleRow {
+    fn from(r: ThrottleRow) -> Self {
+        crate::domain::signin::ThrottleRow {
+            attempts: r.attempts,
+            window_start: r.window_start,
+            lockouts: r.lockouts,
+            blocked_until: r.blocked_until,
+        }
+    }
 }

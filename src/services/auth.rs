@@ -115,7 +115,8 @@ pub fn count_attempt(conn: &mut DbConn, email: &str, address: &str, now: NaiveDa
         diesel::update(st::table.find(&key))
             .set(st::updated_at.eq(st::updated_at))
             .execute(conn)?;
-        let row: ThrottleRow = st::table.find(&key).select(ThrottleRow::as_select()).first(conn)?;
+        let stored: ThrottleRow = st::table.find(&key).select(ThrottleRow::as_select()).first(conn)?;
+        let row = stored.into();
         let (outcome, next) = attempt(Some(row), now);
         if next != row {
             diesel::update(st::table.find(&key))
