@@ -35,6 +35,8 @@ pub struct Config {
     pub session_lifetime: chrono::Duration,
     /// Proxies whose `X-Forwarded-For` is believed (`OFFBOARD_TRUSTED_PROXIES`: addresses or CIDRs).
     pub trusted_proxies: Vec<IpNet>,
+    /// Webhook delivery: private destinations, back-off.
+    pub webhooks: crate::webhooks::WebhookSettings,
     /// Password checks that may run at once (`OFFBOARD_PASSWORD_CHECKS`, default: the number of cores).
     pub password_checks: usize,
 }
@@ -68,6 +70,7 @@ impl Config {
                 value: list,
             })?;
         }
+        config.webhooks = webhook_settings()?;
         Ok(config)
     }
 
@@ -82,8 +85,42 @@ impl Config {
             session_lifetime: chrono::Duration::hours(12),
             trusted_proxies: Vec::new(),
             password_checks: default_password_checks(),
+            webhooks: Default::default(),
         }
     }
+}
+
+/// `OFFBOARD_WEBHOOK_ALLOW_PRIVATE=true` lets webhooks reach private and
+/// loopback addresses (tests, an intranet receiver); `OFFBOARD_WEBHOOK_RETRY_SECONDS`
+/// is the back-off after each failure (default `300,1200,3600`).
+pub fn webhook_settings() -> Result<crate::webhooks::WebhookSettings, ConfigError> {
+    let mut w = crate::webhooks::WebhookSettings::default();
+    if let Ok(v) = std::env::var("OFFBOARD_WEBHOOK_ALLOW_PRIVATE") {
+        w.allow_private = match v.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" | "" => false,
+            _ => {
+                return Err(ConfigError::BadSetting {
+                    name: "OFFBOARD_WEBHOOK_ALLOW_PRIVATE",
+                    expected: "true or false",
+                    value: v,
+                })
+            }
+        };
+    }
+    if let Ok(v) = std::env::var("OFFBOARD_WEBHOOK_RETRY_SECONDS") {
+        let steps: Option<Vec<chrono::Duration>> = v
+            .split(',')
+            .map(|p| p.trim().parse::<i64>().ok().filter(|s| (0..=86_400 * 7).contains(s)))
+            .map(|s| s.map(chrono::Duration::seconds))
+            .collect();
+        w.backoff = steps.ok_or(ConfigError::BadSetting {
+            name: "OFFBOARD_WEBHOOK_RETRY_SECONDS",
+            expected: "comma-separated seconds, e.g. 300,1200,3600",
+            value: v,
+        })?;
+    }
+    Ok(w)
 }
 
 fn default_password_checks() -> usize {

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod mail;
 pub mod services;
 pub mod web;
+pub mod webhooks;
 pub mod worker;
 
 pub use config::Config;

@@ -47,6 +47,33 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Webhook endpoints: add one, or send its validation challenge again.
+    Webhook {
+        #[command(subcommand)]
+        command: WebhookCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Add an endpoint: prints its secret first, then sends the validation challenge.
+    Add {
+        /// The owner or admin who adds it (needs the right to manage webhooks).
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        url: String,
+        /// Comma-separated: user.deactivated,user.activated,user.disassociated,user.deleted,user.updated
+        #[arg(long)]
+        events: String,
+    },
+    /// Send the validation challenge to an endpoint again.
+    Validate {
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        url: String,
+    },
 }
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -78,6 +105,7 @@ fn main() -> Result<(), AnyError> {
                 lifetime: config.session_lifetime,
             };
             offboard::worker::spawn(pool.clone(), mailer, limits)?;
+            offboard::webhooks::spawn(pool.clone(), config.webhooks.clone())?;
             serve(AppState::new(pool, config), &bind, workers)?;
         }
         Command::Migrate => {
@@ -127,6 +155,7 @@ fn main() -> Result<(), AnyError> {
                 report.0.deleted, report.0.skipped, report.0.warnings, report.1 .0, report.1 .1
             );
         }
+        Command::Webhook { command } => webhook(command)?,
         Command::CreateOwner { email } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
@@ -142,6 +171,44 @@ fn main() -> Result<(), AnyError> {
                 "created account {} with owner {}",
                 seeded.account_id, seeded.owner_email
             );
+        }
+    }
+    Ok(())
+}
+
+/// `offboard webhook add|validate`: the secret is printed and flushed before
+/// the challenge goes out, since the receiver needs it to answer.
+fn webhook(command: WebhookCommand) -> Result<(), AnyError> {
+    use offboard::domain::webhooks::EventKind;
+    use offboard::services::webhooks as hooks;
+    use std::io::Write;
+    let settings = offboard::config::webhook_settings()?;
+    let pool = db::connect(&database_url(), 1)?;
+    let mut conn = pool.get()?;
+    let (owner, url) = match &command {
+        WebhookCommand::Add { owner, url, .. } | WebhookCommand::Validate { owner, url } => (owner, url),
+    };
+    let (by, custom_role) = offboard::services::users::actor_by_email(&mut conn, owner)?;
+    hooks::check_manager(&mut conn, &by, custom_role)?;
+    let endpoint = match command {
+        WebhookCommand::Add { events, url, .. } => {
+            offboard::webhooks::check_destination(&url, settings.allow_private)?;
+            let kinds = EventKind::parse_list(&events).map_err(|bad| format!("unknown event \"{bad}\""))?;
+            let endpoint = hooks::add_endpoint(&mut conn, &by, &url, &kinds, services::now())?;
+            println!("endpoint added; secret token: {}", endpoint.secret);
+            std::io::stdout().flush()?;
+            endpoint
+        }
+        WebhookCommand::Validate { .. } => hooks::find_by_url(&mut conn, by.account_id, url)?,
+    };
+    match offboard::webhooks::validate(&endpoint.url, &endpoint.secret, settings.allow_private) {
+        Ok(()) => {
+            hooks::set_validated(&mut conn, endpoint.id, true, services::now())?;
+            println!("validated: {} receives events", endpoint.url);
+        }
+        Err(why) => {
+            hooks::set_validated(&mut conn, endpoint.id, false, services::now())?;
+            eprintln!("warning: validation failed ({why}); the endpoint is kept but gets nothing until validated");
         }
     }
     Ok(())

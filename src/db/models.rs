@@ -304,3 +304,47 @@ impl From<ThrottleRow> for crate::domain::signin::ThrottleRow {
         }
     }
 }
+
+/// A webhook endpoint of an account (B6).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct WebhookEndpoint {
+    pub id: i64,
+    pub account_id: i64,
+    pub url: String,
+    pub events: String,
+    pub secret: String,
+    pub old_secret: Option<String>,
+    pub old_secret_until: Option<NaiveDateTime>,
+    pub state: crate::domain::webhooks::EndpointState,
+    pub created_by_email: String,
+    pub created_at: NaiveDateTime,
+    pub validated_at: Option<NaiveDateTime>,
+}
+
+/// One delivery of an event to an endpoint, as the log shows it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub event_id: i64,
+    pub endpoint_id: i64,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub given_up: bool,
+    pub last_status: Option<i32>,
+    pub last_ms: Option<i32>,
+    pub last_error: Option<String>,
+    pub last_attempt_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webhook_events)]
+pub struct NewWebhookEvent {
+    pub account_id: i64,
+    pub event: crate::domain::webhooks::EventKind,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}

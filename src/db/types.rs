@@ -5,6 +5,7 @@ use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
+use crate::domain::webhooks::{EndpointState, EventKind};
 use crate::domain::{JobState, Role, RowState, RunState, Status, UserType};
 
 macro_rules! text_column {
@@ -30,4 +31,13 @@ macro_rules! text_column {
     )+};
 }
 
-text_column!(Role, Status, UserType, JobState, RowState, RunState);
+text_column!(
+    Role,
+    Status,
+    UserType,
+    JobState,
+    RowState,
+    RunState,
+    EventKind,
+    EndpointState
+);

@@ -6,6 +6,7 @@ pub mod permissions;
 pub mod signin;
 pub mod states;
 pub mod transfer;
+pub mod webhooks;
 
 pub use permissions::{check_action, check_role_change, Action, Actor, Mode, Target};
 pub use states::{JobState, Role, RowState, RunState, Status, UserType};

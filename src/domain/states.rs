@@ -46,6 +46,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 text_enum!(
     /// A user's role in the account (R1-R5).
     Role { Owner = "owner", Admin = "admin", Member = "member" }

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use crate::db::models::{NewAuditEntry, User};
 use crate::db::schema::*;
 use crate::db::{write_transaction, DbConn};
+use crate::domain::webhooks::EventKind;
 use crate::domain::{check_action, check_transfer, Action, Role, Status, TransferChoice};
 
 use super::user_actions::{
@@ -113,6 +114,7 @@ fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
         })
         .collect();
     insert_audit(conn, &entries)?;
+    super::webhooks::emit(conn, by, EventKind::Deactivated, &allowed, run.now)?;
     results.extend(allowed.iter().map(|u| {
         let outcome = Outcome {
             action: Action::Deactivate,
@@ -188,6 +190,8 @@ fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) -> S
         results.push((leaver.user.id, Ok(outcome)));
     }
     insert_audit(conn, &entries)?;
+    let users: Vec<&User> = allowed.iter().map(|l| l.user).collect();
+    super::webhooks::emit(conn, run.by, EventKind::Deleted, &users, run.now)?;
     Ok(in_order(results, ids.into_iter()))
 }
 

@@ -13,6 +13,7 @@ pub mod seed;
 pub mod sessions;
 pub mod user_actions;
 pub mod users;
+pub mod webhooks;
 
 use chrono::NaiveDateTime;
 

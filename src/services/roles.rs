@@ -246,6 +246,7 @@ pub fn assign_role(
             ..audit::by(by, "assign_role", now)
         };
         audit::record(conn, &entry)?;
+        super::webhooks::emit(conn, by, crate::domain::webhooks::EventKind::Updated, &[&user], now)?;
         Ok(())
     })
 }

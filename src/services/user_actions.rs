@@ -12,6 +12,8 @@ use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::domain::{check_action, check_role_change, check_transfer, Action, Role, Status, TransferChoice};
 
+use crate::domain::webhooks::EventKind;
+
 use super::{audit, users as user_queries, ActorInfo, Origin, ServiceError, ServiceResult};
 
 #[derive(Debug, Clone, Default)]
@@ -204,6 +206,8 @@ pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResu
             ..audit::by(by, action.as_str(), now)
         },
     )?;
+    // The webhook event, in the same transaction as the act and its audit row.
+    super::webhooks::emit(conn, by, EventKind::of(action), &[&user], now)?;
     Ok(Outcome {
         action,
         email: user.email,
@@ -412,6 +416,7 @@ pub fn change_role(
             ..audit::by(by, "change_role", now)
         };
         audit::record(conn, &entry)?;
+        super::webhooks::emit(conn, by, EventKind::Updated, &[&user], now)?;
         Ok(user.email)
     })
 }

@@ -1,12 +1,11 @@
 //! The Users table: listing, search and lookups.
 
-use crate::domain::UserType;
 use diesel::prelude::*;
 
 use crate::db::models::User;
 use crate::db::schema::users;
 use crate::db::DbConn;
-use crate::domain::{Status, Target, TransferTarget};
+use crate::domain::{Role, Status, Target, TransferTarget, UserType};
 
 use super::ServiceResult;
 
@@ -195,6 +194,32 @@ pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
 }
 
 /// Contact search: active users only, so a deactivated user is not found (R12).
+/// The user behind an email as an actor (the CLI acting for an owner or
+/// admin), with their custom role; refused when not an active admin.
+pub fn actor_by_email(conn: &mut DbConn, email: &str) -> ServiceResult<(super::ActorInfo, Option<i64>)> {
+    let user = find_any_by_email(conn, email)?.ok_or(super::ServiceError::NotFound)?;
+    if user.status != Status::Active || user.role == Role::Member {
+        return Err(crate::domain::Refusal::NotAdmin.into());
+    }
+    let bulk = user.role == Role::Admin
+        && super::roles::has_privilege(conn, user.custom_role_id, crate::domain::BULK_PRIVILEGE)?;
+    let info = super::ActorInfo {
+        actor: crate::domain::Actor {
+            id: user.id,
+            role: user.role,
+            custom_bulk_privilege: bulk,
+        },
+        account_id: user.account_id,
+        email: user.email.clone(),
+        lang: user
+            .language
+            .as_deref()
+            .and_then(crate::i18n::Lang::parse)
+            .unwrap_or_default(),
+    };
+    Ok((info, user.custom_role_id))
+}
+
 /// A user as the transfer rules see a target (R50-R53), from `account_id`'s side.
 pub fn transfer_target(u: &User, account_id: i64) -> TransferTarget {
     TransferTarget {

@@ -1,0 +1,426 @@
+//! Webhooks (B6): endpoints an account registers, and the outbox every act
+//! on a user writes to in its own transaction. Delivery (HTTP) lives in
+//! `crate::webhooks`; this module only reads and writes the database.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::models::{NewAuditEntry, NewWebhookEvent, User, WebhookDelivery, WebhookEndpoint};
+use crate::db::schema::{webhook_deliveries as wd, webhook_endpoints as we, webhook_events as ev};
+use crate::db::{write_transaction, DbConn};
+use crate::domain::webhooks::{next_try, EndpointState, EventKind};
+use crate::domain::{Refusal, Role};
+
+use super::{audit, ActorInfo, ServiceError, ServiceResult};
+
+/// The custom-role privilege that gives API tokens and webhooks (with the
+/// owner and admins without a custom role).
+pub const INTEGRATIONS_PRIVILEGE: &str = "api:tokens";
+
+/// Who manages the account's webhooks: the owner, admins, and admins whose
+/// custom role holds [`INTEGRATIONS_PRIVILEGE`].
+pub fn may_manage(role: Role, has_custom_role: bool, holds_privilege: bool) -> bool {
+    match role {
+        Role::Owner => true,
+        Role::Admin => !has_custom_role || holds_privilege,
+        Role::Member => false,
+    }
+}
+
+/// Refuses anyone [`may_manage`] does not allow.
+pub fn check_manager(conn: &mut DbConn, by: &ActorInfo, custom_role_id: Option<i64>) -> ServiceResult<()> {
+    let holds = super::roles::has_privilege(conn, custom_role_id, INTEGRATIONS_PRIVILEGE)?;
+    if may_manage(by.actor.role, custom_role_id.is_some(), holds) {
+        Ok(())
+    } else {
+        Err(Refusal::NotAdmin.into())
+    }
+}
+
+fn new_secret() -> String {
+    let bytes: [u8; 24] = rand::random();
+    crate::config::encode_hex(&bytes)
+}
+
+fn audited(conn: &mut DbConn, by: &ActorInfo, action: &str, url: &str, now: NaiveDateTime) -> ServiceResult<()> {
+    audit::record(
+        conn,
+        &NewAuditEntry {
+            detail: url.chars().take(200).collect(),
+            ..audit::by(by, action, now)
+        },
+    )?;
+    Ok(())
+}
+
+/// Registers an endpoint (unvalidated until it answers the challenge) and
+/// returns it with its secret, shown once. `url` was checked by the caller.
+pub fn add_endpoint(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    url: &str,
+    events: &[EventKind],
+    now: NaiveDateTime,
+) -> ServiceResult<WebhookEndpoint> {
+    if events.is_empty() {
+        return Err(ServiceError::Invalid(crate::i18n::tr(by.lang, "webhook-no-events")));
+    }
+    let list = events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(",");
+    write_transaction(conn, |conn| {
+        let taken: i64 = we::table
+            .filter(we::account_id.eq(by.account_id))
+            .filter(we::url.eq(url))
+            .count()
+            .get_result(conn)?;
+        if taken > 0 {
+            return Err(ServiceError::Invalid(crate::i18n::tr(by.lang, "webhook-exists")));
+        }
+        let id: i64 = diesel::insert_into(we::table)
+            .values((
+                we::account_id.eq(by.account_id),
+                we::url.eq(url),
+                we::events.eq(&list),
+                we::secret.eq(new_secret()),
+                we::state.eq(EndpointState::Unvalidated),
+                we::created_by_email.eq(&by.email),
+                we::created_at.eq(now),
+            ))
+            .returning(we::id)
+            .get_result(conn)?;
+        audited(conn, by, "webhook_add", url, now)?;
+        find_in(conn, by.account_id, id)
+    })
+}
+
+fn find_in(conn: &mut DbConn, account_id: i64, id: i64) -> ServiceResult<WebhookEndpoint> {
+    Ok(we::table
+        .filter(we::id.eq(id))
+        .filter(we::account_id.eq(account_id))
+        .select(WebhookEndpoint::as_select())
+        .first(conn)?)
+}
+
+pub fn find_endpoint(conn: &mut DbConn, account_id: i64, id: i64) -> ServiceResult<WebhookEndpoint> {
+    find_in(conn, account_id, id)
+}
+
+pub fn find_by_url(conn: &mut DbConn, account_id: i64, url: &str) -> ServiceResult<WebhookEndpoint> {
+    Ok(we::table
+        .filter(we::account_id.eq(account_id))
+        .filter(we::url.eq(url))
+        .select(WebhookEndpoint::as_select())
+        .first(conn)?)
+}
+
+pub fn list_endpoints(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<WebhookEndpoint>> {
+    Ok(we::table
+        .filter(we::account_id.eq(account_id))
+        .order(we::id)
+        .select(WebhookEndpoint::as_select())
+        .load(conn)?)
+}
+
+/// The outcome of the validation challenge: active, or unvalidated (it gets
+/// nothing until validated again).
+pub fn set_validated(conn: &mut DbConn, id: i64, ok: bool, now: NaiveDateTime) -> ServiceResult<()> {
+    let state = if ok {
+        EndpointState::Active
+    } else {
+        EndpointState::Unvalidated
+    };
+    diesel::update(we::table.find(id))
+        .set((we::state.eq(state), we::validated_at.eq(ok.then_some(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A new secret; the old one keeps signing beside it for 24 hours.
+pub fn rotate_secret(conn: &mut DbConn, by: &ActorInfo, id: i64, now: NaiveDateTime) -> ServiceResult<String> {
+    write_transaction(conn, |conn| {
+        let e = find_in(conn, by.account_id, id)?;
+        let secret = new_secret();
+        diesel::update(we::table.find(e.id))
+            .set((
+                we::secret.eq(&secret),
+                we::old_secret.eq(Some(&e.secret)),
+                we::old_secret_until.eq(Some(now + Duration::hours(24))),
+            ))
+            .execute(conn)?;
+        audited(conn, by, "webhook_rotate", &e.url, now)?;
+        Ok(secret)
+    })
+}
+
+/// Pauses (nothing is queued for it) or resumes an endpoint.
+pub fn set_paused(conn: &mut DbConn, by: &ActorInfo, id: i64, paused: bool, now: NaiveDateTime) -> ServiceResult<()> {
+    write_transaction(conn, |conn| {
+        let e = find_in(conn, by.account_id, id)?;
+        let state = match (paused, e.validated_at) {
+            (true, _) => EndpointState::Paused,
+            (false, Some(_)) => EndpointState::Active,
+            (false, None) => EndpointState::Unvalidated,
+        };
+        diesel::update(we::table.find(e.id))
+            .set(we::state.eq(state))
+            .execute(conn)?;
+        let action = if paused { "webhook_pause" } else { "webhook_resume" };
+        audited(conn, by, action, &e.url, now)
+    })
+}
+
+pub fn delete_endpoint(conn: &mut DbConn, by: &ActorInfo, id: i64, now: NaiveDateTime) -> ServiceResult<()> {
+    write_transaction(conn, |conn| {
+        let e = find_in(conn, by.account_id, id)?;
+        diesel::delete(wd::table.filter(wd::endpoint_id.eq(e.id))).execute(conn)?;
+        diesel::delete(we::table.find(e.id)).execute(conn)?;
+        audited(conn, by, "webhook_delete", &e.url, now)
+    })
+}
+
+/// An event's body as the meeting platform sends it (ids as strings).
+pub fn event_body(kind: EventKind, by: &ActorInfo, user: &User, now: NaiveDateTime) -> String {
+    serde_json::json!({
+        "event": kind.as_str(),
+        "event_ts": now.and_utc().timestamp_millis(),
+        "payload": {
+            "account_id": user.account_id.to_string(),
+            "operator": by.email,
+            "operator_id": by.actor.id.to_string(),
+            "object": {
+                "id": user.id.to_string(),
+                "email": user.email,
+                "first_name": user.first_name,
+                "last_name": user.last_name,
+            }
+        }
+    })
+    .to_string()
+}
+
+/// Writes the events of an act into the outbox, inside the act's
+/// transaction. Nothing is written when no endpoint of the account wants
+/// the event (one indexed query per act or batch).
+pub fn emit(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    kind: EventKind,
+    users: &[&User],
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    if users.is_empty() || !wanted(conn, by.account_id, kind)? {
+        return Ok(());
+    }
+    let rows: Vec<NewWebhookEvent> = users
+        .iter()
+        .map(|u| NewWebhookEvent {
+            account_id: by.account_id,
+            event: kind,
+            body: event_body(kind, by, u, now),
+            created_at: now,
+        })
+        .collect();
+    for chunk in rows.chunks(1_000) {
+        match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(ev::table).values(chunk).execute(c)?,
+            DbConn::Pg(c) => diesel::insert_into(ev::table).values(chunk).execute(c)?,
+        };
+    }
+    Ok(())
+}
+
+/// Whether an active endpoint of the account subscribes to `kind`.
+fn wanted(conn: &mut DbConn, account_id: i64, kind: EventKind) -> ServiceResult<bool> {
+    let lists: Vec<String> = we::table
+        .filter(we::account_id.eq(account_id))
+        .filter(we::state.eq(EndpointState::Active))
+        .select(we::events)
+        .load(conn)?;
+    Ok(lists.iter().any(|l| l.split(',').any(|e| e == kind.as_str())))
+}
+
+/// Turns new events into one delivery per active endpoint that wants them;
+/// returns how many events were handled.
+pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ServiceResult<usize> {
+    write_transaction(conn, |conn| {
+        let events: Vec<(i64, i64, EventKind)> = ev::table
+            .filter(ev::fanned_out.eq(false))
+            .order(ev::id)
+            .limit(limit)
+            .select((ev::id, ev::account_id, ev::event))
+            .load(conn)?;
+        let mut endpoints: std::collections::HashMap<i64, Vec<WebhookEndpoint>> = Default::default();
+        let mut rows = Vec::new();
+        for (id, account_id, kind) in &events {
+            if !endpoints.contains_key(account_id) {
+                let list = list_endpoints(conn, *account_id)?;
+                endpoints.insert(*account_id, list);
+            }
+            for e in endpoints.get(account_id).into_iter().flatten() {
+                if e.state == EndpointState::Active && e.events.split(',').any(|k| k == kind.as_str()) {
+                    rows.push((
+                        wd::event_id.eq(*id),
+                        wd::endpoint_id.eq(e.id),
+                        wd::next_attempt_at.eq(now),
+                    ));
+                }
+            }
+        }
+        for chunk in rows.chunks(1_000) {
+            match conn {
+                DbConn::Sqlite(c) => diesel::insert_into(wd::table).values(chunk).execute(c)?,
+                DbConn::Pg(c) => diesel::insert_into(wd::table).values(chunk).execute(c)?,
+            };
+        }
+        let ids: Vec<i64> = events.iter().map(|(id, _, _)| *id).collect();
+        diesel::update(ev::table.filter(ev::id.eq_any(&ids)))
+            .set(ev::fanned_out.eq(true))
+            .execute(conn)?;
+        Ok(events.len())
+    })
+}
+
+/// A delivery claimed for sending, with what signing it needs.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub delivery_id: i64,
+    pub event_id: i64,
+    pub url: String,
+    pub secret: String,
+    /// The previous secret while it still signs (24 h after a rotation).
+    pub old_secret: Option<String>,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` due deliveries for `lease`: another instance (or
+/// this one after a crash) takes them again only when the lease ran out,
+/// so a delivery is repeated only if its sender died mid-send.
+pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64, lease: Duration) -> ServiceResult<Vec<Due>> {
+    write_transaction(conn, |conn| {
+        let rows: Vec<(
+            i64,
+            i64,
+            i32,
+            String,
+            String,
+            Option<String>,
+            Option<NaiveDateTime>,
+            String,
+        )> = wd::table
+            .inner_join(we::table)
+            .inner_join(ev::table)
+            .filter(wd::delivered_at.is_null())
+            .filter(wd::given_up.eq(false))
+            .filter(wd::next_attempt_at.le(now))
+            .filter(wd::claimed_until.is_null().or(wd::claimed_until.lt(now)))
+            .filter(we::state.eq(EndpointState::Active))
+            .order(wd::id)
+            .limit(limit)
+            .select((
+                wd::id,
+                wd::event_id,
+                wd::attempts,
+                we::url,
+                we::secret,
+                we::old_secret,
+                we::old_secret_until,
+                ev::body,
+            ))
+            .load(conn)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        diesel::update(wd::table.filter(wd::id.eq_any(&ids)))
+            .set(wd::claimed_until.eq(Some(now + lease)))
+            .execute(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(delivery_id, event_id, attempts, url, secret, old, until, body)| Due {
+                delivery_id,
+                event_id,
+                url,
+                secret,
+                old_secret: old.filter(|_| until.is_some_and(|u| u > now)),
+                body,
+                attempts,
+            })
+            .collect())
+    })
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempted {
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    pub millis: i32,
+    /// Why it failed, when it did (network error, status, refused address).
+    pub error: Option<String>,
+}
+
+/// Records an attempt: delivered on a 2xx, else retried after the back-off
+/// (or given up after its last step, or at once on a refusing 4xx).
+pub fn record_attempt(
+    conn: &mut DbConn,
+    delivery_id: i64,
+    attempts_before: i32,
+    outcome: &Attempted,
+    backoff: &[Duration],
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    let attempts = attempts_before + 1;
+    let ok = outcome.status.is_some_and(|s| (200..300).contains(&s));
+    let retry = (!ok && crate::domain::webhooks::retryable(outcome.status))
+        .then(|| next_try(attempts, backoff))
+        .flatten();
+    diesel::update(wd::table.find(delivery_id))
+        .set((
+            wd::attempts.eq(attempts),
+            wd::claimed_until.eq(None::<NaiveDateTime>),
+            wd::delivered_at.eq(ok.then_some(now)),
+            wd::given_up.eq(!ok && retry.is_none()),
+            wd::next_attempt_at.eq(now + retry.unwrap_or_default()),
+            wd::last_status.eq(outcome.status.map(i32::from)),
+            wd::last_ms.eq(Some(outcome.millis)),
+            wd::last_error.eq(outcome
+                .error
+                .as_deref()
+                .map(|e| e.chars().take(300).collect::<String>())),
+            wd::last_attempt_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The newest deliveries of an endpoint, with their event's name.
+pub fn delivery_log(
+    conn: &mut DbConn,
+    account_id: i64,
+    endpoint_id: i64,
+    limit: i64,
+) -> ServiceResult<Vec<(WebhookDelivery, EventKind)>> {
+    find_in(conn, account_id, endpoint_id)?;
+    Ok(wd::table
+        .inner_join(ev::table)
+        .filter(wd::endpoint_id.eq(endpoint_id))
+        .order(wd::id.desc())
+        .limit(limit)
+        .select((WebhookDelivery::as_select(), ev::event))
+        .load(conn)?)
+}
+
+/// Sends a delivery again now (same event id), whatever became of it.
+pub fn redeliver(conn: &mut DbConn, by: &ActorInfo, delivery_id: i64, now: NaiveDateTime) -> ServiceResult<()> {
+    write_transaction(conn, |conn| {
+        let endpoint_id: i64 = wd::table.find(delivery_id).select(wd::endpoint_id).first(conn)?;
+        let e = find_in(conn, by.account_id, endpoint_id)?;
+        diesel::update(wd::table.find(delivery_id))
+            .set((
+                wd::attempts.eq(0),
+                wd::delivered_at.eq(None::<NaiveDateTime>),
+                wd::given_up.eq(false),
+                wd::claimed_until.eq(None::<NaiveDateTime>),
+                wd::next_attempt_at.eq(now),
+            ))
+            .execute(conn)?;
+        audited(conn, by, "webhook_redeliver", &e.url, now)
+    })
+}
