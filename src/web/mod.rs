@@ -3,6 +3,7 @@
 
 pub mod advanced;
 pub mod audit;
+pub mod audit_detail;
 pub mod auth;
 pub mod bulk;
 pub mod client;
@@ -10,6 +11,7 @@ pub mod errors;
 pub mod import;
 pub mod pages;
 pub mod render;
+pub mod request_id;
 pub mod return_path;
 pub mod roles;
 pub mod session;
@@ -114,6 +116,8 @@ pub fn app(
                 .fold(DefaultHeaders::new(), |headers, &header| headers.add(header)),
         )
         .wrap(from_fn(no_store))
+        // Outermost: the access log and the request id cover every answer.
+        .wrap(from_fn(request_id::access_log))
 }
 
 /// Pages, partials and downloads may show people's data: no browser or proxy
