@@ -6,7 +6,8 @@
 //!
 //! A changed snapshot fails the test and leaves a `.snap.new` beside it;
 //! after checking it, accept it with `INSTA_UPDATE=always cargo test --test
-//! it snapshots` (CI never writes them: insta does not update under `CI`).
+//! it snapshots`. `scripts/test.sh` sets `INSTA_UPDATE=no` and insta writes
+//! nothing under `CI` either: the test command only compares.
 
 use crate::import::{fixture, job_id_of, world};
 use crate::support::*;

@@ -50,7 +50,7 @@ impl TestDb {
         let name = format!("offboard_test_{}_{}_{}", std::process::id(), n, rand_suffix());
         if backend() == "postgres" {
             let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_server()))
-                .expect("PostgreSQL is not reachable; start it or run ./test.sh");
+                .expect("PostgreSQL is not reachable; start it or run scripts/test.sh");
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)
                 .expect("create database");
