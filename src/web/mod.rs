@@ -103,7 +103,9 @@ pub fn app(
         .configure(roles::config)
         .configure(import::config)
         .configure(user_actions::config)
-        .service(actix_files::Files::new("/static", static_dir()))
+        // Without its own default a missing file falls to `no_route`, which
+        // sees /static as ours and would answer 405.
+        .service(actix_files::Files::new("/static", static_dir()).default_handler(web::to(no_file)))
         .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))
         // Inside the language middleware: error pages speak the admin's language.
@@ -169,6 +171,10 @@ async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, WebError>
     } else {
         Err(WebError::NotFound)
     }
+}
+
+async fn no_file() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound)
 }
 
 pub fn redirect(to: &str) -> HttpResponse {

@@ -223,4 +223,8 @@ async fn error_pages_show_the_request_id_the_header_carries() {
     }
     // Every answer carries one, not only errors.
     assert!(c.get("/users").await.header("x-request-id").is_some());
+    // A missing static file is a 404 page too (it fell to 405 before).
+    let r = c.get("/static/no-such.css").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.header("x-request-id").is_some());
 }
