@@ -13,22 +13,8 @@ pub enum Column {
     Recordings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Nl,
-    Id,
-}
-
-impl Lang {
-    pub fn parse(s: &str) -> Lang {
-        match s.get(..2).unwrap_or("") {
-            "nl" => Lang::Nl,
-            "id" => Lang::Id,
-            _ => Lang::En,
-        }
-    }
-}
+/// The portal's one language type: the sample follows the admin's language.
+pub use crate::i18n::Lang;
 
 const ALL: [Column; 6] = [
     Column::Email,
@@ -127,10 +113,10 @@ pub fn sample(action: Action, lang: Lang) -> String {
     } else {
         &ALL
     };
-    let (code, yes, no) = match lang {
-        Lang::En => ("en", "Yes", "No"),
-        Lang::Nl => ("nl", "Ja", "Nee"),
-        Lang::Id => ("id", "Ya", "Tidak"),
+    let (yes, no) = match lang {
+        Lang::En => ("Yes", "No"),
+        Lang::Nl => ("Ja", "Nee"),
+        Lang::Id => ("Ya", "Tidak"),
     };
     let header: Vec<&str> = cols.iter().map(|c| name(*c, lang)).collect();
     let example: &[&str] = if action == Action::Deactivate {
@@ -138,6 +124,6 @@ pub fn sample(action: Action, lang: Lang) -> String {
     } else {
         &["user@example.com", "colleague@example.com", yes, no, no, yes]
     };
-    let style = super::CsvStyle::of(code);
+    let style = super::CsvStyle::of(lang.code());
     format!("{}{}{}", super::BOM, style.line(&header), style.line(example))
 }

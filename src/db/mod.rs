@@ -6,6 +6,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod types;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::domain::{JobState, Role, RowState, Status, UserType};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = accounts)]
@@ -35,10 +36,10 @@ pub struct User {
     pub last_name: String,
     pub first_lc: String,
     pub last_lc: String,
-    pub role: String,
+    pub role: Role,
     pub custom_role_id: Option<i64>,
-    pub status: String,
-    pub user_type: String,
+    pub status: Status,
+    pub user_type: UserType,
     pub webinar_license: bool,
     pub phone_license: bool,
     pub large_meeting_license: bool,
@@ -67,10 +68,10 @@ pub struct NewUser {
     pub last_name: String,
     pub first_lc: String,
     pub last_lc: String,
-    pub role: String,
+    pub role: Role,
     pub custom_role_id: Option<i64>,
-    pub status: String,
-    pub user_type: String,
+    pub status: Status,
+    pub user_type: UserType,
     pub webinar_license: bool,
     pub phone_license: bool,
     pub large_meeting_license: bool,
@@ -93,10 +94,10 @@ impl NewUser {
             last_name: last.to_string(),
             first_lc: first.to_lowercase(),
             last_lc: last.to_lowercase(),
-            role: "member".into(),
+            role: Role::Member,
             custom_role_id: None,
-            status: "active".into(),
-            user_type: "basic".into(),
+            status: Status::Active,
+            user_type: UserType::Basic,
             webinar_license: false,
             phone_license: false,
             large_meeting_license: false,
@@ -223,7 +224,7 @@ pub struct ImportJob {
     pub action: String,
     pub filename: String,
     pub headers: String,
-    pub state: String,
+    pub state: JobState,
     pub total: i32,
     pub valid: i32,
     pub done: i32,
@@ -250,7 +251,7 @@ pub struct ImportRow {
     pub transfer_webinars: bool,
     pub transfer_events: bool,
     pub transfer_recordings: bool,
-    pub state: String,
+    pub state: RowState,
     pub reason: String,
 }
 
@@ -284,11 +285,22 @@ pub struct SessionRow {
 }
 
 /// Sign-in attempts of one (email, source address) pair.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, Copy, Queryable, Selectable)]
 #[diesel(table_name = signin_throttle)]
 pub struct ThrottleRow {
     pub attempts: i32,
     pub window_start: NaiveDateTime,
     pub lockouts: i32,
     pub blocked_until: Option<NaiveDateTime>,
+}
+
+impl From<ThrottleRow> for crate::domain::signin::ThrottleRow {
+    fn from(r: ThrottleRow) -> Self {
+        crate::domain::signin::ThrottleRow {
+            attempts: r.attempts,
+            window_start: r.window_start,
+            lockouts: r.lockouts,
+            blocked_until: r.blocked_until,
+        }
+    }
 }

@@ -4,62 +4,14 @@
 pub mod auto_delete;
 pub mod permissions;
 pub mod signin;
+pub mod states;
 pub mod transfer;
 
 pub use permissions::{check_action, check_role_change, Action, Actor, Mode, Target};
+pub use states::{JobState, Role, RowState, RunState, Status, UserType};
 pub use transfer::{check_transfer, TransferChoice, TransferTarget};
 
 use std::fmt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "owner" => Some(Role::Owner),
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pending,
-    Active,
-    Deactivated,
-}
-
-impl Status {
-    pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "pending" => Some(Status::Pending),
-            "active" => Some(Status::Active),
-            "deactivated" => Some(Status::Deactivated),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pending => "pending",
-            Status::Active => "active",
-            Status::Deactivated => "deactivated",
-        }
-    }
-}
 
 /// The privilege a custom role needs for bulk and CSV removal (R5, R60).
 pub const BULK_PRIVILEGE: &str = "users:bulk_remove";

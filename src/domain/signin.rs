@@ -4,7 +4,14 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use crate::db::models::ThrottleRow;
+/// The counters of one (email, source address) pair, as stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThrottleRow {
+    pub attempts: i32,
+    pub window_start: NaiveDateTime,
+    pub lockouts: i32,
+    pub blocked_until: Option<NaiveDateTime>,
+}
 
 /// How long a session may live: idle since the last request, and in all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

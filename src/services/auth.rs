@@ -71,7 +71,7 @@ pub fn sign_in(conn: &mut DbConn, email: &str, password: &str) -> ServiceResult<
         return Ok(SignIn::BadCredentials);
     }
     // The status is told only to someone who knows the password.
-    Ok(match Status::parse(&user.status) {
+    Ok(match Some(user.status) {
         Some(Status::Active) => SignIn::Ok {
             user_id: user.id,
             epoch: user.session_epoch,
@@ -115,7 +115,8 @@ pub fn count_attempt(conn: &mut DbConn, email: &str, address: &str, now: NaiveDa
         diesel::update(st::table.find(&key))
             .set(st::updated_at.eq(st::updated_at))
             .execute(conn)?;
-        let row: ThrottleRow = st::table.find(&key).select(ThrottleRow::as_select()).first(conn)?;
+        let stored: ThrottleRow = st::table.find(&key).select(ThrottleRow::as_select()).first(conn)?;
+        let row = stored.into();
         let (outcome, next) = attempt(Some(row), now);
         if next != row {
             diesel::update(st::table.find(&key))

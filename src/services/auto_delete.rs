@@ -1,6 +1,7 @@
 //! The Advanced tab's auto-delete (R20-R23): the setting, the sweeper that
 //! deletes due users, and the warning mail 7 days before.
 
+use crate::domain::Status;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -97,7 +98,7 @@ type Deactivated = (i64, String, NaiveDateTime, Option<String>);
 fn deactivated(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<Deactivated>> {
     let rows: Vec<(i64, String, Option<NaiveDateTime>, Option<String>)> = users::table
         .filter(users::account_id.eq(account_id))
-        .filter(users::status.eq("deactivated"))
+        .filter(users::status.eq(Status::Deactivated))
         .filter(users::is_room.eq(false))
         .select((users::id, users::email, users::deactivated_at, users::language))
         .load(conn)?;
@@ -144,64 +145,7 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
         .select(Account::as_select())
         .load(conn)?;
     for account in enabled {
-        let cutoff = due_cutoff(account.auto_delete_days, now);
-        let due: Vec<i64> = users::table
-            .filter(users::account_id.eq(account.id))
-            .filter(users::status.eq("deactivated"))
-            .filter(users::deactivated_at.le(cutoff))
-            .select(users::id)
-            .load(conn)?;
-        let by = ActorInfo {
-            actor: Actor {
-                id: 0,
-                role: Role::Owner,
-                custom_bulk_privilege: false,
-            },
-            account_id: account.id,
-            email: "automatic".into(),
-            lang: crate::i18n::Lang::En,
-        };
-        let domains = managed_domains(conn, account.id)?;
-        let transfer = Transfer::default();
-        for chunk in due.chunks(200) {
-            conn.transaction::<_, ServiceError, _>(|conn| {
-                let run = Run {
-                    by: &by,
-                    action: Action::Delete,
-                    transfer: &transfer,
-                    origin: Origin {
-                        mode: Mode::Automatic,
-                        job_id: None,
-                    },
-                    batch: &[],
-                    domains: &domains,
-                    now,
-                };
-                for id in chunk {
-                    // Locked and re-checked in one statement: a user reactivated meanwhile
-                    // is never deleted, one deleted by another sweeper is not found.
-                    match crate::db::write_transaction(conn, |conn| {
-                        let still_due = diesel::update(
-                            users::table
-                                .filter(users::id.eq(*id))
-                                .filter(users::status.eq("deactivated"))
-                                .filter(users::deactivated_at.le(cutoff)),
-                        )
-                        .set(users::session_epoch.eq(users::session_epoch))
-                        .execute(conn)?;
-                        if still_due == 0 {
-                            return Err(ServiceError::NotFound);
-                        }
-                        perform_in(conn, &run, *id)
-                    }) {
-                        Ok(_) => report.deleted += 1,
-                        Err(ServiceError::NotFound) | Err(ServiceError::Refused(_)) => report.skipped += 1,
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(())
-            })?;
-        }
+        delete_due(conn, &account, now, &mut report)?;
         if account.auto_delete_warn {
             report.warnings += queue_warnings(conn, &account, now)?;
         }
@@ -209,19 +153,100 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
     Ok(report)
 }
 
+/// The sweeper as the audit log names it: no user, acting for the account.
+fn sweeper(account_id: i64) -> ActorInfo {
+    ActorInfo {
+        actor: Actor {
+            id: 0,
+            role: Role::Owner,
+            custom_bulk_privilege: false,
+        },
+        account_id,
+        email: "automatic".into(),
+        lang: crate::i18n::Lang::En,
+    }
+}
+
+/// Deletes the account's users due by its setting (R23), 200 per transaction.
+fn delete_due(conn: &mut DbConn, account: &Account, now: NaiveDateTime, report: &mut SweepReport) -> ServiceResult<()> {
+    let cutoff = due_cutoff(account.auto_delete_days, now);
+    let due: Vec<i64> = users::table
+        .filter(users::account_id.eq(account.id))
+        .filter(users::status.eq(Status::Deactivated))
+        .filter(users::deactivated_at.le(cutoff))
+        .select(users::id)
+        .load(conn)?;
+    let by = sweeper(account.id);
+    let domains = managed_domains(conn, account.id)?;
+    let transfer = Transfer::default();
+    let run = Run {
+        by: &by,
+        action: Action::Delete,
+        transfer: &transfer,
+        origin: Origin {
+            mode: Mode::Automatic,
+            job_id: None,
+        },
+        batch: &[],
+        domains: &domains,
+        now,
+    };
+    for chunk in due.chunks(200) {
+        // Counted per try: a retried transaction counts afresh.
+        let (deleted, skipped) = crate::db::write_transaction(conn, |conn| {
+            let (mut deleted, mut skipped) = (0, 0);
+            for id in chunk {
+                match delete_if_still_due(conn, &run, *id, cutoff) {
+                    Ok(_) => deleted += 1,
+                    Err(ServiceError::NotFound) | Err(ServiceError::Refused(_)) => skipped += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok((deleted, skipped))
+        })?;
+        report.deleted += deleted;
+        report.skipped += skipped;
+    }
+    Ok(())
+}
+
+/// Locked and re-checked in one statement: a user reactivated meanwhile is
+/// never deleted, one deleted by another sweeper is not found.
+fn delete_if_still_due(
+    conn: &mut DbConn,
+    run: &Run<'_>,
+    id: i64,
+    cutoff: NaiveDateTime,
+) -> ServiceResult<super::user_actions::Outcome> {
+    crate::db::write_transaction(conn, |conn| {
+        let still_due = diesel::update(
+            users::table
+                .filter(users::id.eq(id))
+                .filter(users::status.eq(Status::Deactivated))
+                .filter(users::deactivated_at.le(cutoff)),
+        )
+        .set(users::session_epoch.eq(users::session_epoch))
+        .execute(conn)?;
+        if still_due == 0 {
+            return Err(ServiceError::NotFound);
+        }
+        perform_in(conn, run, id)
+    })
+}
+
 /// Admins who have access to the setting (R22), with their language.
 fn admins_with_access(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<User>> {
     let admins: Vec<User> = users::table
         .filter(users::account_id.eq(account_id))
-        .filter(users::status.eq("active"))
-        .filter(users::role.eq("owner").or(users::role.eq("admin")))
+        .filter(users::status.eq(Status::Active))
+        .filter(users::role.eq(Role::Owner).or(users::role.eq(Role::Admin)))
         .select(User::as_select())
         .load(conn)?;
     let mut out = Vec::new();
     for u in admins {
         let actor = Actor {
             id: u.id,
-            role: Role::parse(&u.role).unwrap_or(Role::Member),
+            role: u.role,
             custom_bulk_privilege: false,
         };
         if may_change(conn, &u, &actor)? {

@@ -3,6 +3,7 @@
 //! user and runs each in its own savepoint. The preview's allowed users are
 //! stored under a token, so the confirm applies exactly those, once.
 
+use crate::domain::RunState;
 use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
@@ -12,9 +13,10 @@ use rand::Rng;
 use crate::db::models::User;
 use crate::db::schema::{bulk_runs, users};
 use crate::db::DbConn;
-use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, Status, TransferTarget};
+use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, TransferTarget};
 
-use super::user_actions::{deactivate_many, delete_many, perform_in, Run, Transfer, CHANGED_UNDER_US};
+use super::batch::apply_many;
+use super::user_actions::{Run, Transfer};
 use super::users::{managed_domains, target_of, UserQuery};
 use super::{users as user_queries, ServiceError, ServiceResult};
 use super::{ActorInfo, Origin};
@@ -110,26 +112,48 @@ pub fn preview(
     let target = transfer_target(conn, by.account_id, transfer)?;
     let rows: Vec<PreviewRow> = users
         .iter()
-        .map(|u| {
-            let verdict = check_action(&by.actor, &target_of(u, &domains), action, Mode::Bulk).and_then(|()| {
-                if !action.removes() {
-                    return Ok(());
-                }
-                let in_batch: &[i64] = match &target {
-                    Some(t) if selected.contains(&t.id) => std::slice::from_ref(&t.id),
-                    _ => &[],
-                };
-                check_transfer(u.id, &transfer.choice, target.as_ref(), in_batch)
-            });
-            PreviewRow {
-                user_id: u.id,
-                email: u.email.clone(),
-                name: u.full_name(),
-                verdict,
-            }
+        .map(|u| PreviewRow {
+            user_id: u.id,
+            email: u.email.clone(),
+            name: u.full_name(),
+            verdict: verdict(by, action, u, &domains, transfer, target.as_ref(), &selected),
         })
         .collect();
     let allowed: Vec<i64> = rows.iter().filter(|r| r.verdict.is_ok()).map(|r| r.user_id).collect();
+    let token = store_run(conn, by, action, &allowed, now)?;
+    Ok(Preview {
+        token,
+        action,
+        allowed: allowed.len(),
+        skipped: skip_reasons(&rows),
+        rows,
+    })
+}
+
+/// The rules for one selected user, the transfer target checked against the
+/// whole selection (R51).
+fn verdict(
+    by: &ActorInfo,
+    action: Action,
+    u: &User,
+    domains: &[String],
+    transfer: &Transfer,
+    target: Option<&TransferTarget>,
+    selected: &HashSet<i64>,
+) -> Result<(), Refusal> {
+    check_action(&by.actor, &target_of(u, domains), action, Mode::Bulk)?;
+    if !action.removes() {
+        return Ok(());
+    }
+    let in_batch: &[i64] = match target {
+        Some(t) if selected.contains(&t.id) => std::slice::from_ref(&t.id),
+        _ => &[],
+    };
+    check_transfer(u.id, &transfer.choice, target, in_batch)
+}
+
+/// How many are skipped for each reason, most frequent first.
+fn skip_reasons(rows: &[PreviewRow]) -> Vec<(Refusal, usize)> {
     let mut reasons: Vec<(Refusal, usize)> = Vec::new();
     for r in rows.iter().filter_map(|r| r.verdict.err()) {
         match reasons.iter_mut().find(|(m, _)| *m == r) {
@@ -138,6 +162,17 @@ pub fn preview(
         }
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+    reasons
+}
+
+/// Keeps the allowed users under a new token, so the confirm applies exactly them.
+fn store_run(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    action: Action,
+    allowed: &[i64],
+    now: NaiveDateTime,
+) -> ServiceResult<String> {
     let token = new_token();
     diesel::insert_into(bulk_runs::table)
         .values((
@@ -146,17 +181,11 @@ pub fn preview(
             bulk_runs::actor_id.eq(by.actor.id),
             bulk_runs::action.eq(action.as_str()),
             bulk_runs::user_ids.eq(allowed.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
-            bulk_runs::state.eq("previewed"),
+            bulk_runs::state.eq(RunState::Previewed),
             bulk_runs::created_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(Preview {
-        token,
-        action,
-        allowed: allowed.len(),
-        rows,
-        skipped: reasons,
-    })
+    Ok(token)
 }
 
 /// The users a preview allowed, for a second look with the transfer filled in.
@@ -165,7 +194,7 @@ pub fn previewed_ids(conn: &mut DbConn, by: &ActorInfo, token: &str) -> ServiceR
         .filter(bulk_runs::token.eq(token))
         .filter(bulk_runs::account_id.eq(by.account_id))
         .filter(bulk_runs::actor_id.eq(by.actor.id))
-        .filter(bulk_runs::state.eq("previewed"))
+        .filter(bulk_runs::state.eq(RunState::Previewed))
         .select(bulk_runs::user_ids)
         .first(conn)?;
     Ok(ids.split(',').filter_map(|s| s.parse().ok()).collect())
@@ -178,13 +207,7 @@ fn transfer_target(conn: &mut DbConn, account_id: i64, transfer: &Transfer) -> S
     let Some(email) = transfer.to_email.as_deref().filter(|e| !e.trim().is_empty()) else {
         return Ok(None);
     };
-    Ok(user_queries::find_any_by_email(conn, email)?.map(|t| TransferTarget {
-        id: t.id,
-        status: Status::parse(&t.status).unwrap_or(Status::Pending),
-        same_account: t.account_id == account_id,
-        licensed: t.user_type == "licensed",
-        webinar_license: t.webinar_license,
-    }))
+    Ok(user_queries::find_any_by_email(conn, email)?.map(|t| user_queries::transfer_target(&t, account_id)))
 }
 
 fn new_token() -> String {
@@ -210,6 +233,13 @@ pub struct BulkResult {
     pub replayed: bool,
 }
 
+/// A previewed run as stored: its action, users and recorded counts.
+struct StoredRun {
+    action: String,
+    user_ids: String,
+    counts: (i32, i32, i32),
+}
+
 /// Applies a previewed bulk action once. The first call flips the run from
 /// `previewed` to `applying`; any later call (a second click, a replayed
 /// request) finds it taken and returns the recorded counts.
@@ -224,41 +254,22 @@ pub fn apply(
     if !by.actor.has_bulk_privilege() {
         return Err(Refusal::NoBulkPrivilege.into());
     }
-    let run = bulk_runs::table
-        .filter(bulk_runs::token.eq(token))
-        .filter(bulk_runs::account_id.eq(by.account_id))
-        .filter(bulk_runs::actor_id.eq(by.actor.id))
-        .select((
-            bulk_runs::action,
-            bulk_runs::user_ids,
-            bulk_runs::done,
-            bulk_runs::skipped,
-            bulk_runs::failed,
-        ))
-        .first::<(String, String, i32, i32, i32)>(conn)
-        .optional()?
-        .ok_or(ServiceError::NotFound)?;
-    if run.0 != action.as_str() {
+    let stored = find_run(conn, by, token)?;
+    if stored.action != action.as_str() {
         return Err(ServiceError::Invalid(crate::i18n::tr(by.lang, "bad-confirmation")));
     }
-    let claimed = diesel::update(
-        bulk_runs::table
-            .filter(bulk_runs::token.eq(token))
-            .filter(bulk_runs::state.eq("previewed")),
-    )
-    .set(bulk_runs::state.eq("applying"))
-    .execute(conn)?;
-    if claimed == 0 {
+    if !claim(conn, token)? {
+        let (done, skipped, failed) = stored.counts;
         return Ok(BulkResult {
             action,
             rows: Vec::new(),
-            done: run.2 as usize,
-            skipped: run.3 as usize,
-            failed: run.4 as usize,
+            done: done as usize,
+            skipped: skipped as usize,
+            failed: failed as usize,
             replayed: true,
         });
     }
-    let ids: Vec<i64> = run.1.split(',').filter_map(|s| s.parse().ok()).collect();
+    let ids: Vec<i64> = stored.user_ids.split(',').filter_map(|s| s.parse().ok()).collect();
     let mut batch = ids.clone();
     batch.sort_unstable();
     let domains = managed_domains(conn, by.account_id)?;
@@ -276,45 +287,56 @@ pub fn apply(
     };
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(APPLY_BATCH) {
-        let chunk_rows = conn.transaction::<_, ServiceError, _>(|conn| {
-            // Deactivate and delete go set-based; if a user changed under them, user by user.
-            if matches!(action, Action::Deactivate | Action::Delete) {
-                let attempt = crate::db::write_transaction(conn, |conn| {
-                    if action == Action::Deactivate {
-                        deactivate_many(conn, &run, chunk)
-                    } else {
-                        let items: Vec<(i64, Transfer)> = chunk.iter().map(|id| (*id, transfer.clone())).collect();
-                        delete_many(conn, &run, &items)
-                    }
-                });
-                match attempt {
-                    Ok(results) => {
-                        return Ok(results
-                            .into_iter()
-                            .map(|(id, r)| row_result(conn, by.lang, id, r))
-                            .collect())
-                    }
-                    Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            let mut out = Vec::with_capacity(chunk.len());
-            for id in chunk {
-                // A nested transaction is a savepoint: this user is all or nothing.
-                let result = crate::db::write_transaction(conn, |conn| perform_in(conn, &run, *id));
-                out.push(row_result(conn, by.lang, *id, result));
-            }
-            Ok(out)
-        })?;
-        rows.extend(chunk_rows);
+        let items: Vec<(i64, Transfer)> = chunk.iter().map(|id| (*id, transfer.clone())).collect();
+        let results = crate::db::write_transaction(conn, |conn| apply_many(conn, &run, &items))?;
+        rows.extend(results.into_iter().map(|(id, r)| row_result(conn, by.lang, id, r)));
     }
+    record(conn, token, action, rows)
+}
+
+fn find_run(conn: &mut DbConn, by: &ActorInfo, token: &str) -> ServiceResult<StoredRun> {
+    let (action, user_ids, done, skipped, failed) = bulk_runs::table
+        .filter(bulk_runs::token.eq(token))
+        .filter(bulk_runs::account_id.eq(by.account_id))
+        .filter(bulk_runs::actor_id.eq(by.actor.id))
+        .select((
+            bulk_runs::action,
+            bulk_runs::user_ids,
+            bulk_runs::done,
+            bulk_runs::skipped,
+            bulk_runs::failed,
+        ))
+        .first::<(String, String, i32, i32, i32)>(conn)
+        .optional()?
+        .ok_or(ServiceError::NotFound)?;
+    Ok(StoredRun {
+        action,
+        user_ids,
+        counts: (done, skipped, failed),
+    })
+}
+
+/// Takes the run for this call; false when another call already did.
+fn claim(conn: &mut DbConn, token: &str) -> ServiceResult<bool> {
+    let claimed = diesel::update(
+        bulk_runs::table
+            .filter(bulk_runs::token.eq(token))
+            .filter(bulk_runs::state.eq(RunState::Previewed)),
+    )
+    .set(bulk_runs::state.eq(RunState::Applying))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// Stores the counts of an applied run and returns its result.
+fn record(conn: &mut DbConn, token: &str, action: Action, rows: Vec<(String, RowResult)>) -> ServiceResult<BulkResult> {
     let count = |f: fn(&RowResult) -> bool| rows.iter().filter(|(_, r)| f(r)).count();
     let done = count(|r| *r == RowResult::Done);
     let skipped = count(|r| matches!(r, RowResult::Skipped(_)));
     let failed = count(|r| matches!(r, RowResult::Failed(_)));
     diesel::update(bulk_runs::table.filter(bulk_runs::token.eq(token)))
         .set((
-            bulk_runs::state.eq("applied"),
+            bulk_runs::state.eq(RunState::Applied),
             bulk_runs::done.eq(done as i32),
             bulk_runs::skipped.eq(skipped as i32),
             bulk_runs::failed.eq(failed as i32),
@@ -330,6 +352,9 @@ pub fn apply(
     })
 }
 
+/// A user's outcome as the result dialog lists it: refusals in the rule's
+/// words, internal failures only as "could not be applied" (the detail is
+/// logged), as the CSV report does.
 fn row_result(
     conn: &mut DbConn,
     lang: crate::i18n::Lang,
@@ -343,7 +368,13 @@ fn row_result(
             format!("user {id}"),
             RowResult::Skipped(crate::i18n::tr(lang, "reason-gone")),
         ),
-        Err(e) => (email_of(conn, id), RowResult::Failed(e.to_string())),
+        Err(e) => {
+            tracing::warn!(user_id = id, error = %e, "bulk row failed");
+            (
+                email_of(conn, id),
+                RowResult::Failed(crate::i18n::tr(lang, "reason-failed")),
+            )
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! CSV import, Update users (R60-R67): validate a file into a stored job
 //! with a row per line, then apply it in batches that survive a restart.
 
+use crate::domain::Status;
+use crate::domain::{JobState, RowState};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
@@ -10,13 +12,11 @@ use crate::csv_import::{self, cells_line, cells_of, echo, CsvRow, CsvStyle, Dup,
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
-use crate::domain::{
-    check_action, check_transfer, Action, Actor, Mode, Refusal, Role, Status, TransferChoice, TransferTarget,
-    BULK_PRIVILEGE,
-};
+use crate::domain::{check_action, check_transfer, Action, Actor, Mode, Refusal, Role, TransferChoice, BULK_PRIVILEGE};
 use crate::i18n::{tr, tr_args, Lang};
 
-use super::user_actions::{deactivate_many, delete_many, perform_in, Run, Transfer, CHANGED_UNDER_US};
+use super::batch::apply_many;
+use super::user_actions::{Outcome, Run, Transfer};
 use super::users::{managed_domains, target_of};
 use super::{ActorInfo, Origin};
 use super::{ServiceError, ServiceResult};
@@ -90,29 +90,22 @@ pub fn validate(
         return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
     let file = csv_import::read(bytes, action)?;
-    let (dups, found) = {
-        let keys: Vec<DupKey> = file.rows().map(|r| DupKey::of(&r)).collect();
-        let targets: HashSet<String> = file.rows().map(|r| r.transfer_to.to_lowercase()).collect();
-        let mut wanted: Vec<&str> = keys
-            .iter()
-            .map(|k| k.email.as_str())
-            .chain(targets.iter().map(String::as_str))
-            .filter(|e| !e.is_empty())
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        (csv_import::find_duplicates(&keys), load_by_email(conn, &wanted)?)
-    };
+    let (dups, found) = lookups(conn, &file)?;
     let domains = managed_domains(conn, by.account_id)?;
     let checked = |r, dup| check_row(by, action, r, dup, &found, &domains);
     let removed: HashSet<i64> = if action.removes() {
         file.rows()
             .zip(dups.iter().copied())
-            .filter_map(|(r, dup)| Some(checked(r, dup).0).filter(|row| row.state == "pending")?.user_id)
+            .filter_map(|(r, dup)| {
+                Some(checked(r, dup).0)
+                    .filter(|row| row.state == RowState::Pending)?
+                    .user_id
+            })
             .collect()
     } else {
         HashSet::new()
     };
+    // Starts with an insert, so SQLite takes the write lock before any read.
     conn.transaction(|conn| {
         let job_id = insert_job(conn, by, action, filename, &file, now)?;
         let mut valid = 0;
@@ -120,7 +113,7 @@ pub fn validate(
         for (r, dup) in file.rows().zip(dups.iter().copied()) {
             let (mut row, choice) = checked(r, dup);
             check_row_transfer(by, action, &mut row, &choice, &found, &removed);
-            valid += i32::from(row.state == "pending");
+            valid += i32::from(row.state == RowState::Pending);
             batch.push(ImportRow { job_id, ..row });
             if batch.len() == 1_000 {
                 insert_rows(conn, &batch)?;
@@ -133,6 +126,25 @@ pub fn validate(
             .execute(conn)?;
         Ok(job_id)
     })
+}
+
+/// Users by their (lowercased) email.
+type UsersByEmail = HashMap<String, User>;
+
+/// The first reading of a file: which rows repeat or contradict another
+/// (R65), and the users its addresses and transfer addresses name.
+fn lookups(conn: &mut DbConn, file: &csv_import::CsvFile<'_>) -> ServiceResult<(Vec<Option<Dup>>, UsersByEmail)> {
+    let keys: Vec<DupKey> = file.rows().map(|r| DupKey::of(&r)).collect();
+    let targets: HashSet<String> = file.rows().map(|r| r.transfer_to.to_lowercase()).collect();
+    let mut wanted: Vec<&str> = keys
+        .iter()
+        .map(|k| k.email.as_str())
+        .chain(targets.iter().map(String::as_str))
+        .filter(|e| !e.is_empty())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    Ok((csv_import::find_duplicates(&keys), load_by_email(conn, &wanted)?))
 }
 
 /// The job of a validated file; its count of valid rows is set once every
@@ -153,7 +165,7 @@ fn insert_job(
             import_jobs::action.eq(action.as_str()),
             import_jobs::filename.eq(filename.chars().take(200).collect::<String>()),
             import_jobs::headers.eq(cells_line(file.headers.iter().map(String::as_str))),
-            import_jobs::state.eq("validated"),
+            import_jobs::state.eq(JobState::Validated),
             import_jobs::total.eq(file.len as i32),
             import_jobs::valid.eq(0),
             import_jobs::created_at.eq(now),
@@ -184,22 +196,16 @@ fn check_row_transfer(
     removed: &HashSet<i64>,
 ) {
     let Ok(choice) = choice else { return };
-    if row.state != "pending" {
+    if row.state != RowState::Pending {
         return;
     }
     let to = row.transfer_to.clone().unwrap_or_default();
-    let target = found.get(&to).map(|t| TransferTarget {
-        id: t.id,
-        status: Status::parse(&t.status).unwrap_or(Status::Pending),
-        same_account: t.account_id == by.account_id,
-        licensed: t.user_type == "licensed",
-        webinar_license: t.webinar_license,
-    });
+    let target = found.get(&to).map(|t| super::users::transfer_target(t, by.account_id));
     let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
     match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
         Ok(()) => row.reason = plan(by.lang, action, choice, &to),
         Err(refusal) => {
-            row.state = "invalid".into();
+            row.state = RowState::Invalid;
             row.reason = refusal.text(by.lang);
         }
     }
@@ -250,46 +256,77 @@ fn check_row(
         transfer_webinars: choice.as_ref().is_ok_and(|c| c.webinars),
         transfer_events: choice.as_ref().is_ok_and(|c| c.events),
         transfer_recordings: choice.as_ref().is_ok_and(|c| c.recordings),
-        state: "invalid".into(),
+        state: RowState::Invalid,
         reason: String::new(),
     };
     if let Some(Dup::Repeat(first)) = dup {
-        row.state = "skipped".into();
+        row.state = RowState::Skipped;
         row.reason = tr_args(lang, "reason-duplicate", &[("line", first.to_string())]);
         return (row, choice);
     }
-    let in_account = |e: &str| found.get(e).filter(|u| u.account_id == by.account_id);
-    let verdict: Result<i64, String> = (|| {
+    let checks = RowChecks {
+        by,
+        action,
+        found,
+        domains,
+    };
+    match checks.verdict(&r, &email, &to, dup, &choice) {
+        Ok(id) => {
+            row.user_id = Some(id);
+            row.state = RowState::Pending;
+        }
+        Err(reason) => row.reason = reason,
+    }
+    (row, choice)
+}
+
+/// What a row is checked against: who uploads, the action, the users the
+/// file names and the account's managed domains.
+struct RowChecks<'a> {
+    by: &'a ActorInfo,
+    action: Action,
+    found: &'a HashMap<String, User>,
+    domains: &'a [String],
+}
+
+impl RowChecks<'_> {
+    fn in_account(&self, email: &str) -> Option<&User> {
+        self.found.get(email).filter(|u| u.account_id == self.by.account_id)
+    }
+
+    /// The row's user, or why it is refused, in the uploader's language.
+    fn verdict(
+        &self,
+        r: &CsvRow,
+        email: &str,
+        to: &str,
+        dup: Option<Dup>,
+        choice: &Result<TransferChoice, String>,
+    ) -> Result<i64, String> {
+        let lang = self.by.lang;
         let not_email = |cell: &str| tr_args(lang, "reason-not-email", &[("cell", echo(cell))]);
         if email.is_empty() {
             return Err(tr(lang, "reason-empty-email"));
         }
-        if !looks_like_email(&email) {
+        if !looks_like_email(email) {
             return Err(not_email(&r.email));
         }
         if let Some(Dup::Conflict(other)) = dup {
             return Err(tr_args(lang, "reason-conflict", &[("line", other.to_string())]));
         }
-        let user = in_account(&email).ok_or_else(|| tr(lang, "reason-no-user"))?;
+        let user = self.in_account(email).ok_or_else(|| tr(lang, "reason-no-user"))?;
         let wants_transfer = choice.clone()?.any();
-        if !to.is_empty() && !looks_like_email(&to) {
+        if !to.is_empty() && !looks_like_email(to) {
             return Err(not_email(&r.transfer_to));
         }
         // The same words whether the address is unknown or in another account.
-        if wants_transfer && !to.is_empty() && in_account(&to).is_none() {
-            return Err(tr_args(lang, "reason-target-not-in-account", &[("email", echo(&to))]));
+        if wants_transfer && !to.is_empty() && self.in_account(to).is_none() {
+            return Err(tr_args(lang, "reason-target-not-in-account", &[("email", echo(to))]));
         }
-        check_action(&by.actor, &target_of(user, domains), action, Mode::Csv).map_err(|e| e.text(lang))?;
+        check_action(&self.by.actor, &target_of(user, self.domains), self.action, Mode::Csv)
+            .map_err(|e| e.text(lang))?;
         Ok(user.id)
-    })();
-    match verdict {
-        Ok(id) => {
-            row.user_id = Some(id);
-            row.state = "pending".into();
-        }
-        Err(reason) => row.reason = reason,
     }
-    (row, choice)
 }
 
 pub fn find_job(conn: &mut DbConn, account_id: i64, job_id: i64) -> ServiceResult<ImportJob> {
@@ -313,8 +350,8 @@ pub fn recent_jobs(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<Impo
 pub fn report_rows(conn: &mut DbConn, job_id: i64, limit: i64) -> ServiceResult<Vec<ImportRow>> {
     let mut rows: Vec<ImportRow> = import_rows::table
         .filter(import_rows::job_id.eq(job_id))
-        .filter(import_rows::state.ne("pending"))
-        .filter(import_rows::state.ne("done"))
+        .filter(import_rows::state.ne(RowState::Pending))
+        .filter(import_rows::state.ne(RowState::Done))
         .order(import_rows::line)
         .limit(limit)
         .select(ImportRow::as_select())
@@ -324,7 +361,11 @@ pub fn report_rows(conn: &mut DbConn, job_id: i64, limit: i64) -> ServiceResult<
         rows.extend(
             import_rows::table
                 .filter(import_rows::job_id.eq(job_id))
-                .filter(import_rows::state.eq("pending").or(import_rows::state.eq("done")))
+                .filter(
+                    import_rows::state
+                        .eq(RowState::Pending)
+                        .or(import_rows::state.eq(RowState::Done)),
+                )
                 .order(import_rows::line)
                 .limit(left)
                 .select(ImportRow::as_select())
@@ -347,9 +388,12 @@ pub fn start(conn: &mut DbConn, by: &ActorInfo, job_id: i64, now: NaiveDateTime)
     diesel::update(
         import_jobs::table
             .filter(import_jobs::id.eq(job.id))
-            .filter(import_jobs::state.eq("validated")),
+            .filter(import_jobs::state.eq(JobState::Validated)),
     )
-    .set((import_jobs::state.eq("running"), import_jobs::started_at.eq(Some(now))))
+    .set((
+        import_jobs::state.eq(JobState::Running),
+        import_jobs::started_at.eq(Some(now)),
+    ))
     .execute(conn)?;
     Ok(())
 }
@@ -360,13 +404,13 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
     let user: Option<User> = users::table
         .filter(users::id.eq(job.actor_id))
         .filter(users::account_id.eq(job.account_id))
-        .filter(users::status.eq("active"))
+        .filter(users::status.eq(Status::Active))
         .select(User::as_select())
         .first(conn)
         .optional()?;
     let (role, custom) = match &user {
         Some(u) => {
-            let role = Role::parse(&u.role).unwrap_or(Role::Member);
+            let role = u.role;
             let custom = match u.custom_role_id {
                 Some(rid) => {
                     use crate::db::schema::role_privileges as rp;
@@ -401,147 +445,155 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
 /// `batch` rows at most (`Config::import_batch`). Returns whether rows are left.
 pub fn apply_batch(conn: &mut DbConn, job_id: i64, batch: i64, now: NaiveDateTime) -> ServiceResult<bool> {
     crate::db::write_transaction(conn, |conn| {
-        // Serialises workers of several processes on the same job.
-        let claimed = diesel::update(
-            import_jobs::table
-                .filter(import_jobs::id.eq(job_id))
-                .filter(import_jobs::state.eq("running")),
-        )
-        .set(import_jobs::state.eq("running"))
-        .execute(conn)?;
-        if claimed == 0 {
+        let Some(job) = claim_job(conn, job_id)? else {
             return Ok(false);
-        }
-        let job: ImportJob = import_jobs::table
-            .find(job_id)
-            .select(ImportJob::as_select())
-            .first(conn)?;
+        };
         let rows: Vec<ImportRow> = import_rows::table
             .filter(import_rows::job_id.eq(job_id))
-            .filter(import_rows::state.eq("pending"))
+            .filter(import_rows::state.eq(RowState::Pending))
             .order(import_rows::line)
             .limit(batch)
             .select(ImportRow::as_select())
             .load(conn)?;
         let by = actor_now(conn, &job)?;
-        let action = Action::parse(&job.action).ok_or_else(|| ServiceError::Invalid("unknown action".into()))?;
-        let domains = managed_domains(conn, job.account_id)?;
-        let (mut done, mut skipped, mut failed) = (0, 0, 0);
-        let origin = Origin {
+        let outcomes = run_rows(conn, &job, &by, &rows, now)?;
+        let counts = record_outcomes(conn, job_id, by.lang, &rows, outcomes)?;
+        finish_batch(conn, job_id, counts, rows.len() as i64 == batch, now)
+    })
+}
+
+/// Takes the running job for this worker (several processes serialise on
+/// it); None when it is no longer running.
+fn claim_job(conn: &mut DbConn, job_id: i64) -> ServiceResult<Option<ImportJob>> {
+    let claimed = diesel::update(
+        import_jobs::table
+            .filter(import_jobs::id.eq(job_id))
+            .filter(import_jobs::state.eq(JobState::Running)),
+    )
+    .set(import_jobs::state.eq(JobState::Running))
+    .execute(conn)?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        import_jobs::table
+            .find(job_id)
+            .select(ImportJob::as_select())
+            .first(conn)?,
+    ))
+}
+
+/// The rows' users through the same batch function as bulk actions.
+fn run_rows(
+    conn: &mut DbConn,
+    job: &ImportJob,
+    by: &ActorInfo,
+    rows: &[ImportRow],
+    now: NaiveDateTime,
+) -> ServiceResult<Vec<ServiceResult<Outcome>>> {
+    let action = Action::parse(&job.action).ok_or_else(|| ServiceError::Invalid("unknown action".into()))?;
+    let domains = managed_domains(conn, job.account_id)?;
+    let none = Transfer::default();
+    let run = Run {
+        by,
+        action,
+        transfer: &none,
+        origin: Origin {
             mode: Mode::Csv,
-            job_id: Some(job_id),
+            job_id: Some(job.id),
+        },
+        batch: &[],
+        domains: &domains,
+        now,
+    };
+    let items: Vec<(i64, Transfer)> = rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
+    Ok(apply_many(conn, &run, &items)?.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Done, skipped and failed rows of one batch.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    done: i32,
+    skipped: i32,
+    failed: i32,
+}
+
+/// Writes each row's outcome: done rows in a few statements, the others
+/// with their reason (a refusal in the rule's words; an internal failure
+/// only as "could not be applied", the detail logged).
+fn record_outcomes(
+    conn: &mut DbConn,
+    job_id: i64,
+    lang: Lang,
+    rows: &[ImportRow],
+    outcomes: Vec<ServiceResult<Outcome>>,
+) -> ServiceResult<Counts> {
+    let mut counts = Counts::default();
+    let mut done_lines = Vec::new();
+    for (row, outcome) in rows.iter().zip(outcomes) {
+        let (state, reason) = match outcome {
+            Ok(_) => {
+                counts.done += 1;
+                done_lines.push(row.line);
+                continue;
+            }
+            Err(ServiceError::Refused(r)) => (RowState::Skipped, r.text(lang)),
+            Err(ServiceError::NotFound) => (RowState::Skipped, tr(lang, "reason-gone")),
+            Err(e) => {
+                tracing::warn!(job_id, line = row.line, error = %e, "import row failed");
+                (RowState::Failed, tr(lang, "reason-failed"))
+            }
         };
-        let mut outcomes: Vec<ServiceResult<()>> = Vec::with_capacity(rows.len());
-        // Deactivate and delete go set-based; if a user changed under them, row by row.
-        let mut set_based = None;
-        if matches!(action, Action::Deactivate | Action::Delete) {
-            let none = Transfer::default();
-            let run = Run {
-                by: &by,
-                action,
-                transfer: &none,
-                origin,
-                batch: &[],
-                domains: &domains,
-                now,
-            };
-            let attempt = crate::db::write_transaction(conn, |conn| {
-                if action == Action::Deactivate {
-                    let ids: Vec<i64> = rows.iter().map(|r| r.user_id.unwrap_or(0)).collect();
-                    deactivate_many(conn, &run, &ids)
-                } else {
-                    let items: Vec<(i64, Transfer)> =
-                        rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
-                    delete_many(conn, &run, &items)
-                }
-            });
-            match attempt {
-                Ok(results) => set_based = Some(results.into_iter().map(|(_, r)| r.map(|_| ())).collect::<Vec<_>>()),
-                Err(ServiceError::Invalid(m)) if m == CHANGED_UNDER_US => {}
-                Err(e) => return Err(e),
-            }
+        if state == RowState::Skipped {
+            counts.skipped += 1;
+        } else {
+            counts.failed += 1;
         }
-        match set_based {
-            Some(results) => outcomes = results,
-            None => {
-                for row in &rows {
-                    let transfer = row_transfer(row);
-                    let run = Run {
-                        by: &by,
-                        action,
-                        transfer: &transfer,
-                        origin,
-                        batch: &[],
-                        domains: &domains,
-                        now,
-                    };
-                    let user_id = row.user_id.unwrap_or(0);
-                    outcomes
-                        .push(crate::db::write_transaction(conn, |conn| perform_in(conn, &run, user_id)).map(|_| ()));
-                }
-            }
-        }
-        let mut done_lines = Vec::new();
-        for (row, outcome) in rows.iter().zip(outcomes) {
-            let (state, reason) = match outcome {
-                Ok(()) => {
-                    done += 1;
-                    done_lines.push(row.line);
-                    continue;
-                }
-                Err(ServiceError::Refused(r)) => {
-                    skipped += 1;
-                    ("skipped", r.text(by.lang))
-                }
-                Err(ServiceError::NotFound) => {
-                    skipped += 1;
-                    ("skipped", tr(by.lang, "reason-gone"))
-                }
-                Err(e) => {
-                    tracing::warn!(job_id, line = row.line, error = %e, "import row failed");
-                    failed += 1;
-                    ("failed", tr(by.lang, "reason-failed"))
-                }
-            };
-            diesel::update(
-                import_rows::table
-                    .filter(import_rows::job_id.eq(job_id))
-                    .filter(import_rows::line.eq(row.line)),
-            )
-            .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
-            .execute(conn)?;
-        }
-        for lines in done_lines.chunks(5_000) {
-            diesel::update(
-                import_rows::table
-                    .filter(import_rows::job_id.eq(job_id))
-                    .filter(import_rows::line.eq_any(lines)),
-            )
-            .set((import_rows::state.eq("done"), import_rows::reason.eq("")))
-            .execute(conn)?;
-        }
-        let more = rows.len() as i64 == batch;
-        let finished = !more
-            || import_rows::table
+        diesel::update(
+            import_rows::table
                 .filter(import_rows::job_id.eq(job_id))
-                .filter(import_rows::state.eq("pending"))
-                .count()
-                .get_result::<i64>(conn)?
-                == 0;
+                .filter(import_rows::line.eq(row.line)),
+        )
+        .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
+        .execute(conn)?;
+    }
+    for lines in done_lines.chunks(5_000) {
+        diesel::update(
+            import_rows::table
+                .filter(import_rows::job_id.eq(job_id))
+                .filter(import_rows::line.eq_any(lines)),
+        )
+        .set((import_rows::state.eq(RowState::Done), import_rows::reason.eq("")))
+        .execute(conn)?;
+    }
+    Ok(counts)
+}
+
+/// Adds the batch's counts to the job, and ends it when no row is left.
+fn finish_batch(conn: &mut DbConn, job_id: i64, c: Counts, full: bool, now: NaiveDateTime) -> ServiceResult<bool> {
+    let finished = !full
+        || import_rows::table
+            .filter(import_rows::job_id.eq(job_id))
+            .filter(import_rows::state.eq(RowState::Pending))
+            .count()
+            .get_result::<i64>(conn)?
+            == 0;
+    diesel::update(import_jobs::table.find(job_id))
+        .set((
+            import_jobs::done.eq(import_jobs::done + c.done),
+            import_jobs::skipped.eq(import_jobs::skipped + c.skipped),
+            import_jobs::failed.eq(import_jobs::failed + c.failed),
+        ))
+        .execute(conn)?;
+    if finished {
         diesel::update(import_jobs::table.find(job_id))
             .set((
-                import_jobs::done.eq(import_jobs::done + done),
-                import_jobs::skipped.eq(import_jobs::skipped + skipped),
-                import_jobs::failed.eq(import_jobs::failed + failed),
+                import_jobs::state.eq(JobState::Done),
+                import_jobs::finished_at.eq(Some(now)),
             ))
             .execute(conn)?;
-        if finished {
-            diesel::update(import_jobs::table.find(job_id))
-                .set((import_jobs::state.eq("done"), import_jobs::finished_at.eq(Some(now))))
-                .execute(conn)?;
-        }
-        Ok(!finished)
-    })
+    }
+    Ok(!finished)
 }
 
 fn row_transfer(row: &ImportRow) -> Transfer {
@@ -559,7 +611,7 @@ fn row_transfer(row: &ImportRow) -> Transfer {
 /// The oldest running job, for the worker.
 pub fn next_running_job(conn: &mut DbConn) -> ServiceResult<Option<i64>> {
     Ok(import_jobs::table
-        .filter(import_jobs::state.eq("running"))
+        .filter(import_jobs::state.eq(JobState::Running))
         .order(import_jobs::id)
         .select(import_jobs::id)
         .first(conn)
@@ -599,7 +651,7 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
         for r in rows {
             let mut cells = fit_width(cells_of(&r.cells), width);
             cells.push(r.line.to_string());
-            cells.push(tr(lang, outcome_word(&r.state, &job.state)));
+            cells.push(tr(lang, outcome_word(r.state, job.state)));
             cells.push(r.reason);
             out.push_str(&style.line(&cells));
         }
@@ -635,10 +687,10 @@ pub fn purge_jobs(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) ->
         let ids: Vec<i64> = import_jobs::table
             .filter(
                 import_jobs::state
-                    .eq("validated")
+                    .eq(JobState::Validated)
                     .and(import_jobs::created_at.lt(unapplied_before))
                     .or(import_jobs::state
-                        .eq_any(["done", "cancelled"])
+                        .eq_any([JobState::Done, JobState::Cancelled])
                         .and(import_jobs::finished_at.lt(finished_before))),
             )
             .select(import_jobs::id)
@@ -651,14 +703,15 @@ pub fn purge_jobs(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) ->
     })
 }
 
-pub fn outcome_word(row_state: &str, job_state: &str) -> &'static str {
+/// The translation key of a row's outcome, as the report and page show it.
+pub fn outcome_word(row_state: RowState, job_state: JobState) -> &'static str {
     match (row_state, job_state) {
-        ("invalid", _) => "outcome-not-applied",
-        ("pending", "validated") => "outcome-ready",
-        ("pending", _) => "outcome-waiting",
-        ("done", _) => "done",
-        ("skipped", _) => "skipped",
-        _ => "failed",
+        (RowState::Invalid, _) => "outcome-not-applied",
+        (RowState::Pending, JobState::Validated) => "outcome-ready",
+        (RowState::Pending, _) => "outcome-waiting",
+        (RowState::Done, _) => "done",
+        (RowState::Skipped, _) => "skipped",
+        (RowState::Failed, _) => "failed",
     }
 }
 
@@ -677,13 +730,13 @@ pub fn fail_job(conn: &mut DbConn, job_id: i64, reason: &str, now: NaiveDateTime
         let left = diesel::update(
             import_rows::table
                 .filter(import_rows::job_id.eq(job_id))
-                .filter(import_rows::state.eq("pending")),
+                .filter(import_rows::state.eq(RowState::Pending)),
         )
-        .set((import_rows::state.eq("failed"), import_rows::reason.eq(reason)))
+        .set((import_rows::state.eq(RowState::Failed), import_rows::reason.eq(reason)))
         .execute(conn)?;
         diesel::update(import_jobs::table.find(job_id))
             .set((
-                import_jobs::state.eq("done"),
+                import_jobs::state.eq(JobState::Done),
                 import_jobs::error.eq(Some(reason)),
                 import_jobs::failed.eq(import_jobs::failed + left as i32),
                 import_jobs::finished_at.eq(Some(now)),

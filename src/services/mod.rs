@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod auto_delete;
+pub mod batch;
 pub mod bulk;
 pub mod import;
 pub mod roles;
@@ -67,6 +68,11 @@ pub enum ServiceError {
     /// The whole uploaded file was refused.
     #[error(transparent)]
     File(#[from] crate::csv_import::FileError),
+    /// A user of a set-based batch changed under it: the batch's savepoint
+    /// rolls back and its users go one by one ([`batch::apply_many`]). It
+    /// never leaves the service layer.
+    #[error("a user changed during the batch")]
+    ChangedUnderUs,
     /// The database stayed busy (SQLite's write lock, PostgreSQL's retries
     /// ran out): nothing was changed and the request may be sent again.
     #[error("the database is busy")]

@@ -66,7 +66,7 @@ fn clean(by: &ActorInfo, name: &str, privileges: &[String]) -> ServiceResult<Str
     if let Some(p) = privileges.iter().find(|p| !PRIVILEGES.iter().any(|(k, _)| k == p)) {
         return Err(bad("bad-privilege", p));
     }
-    if ["owner", "admin", "member"].contains(&name.to_lowercase().as_str()) {
+    if Role::parse(&name.to_lowercase()).is_some() {
         return Err(bad("bad-builtin-role", name));
     }
     Ok(name.to_string())
@@ -226,7 +226,7 @@ pub fn assign_role(
         }
         let name = match role_id {
             Some(id) => {
-                if user.role != Role::Admin.as_str() {
+                if user.role != Role::Admin {
                     return Err(Refusal::CustomRoleNeedsAdmin.into());
                 }
                 find_role(conn, by.account_id, id)?.name

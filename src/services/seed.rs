@@ -1,5 +1,6 @@
 //! Demo and benchmark data, and the first owner of an account.
 
+use crate::domain::{Role, Status, UserType};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -101,8 +102,8 @@ pub fn create_owner(
         }
         let account_id = new_account(conn, "My account", now)?;
         let mut owner = NewUser::member(account_id, &email, "Account", "Owner", now);
-        owner.role = "owner".into();
-        owner.user_type = "licensed".into();
+        owner.role = Role::Owner;
+        owner.user_type = UserType::Licensed;
         owner.password_hash = Some(password_hash);
         insert_user(conn, &owner)?;
         Ok(Seeded {
@@ -126,74 +127,18 @@ pub fn has_accounts(conn: &mut DbConn) -> ServiceResult<bool> {
 pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> ServiceResult<Seeded> {
     conn.transaction(|conn| {
         let account_id = new_account(conn, "Acme Demo", now)?;
-        diesel::insert_into(managed_domains::table)
-            .values((
-                managed_domains::account_id.eq(account_id),
-                managed_domains::domain.eq("acme.example"),
-            ))
-            .execute(conn)?;
-        let role_id: i64 = diesel::insert_into(custom_roles::table)
-            .values((
-                custom_roles::account_id.eq(account_id),
-                custom_roles::name.eq("Helpdesk"),
-            ))
-            .returning(custom_roles::id)
-            .get_result(conn)?;
-        diesel::insert_into(role_privileges::table)
-            .values((
-                role_privileges::role_id.eq(role_id),
-                role_privileges::privilege.eq(BULK_PRIVILEGE),
-            ))
-            .execute(conn)?;
-
+        let role_id = demo_settings(conn, account_id)?;
         let with_password = |mut u: NewUser| {
             u.password_hash = Some(password_hash.to_string());
             u
         };
-        let mut owner = NewUser::member(account_id, "owner@acme.example", "Olivia", "Owner", now);
-        owner.role = "owner".into();
-        owner.user_type = "licensed".into();
-        owner.webinar_license = true;
-        insert_user(conn, &with_password(owner))?;
-        let mut admin = NewUser::member(account_id, "admin@acme.example", "Anna", "Admin", now);
-        admin.role = "admin".into();
-        admin.user_type = "licensed".into();
-        insert_user(conn, &with_password(admin))?;
-        let mut helpdesk = NewUser::member(account_id, "helpdesk@acme.example", "Bram", "Beheerder", now);
-        helpdesk.role = "admin".into();
-        helpdesk.custom_role_id = Some(role_id);
-        insert_user(conn, &with_password(helpdesk))?;
-
-        let mut room = NewUser::member(account_id, "room-boardroom@acme.example", "Boardroom", "Room", now);
-        room.is_room = true;
-        insert_user(conn, &room)?;
-
+        for u in demo_staff(account_id, role_id, now) {
+            let signs_in = !u.is_room;
+            insert_user(conn, &if signs_in { with_password(u) } else { u })?;
+        }
         let mut count = 4;
         for i in 0..200usize {
-            let first = FIRST_NAMES[i % FIRST_NAMES.len()];
-            let last = LAST_NAMES[(i * 7) % LAST_NAMES.len()];
-            let slug = format!("{}.{}{}", first, last.replace(' ', ""), i).to_lowercase();
-            let domain = match i % 25 {
-                0..=2 => "partner.example",
-                3 => "external.example",
-                _ => "acme.example",
-            };
-            let mut u = NewUser::member(account_id, &format!("{slug}@{domain}"), first, last, now);
-            u.is_external = domain == "external.example";
-            if i % 2 == 0 {
-                u.user_type = "licensed".into();
-                u.webinar_license = i % 10 == 0;
-                u.phone_license = i % 6 == 0;
-            }
-            if i % 11 == 5 {
-                u.status = "pending".into();
-            } else if i % 9 == 4 {
-                u.status = "deactivated".into();
-                u.user_type = "basic".into();
-                u.webinar_license = false;
-                u.phone_license = false;
-                u.deactivated_at = Some(now - Duration::days((i % 60) as i64 + 1));
-            }
+            let u = demo_member(account_id, i, now);
             let phone = u.phone_license;
             let email = u.email.clone();
             let id = insert_user(conn, &with_password(u))?;
@@ -206,6 +151,77 @@ pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> 
             users: count,
         })
     })
+}
+
+/// The demo's managed domain and its custom role "Helpdesk" (bulk privilege).
+fn demo_settings(conn: &mut DbConn, account_id: i64) -> ServiceResult<i64> {
+    diesel::insert_into(managed_domains::table)
+        .values((
+            managed_domains::account_id.eq(account_id),
+            managed_domains::domain.eq("acme.example"),
+        ))
+        .execute(conn)?;
+    let role_id: i64 = diesel::insert_into(custom_roles::table)
+        .values((
+            custom_roles::account_id.eq(account_id),
+            custom_roles::name.eq("Helpdesk"),
+        ))
+        .returning(custom_roles::id)
+        .get_result(conn)?;
+    diesel::insert_into(role_privileges::table)
+        .values((
+            role_privileges::role_id.eq(role_id),
+            role_privileges::privilege.eq(BULK_PRIVILEGE),
+        ))
+        .execute(conn)?;
+    Ok(role_id)
+}
+
+/// The owner, an admin, a Helpdesk admin and a room.
+fn demo_staff(account_id: i64, helpdesk_role: i64, now: NaiveDateTime) -> [NewUser; 4] {
+    let mut owner = NewUser::member(account_id, "owner@acme.example", "Olivia", "Owner", now);
+    owner.role = Role::Owner;
+    owner.user_type = UserType::Licensed;
+    owner.webinar_license = true;
+    let mut admin = NewUser::member(account_id, "admin@acme.example", "Anna", "Admin", now);
+    admin.role = Role::Admin;
+    admin.user_type = UserType::Licensed;
+    let mut helpdesk = NewUser::member(account_id, "helpdesk@acme.example", "Bram", "Beheerder", now);
+    helpdesk.role = Role::Admin;
+    helpdesk.custom_role_id = Some(helpdesk_role);
+    let mut room = NewUser::member(account_id, "room-boardroom@acme.example", "Boardroom", "Room", now);
+    room.is_room = true;
+    [owner, admin, helpdesk, room]
+}
+
+/// Member `i` of the demo: names, domains, licenses and statuses spread so
+/// every kind the rules talk about shows up.
+fn demo_member(account_id: i64, i: usize, now: NaiveDateTime) -> NewUser {
+    let first = FIRST_NAMES[i % FIRST_NAMES.len()];
+    let last = LAST_NAMES[(i * 7) % LAST_NAMES.len()];
+    let slug = format!("{}.{}{}", first, last.replace(' ', ""), i).to_lowercase();
+    let domain = match i % 25 {
+        0..=2 => "partner.example",
+        3 => "external.example",
+        _ => "acme.example",
+    };
+    let mut u = NewUser::member(account_id, &format!("{slug}@{domain}"), first, last, now);
+    u.is_external = domain == "external.example";
+    if i.is_multiple_of(2) {
+        u.user_type = UserType::Licensed;
+        u.webinar_license = i.is_multiple_of(10);
+        u.phone_license = i.is_multiple_of(6);
+    }
+    if i % 11 == 5 {
+        u.status = Status::Pending;
+    } else if i % 9 == 4 {
+        u.status = Status::Deactivated;
+        u.user_type = UserType::Basic;
+        u.webinar_license = false;
+        u.phone_license = false;
+        u.deactivated_at = Some(now - Duration::days((i % 60) as i64 + 1));
+    }
+    u
 }
 
 /// Meetings (one in three on the PMI), webinars, events, recordings and
@@ -263,18 +279,30 @@ fn add_content(
         insert_many!(conn, cloud_recordings::table, &recs)?;
     }
     if phone {
-        let recs: Vec<NewPhoneRecord> = ["call_recording", "voicemail"]
-            .iter()
-            .map(|kind| NewPhoneRecord {
-                account_id,
-                user_id: Some(owner_id),
-                user_email: email.to_string(),
-                kind: kind.to_string(),
-                created_at: now,
-            })
-            .collect();
-        insert_many!(conn, phone_records::table, &recs)?;
+        add_phone_records(conn, account_id, owner_id, email, now)?;
     }
+    Ok(())
+}
+
+/// A call recording and a voicemail (R45: they stay in the account's log).
+fn add_phone_records(
+    conn: &mut DbConn,
+    account_id: i64,
+    owner_id: i64,
+    email: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let recs: Vec<NewPhoneRecord> = ["call_recording", "voicemail"]
+        .iter()
+        .map(|kind| NewPhoneRecord {
+            account_id,
+            user_id: Some(owner_id),
+            user_email: email.to_string(),
+            kind: kind.to_string(),
+            created_at: now,
+        })
+        .collect();
+    insert_many!(conn, phone_records::table, &recs)?;
     Ok(())
 }
 
@@ -285,62 +313,24 @@ pub fn seed_big(conn: &mut DbConn, n: i64, owner_hash: String, now: NaiveDateTim
     conn.transaction(|conn| {
         let account_id = new_account(conn, "Bench Corp", now)?;
         let mut owner = NewUser::member(account_id, "owner@bench.example", "Bench", "Owner", now);
-        owner.role = "owner".into();
-        owner.user_type = "licensed".into();
+        owner.role = Role::Owner;
+        owner.user_type = UserType::Licensed;
         owner.webinar_license = true;
-        owner.password_hash = Some(owner_hash);
+        owner.password_hash = Some(owner_hash.clone());
         insert_user(conn, &owner)?;
         let mut start = 1;
         while start < n {
             let end = (start + BATCH).min(n);
             let batch: Vec<NewUser> = (start..end).map(|i| bench_user(account_id, i, now)).collect();
             insert_many!(conn, users::table, &batch)?;
-            let ids: Vec<(i64, String)> = users::table
+            let ids: Vec<i64> = users::table
                 .filter(users::account_id.eq(account_id))
                 .filter(users::email.ge(&batch[0].email))
                 .filter(users::email.le(&batch[batch.len() - 1].email))
-                .select((users::id, users::email))
+                .select(users::id)
                 .order(users::email)
                 .load(conn)?;
-            let mut meetings = Vec::new();
-            let mut webinars = Vec::new();
-            let mut events = Vec::new();
-            let mut recordings = Vec::new();
-            for (k, (id, _)) in ids.iter().enumerate() {
-                let i = start + k as i64;
-                if i % 4 == 0 {
-                    meetings.push(NewMeeting {
-                        owner_id: *id,
-                        topic: "Weekly".into(),
-                        uses_pmi: i % 12 == 0,
-                        start_at: now,
-                    });
-                }
-                if i % 8 == 0 {
-                    recordings.push(NewRecording {
-                        owner_id: *id,
-                        topic: "Recording".into(),
-                        size_bytes: 1 << 20,
-                        recorded_at: now,
-                    });
-                }
-                if i % 20 == 0 {
-                    webinars.push(NewWebinar {
-                        owner_id: *id,
-                        topic: "Webinar".into(),
-                        start_at: now,
-                    });
-                    events.push(NewEvent {
-                        owner_id: *id,
-                        title: "Event".into(),
-                        start_at: now,
-                    });
-                }
-            }
-            insert_many!(conn, meetings::table, &meetings)?;
-            insert_many!(conn, webinars::table, &webinars)?;
-            insert_many!(conn, events::table, &events)?;
-            insert_many!(conn, cloud_recordings::table, &recordings)?;
+            add_bench_content(conn, start, &ids, now)?;
             start = end;
         }
         Ok(Seeded {
@@ -349,6 +339,52 @@ pub fn seed_big(conn: &mut DbConn, n: i64, owner_hash: String, now: NaiveDateTim
             users: n,
         })
     })
+}
+
+/// Meetings, recordings, webinars and events for a batch of bench users
+/// (`ids` in email order, the first being user number `start`).
+fn add_bench_content(conn: &mut DbConn, start: i64, ids: &[i64], now: NaiveDateTime) -> QueryResult<()> {
+    let (mut meetings, mut webinars, mut events, mut recordings) = (vec![], vec![], vec![], vec![]);
+    for (k, id) in ids.iter().copied().enumerate() {
+        let i = start + k as i64;
+        if i % 4 == 0 {
+            let topic = "Weekly".into();
+            meetings.push(NewMeeting {
+                owner_id: id,
+                topic,
+                uses_pmi: i % 12 == 0,
+                start_at: now,
+            });
+        }
+        if i % 8 == 0 {
+            let topic = "Recording".into();
+            recordings.push(NewRecording {
+                owner_id: id,
+                topic,
+                size_bytes: 1 << 20,
+                recorded_at: now,
+            });
+        }
+        if i % 20 == 0 {
+            let topic = "Webinar".into();
+            webinars.push(NewWebinar {
+                owner_id: id,
+                topic,
+                start_at: now,
+            });
+            let title = "Event".into();
+            events.push(NewEvent {
+                owner_id: id,
+                title,
+                start_at: now,
+            });
+        }
+    }
+    insert_many!(conn, meetings::table, &meetings)?;
+    insert_many!(conn, webinars::table, &webinars)?;
+    insert_many!(conn, events::table, &events)?;
+    insert_many!(conn, cloud_recordings::table, &recordings)?;
+    Ok(())
 }
 
 pub fn bench_email(i: i64) -> String {
@@ -360,14 +396,14 @@ fn bench_user(account_id: i64, i: i64, now: NaiveDateTime) -> NewUser {
     let last = LAST_NAMES[(i as usize / FIRST_NAMES.len()) % LAST_NAMES.len()];
     let mut u = NewUser::member(account_id, &bench_email(i), first, last, now);
     match i % 20 {
-        0 => u.status = "pending".into(),
+        0 => u.status = Status::Pending,
         1 => {
-            u.status = "deactivated".into();
+            u.status = Status::Deactivated;
             u.deactivated_at = Some(now - Duration::days(i % 90));
         }
         _ => {
             if i % 2 == 0 {
-                u.user_type = "licensed".into();
+                u.user_type = UserType::Licensed;
                 u.webinar_license = i % 10 == 0;
             }
         }

@@ -57,7 +57,7 @@ pub fn resume(
     };
     let good = limits.alive(session.created_at, session.last_seen_at, now)
         && user.session_epoch == epoch
-        && Status::parse(&user.status) == Some(Status::Active);
+        && Some(user.status) == Some(Status::Active);
     if !good {
         end(conn, id)?;
         return Ok(None);

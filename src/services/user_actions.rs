@@ -3,15 +3,14 @@
 //! rules are checked on rows read inside it, so a change made by another
 //! admin between dialog and confirm is seen, and a refusal changes nothing.
 
+use crate::domain::UserType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::models::{NewAccount, NewAuditEntry, User};
 use crate::db::schema::*;
 use crate::db::DbConn;
-use crate::domain::{
-    check_action, check_role_change, check_transfer, Action, Role, Status, TransferChoice, TransferTarget,
-};
+use crate::domain::{check_action, check_role_change, check_transfer, Action, Role, Status, TransferChoice};
 
 use super::{audit, users as user_queries, ActorInfo, Origin, ServiceError, ServiceResult};
 
@@ -122,6 +121,7 @@ fn lock_user(conn: &mut DbConn, user_id: i64) -> ServiceResult<()> {
 
 /// One action as asked for: by whom, how, with which transfer. A bulk job
 /// builds it once for all its users.
+#[derive(Clone, Copy)]
 pub struct Run<'a> {
     pub by: &'a ActorInfo,
     pub action: Action,
@@ -227,13 +227,7 @@ fn resolve_transfer_target(
     if let Some(t) = &found {
         lock_user(conn, t.id)?;
     }
-    let facts = found.as_ref().map(|t| TransferTarget {
-        id: t.id,
-        status: Status::parse(&t.status).unwrap_or(Status::Pending),
-        same_account: t.account_id == account_id,
-        licensed: t.user_type == "licensed",
-        webinar_license: t.webinar_license,
-    });
+    let facts = found.as_ref().map(|t| user_queries::transfer_target(t, account_id));
     let in_batch: &[i64] = match &found {
         Some(t) if t.id != user.id && batch.binary_search(&t.id).is_ok() => std::slice::from_ref(&t.id),
         _ => &[],
@@ -246,7 +240,7 @@ fn resolve_transfer_target(
 /// Hands the chosen kinds of data to `to`. Meetings on the Personal Meeting
 /// ID stay behind: they cannot be transferred (R42).
 /// Returns how many of each kind moved, all `from` users together.
-fn move_data(conn: &mut DbConn, from: &[i64], to: i64, choice: &TransferChoice) -> ServiceResult<Moved> {
+pub(super) fn move_data(conn: &mut DbConn, from: &[i64], to: i64, choice: &TransferChoice) -> ServiceResult<Moved> {
     let mut moved = Moved::default();
     if choice.meetings {
         moved.meetings = diesel::update(
@@ -280,8 +274,8 @@ fn move_data(conn: &mut DbConn, from: &[i64], to: i64, choice: &TransferChoice) 
 fn deactivate(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> ServiceResult<String> {
     diesel::update(users::table.find(user.id))
         .set((
-            users::status.eq(Status::Deactivated.as_str()),
-            users::user_type.eq("basic"),
+            users::status.eq(Status::Deactivated),
+            users::user_type.eq(UserType::Basic),
             users::webinar_license.eq(false),
             users::phone_license.eq(false),
             users::large_meeting_license.eq(false),
@@ -297,15 +291,15 @@ fn deactivate(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> ServiceResu
     Ok(format!("licenses removed: {}", removed_licenses(user)))
 }
 
-fn removed_licenses(user: &User) -> String {
-    let mut l = vec![user.user_type.clone()];
+pub(super) fn removed_licenses(user: &User) -> String {
+    let mut l = vec![user.user_type.as_str()];
     for (has, name) in [
         (user.webinar_license, "webinar"),
         (user.phone_license, "phone"),
         (user.large_meeting_license, "large meetings"),
     ] {
         if has {
-            l.push(name.into());
+            l.push(name);
         }
     }
     l.join(", ")
@@ -315,7 +309,7 @@ fn removed_licenses(user: &User) -> String {
 fn activate(conn: &mut DbConn, user: &User) -> ServiceResult<String> {
     diesel::update(users::table.find(user.id))
         .set((
-            users::status.eq(Status::Active.as_str()),
+            users::status.eq(Status::Active),
             users::deactivated_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
@@ -342,9 +336,9 @@ fn unlink(conn: &mut DbConn, user: &User, left: &DataSummary, now: NaiveDateTime
     diesel::update(users::table.find(user.id))
         .set((
             users::account_id.eq(new_account),
-            users::role.eq("owner"),
+            users::role.eq(Role::Owner),
             users::custom_role_id.eq(None::<i64>),
-            users::user_type.eq("basic"),
+            users::user_type.eq(UserType::Basic),
             users::webinar_license.eq(false),
             users::phone_license.eq(false),
             users::large_meeting_license.eq(false),
@@ -375,7 +369,7 @@ fn delete(conn: &mut DbConn, user: &User, left: &DataSummary) -> ServiceResult<S
     Ok(delete_detail(left))
 }
 
-fn delete_detail(left: &DataSummary) -> String {
+pub(super) fn delete_detail(left: &DataSummary) -> String {
     format!(
         "deleted {} meetings ({} on the PMI), {} webinars, {} events, {} recordings; kept {} phone records",
         left.meetings, left.pmi_meetings, left.webinars, left.events, left.recordings, left.phone_records
@@ -439,328 +433,4 @@ pub fn edit_user(
         }
         Ok(email)
     })
-}
-
-/// Why [`deactivate_many`] gave up on a batch: a row changed under it. The
-/// caller rolls the batch's savepoint back and goes user by user.
-pub const CHANGED_UNDER_US: &str = "a user changed during the batch";
-
-/// Deactivates many users in a few statements: the rules are checked per
-/// user in memory, then one compare-and-set UPDATE changes exactly the
-/// allowed users (still active members), and one insert writes their audit
-/// rows. Call it inside a savepoint: if the UPDATE does not match every
-/// allowed user, it returns `Invalid(CHANGED_UNDER_US)` and the caller rolls
-/// back and falls back to [`perform_in`]. Refusals come back per user.
-pub fn deactivate_many(
-    conn: &mut DbConn,
-    run: &Run<'_>,
-    user_ids: &[i64],
-) -> ServiceResult<Vec<(i64, ServiceResult<Outcome>)>> {
-    let by = run.by;
-    let found: Vec<User> = users::table
-        .filter(users::account_id.eq(by.account_id))
-        .filter(users::id.eq_any(user_ids))
-        .select(User::as_select())
-        .load(conn)?;
-    let mut results = Vec::with_capacity(user_ids.len());
-    let mut allowed: Vec<&User> = Vec::new();
-    for id in user_ids {
-        match found.iter().find(|u| u.id == *id) {
-            None => results.push((*id, Err(ServiceError::NotFound))),
-            Some(u) => match check_action(
-                &by.actor,
-                &user_queries::target_of(u, run.domains),
-                Action::Deactivate,
-                run.origin.mode,
-            ) {
-                Ok(()) => allowed.push(u),
-                Err(r) => results.push((*id, Err(ServiceError::Refused(r)))),
-            },
-        }
-    }
-    if allowed.is_empty() {
-        return Ok(results);
-    }
-    let ids: Vec<i64> = allowed.iter().map(|u| u.id).collect();
-    let changed = diesel::update(
-        users::table
-            .filter(users::id.eq_any(&ids))
-            .filter(users::account_id.eq(by.account_id))
-            .filter(users::status.eq(Status::Active.as_str()))
-            .filter(users::role.eq(Role::Member.as_str())),
-    )
-    .set((
-        users::status.eq(Status::Deactivated.as_str()),
-        users::user_type.eq("basic"),
-        users::webinar_license.eq(false),
-        users::phone_license.eq(false),
-        users::large_meeting_license.eq(false),
-        users::deactivated_at.eq(Some(run.now)),
-        users::session_epoch.eq(users::session_epoch + 1),
-    ))
-    .execute(conn)?;
-    if changed != ids.len() {
-        return Err(ServiceError::Invalid(CHANGED_UNDER_US.into()));
-    }
-    let external: Vec<i64> = allowed.iter().filter(|u| u.is_external).map(|u| u.id).collect();
-    if !external.is_empty() {
-        diesel::update(users::table.filter(users::id.eq_any(&external)))
-            .set(users::custom_role_id.eq(None::<i64>))
-            .execute(conn)?;
-    }
-    let entries: Vec<NewAuditEntry> = allowed
-        .iter()
-        .map(|u| NewAuditEntry {
-            target_id: Some(u.id),
-            target_email: u.email.clone(),
-            source: run.origin.source().into(),
-            job_id: run.origin.job_id,
-            detail: format!("licenses removed: {}", removed_licenses(u)),
-            ..audit::by(by, Action::Deactivate.as_str(), run.now)
-        })
-        .collect();
-    for chunk in entries.chunks(1_000) {
-        match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-        };
-    }
-    for u in allowed {
-        results.push((
-            u.id,
-            Ok(Outcome {
-                action: Action::Deactivate,
-                email: u.email.clone(),
-                moved: Moved::default(),
-                transfer_to: None,
-            }),
-        ));
-    }
-    // In the order asked for.
-    let position: std::collections::HashMap<i64, usize> = user_ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    results.sort_by_key(|(id, _)| position.get(id).copied().unwrap_or(usize::MAX));
-    Ok(results)
-}
-
-/// Counts per owner, for the rows of `table` whose owner is in `ids`.
-macro_rules! counts_by_owner {
-    ($conn:expr, $table:ident, $ids:expr $(, $filter:expr)?) => {{
-        let rows: Vec<(i64, i64)> = $table::table
-            .filter($table::owner_id.eq_any($ids))
-            $(.filter($filter))?
-            .group_by($table::owner_id)
-            .select(($table::owner_id, diesel::dsl::count_star()))
-            .load($conn)?;
-        rows.into_iter().collect::<std::collections::HashMap<i64, i64>>()
-    }};
-}
-
-/// Deletes many users in a few statements, each with its own transfer
-/// (R40-R46, R50-R53). Like [`deactivate_many`]: rules and transfer targets
-/// are checked per user in memory, the changes are set-based, and if a user
-/// or a target changed under it, it returns `Invalid(CHANGED_UNDER_US)` for
-/// the caller to roll back and go user by user.
-pub fn delete_many(
-    conn: &mut DbConn,
-    run: &Run<'_>,
-    items: &[(i64, Transfer)],
-) -> ServiceResult<Vec<(i64, ServiceResult<Outcome>)>> {
-    use std::collections::HashMap;
-    let by = run.by;
-    let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
-    let found: HashMap<i64, User> = users::table
-        .filter(users::account_id.eq(by.account_id))
-        .filter(users::id.eq_any(&ids))
-        .select(User::as_select())
-        .load::<User>(conn)?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let mut target_emails: Vec<String> = items
-        .iter()
-        .filter(|(_, t)| t.choice.any())
-        .filter_map(|(_, t)| t.to_email.as_deref().map(|e| e.trim().to_lowercase()))
-        .collect();
-    target_emails.sort_unstable();
-    target_emails.dedup();
-    let targets: HashMap<String, User> = users::table
-        .filter(users::email.eq_any(&target_emails))
-        .select(User::as_select())
-        .load::<User>(conn)?
-        .into_iter()
-        .map(|u| (u.email.clone(), u))
-        .collect();
-    let mut results: Vec<(i64, ServiceResult<Outcome>)> = Vec::with_capacity(items.len());
-    // (user, target) of every user allowed.
-    let mut allowed: Vec<(&User, Option<&User>, TransferChoice)> = Vec::new();
-    for (id, transfer) in items {
-        let Some(user) = found.get(id) else {
-            results.push((*id, Err(ServiceError::NotFound)));
-            continue;
-        };
-        let target = transfer
-            .to_email
-            .as_deref()
-            .and_then(|e| targets.get(&e.trim().to_lowercase()));
-        let facts = target.map(|t| TransferTarget {
-            id: t.id,
-            status: Status::parse(&t.status).unwrap_or(Status::Pending),
-            same_account: t.account_id == by.account_id,
-            licensed: t.user_type == "licensed",
-            webinar_license: t.webinar_license,
-        });
-        // A target deleted in this same batch would take the data down with it.
-        let in_batch: Vec<i64> = target
-            .iter()
-            .map(|t| t.id)
-            .filter(|t| *t != user.id && (ids.contains(t) || run.batch.binary_search(t).is_ok()))
-            .collect();
-        let verdict = check_action(
-            &by.actor,
-            &user_queries::target_of(user, run.domains),
-            Action::Delete,
-            run.origin.mode,
-        )
-        .and_then(|()| check_transfer(user.id, &transfer.choice, facts.as_ref(), &in_batch));
-        match verdict {
-            Ok(()) => allowed.push((user, target.filter(|_| transfer.choice.any()), transfer.choice)),
-            Err(r) => results.push((*id, Err(ServiceError::Refused(r)))),
-        }
-    }
-    if allowed.is_empty() {
-        return Ok(results);
-    }
-    let gone: Vec<i64> = allowed.iter().map(|(u, _, _)| u.id).collect();
-    // Lock the targets, still active: else someone changed them meanwhile.
-    let mut target_ids: Vec<i64> = allowed.iter().filter_map(|(_, t, _)| t.map(|t| t.id)).collect();
-    target_ids.sort_unstable();
-    target_ids.dedup();
-    if !target_ids.is_empty() {
-        let locked = diesel::update(
-            users::table
-                .filter(users::id.eq_any(&target_ids))
-                .filter(users::status.eq(Status::Active.as_str())),
-        )
-        .set(users::session_epoch.eq(users::session_epoch))
-        .execute(conn)?;
-        if locked != target_ids.len() {
-            return Err(ServiceError::Invalid(CHANGED_UNDER_US.into()));
-        }
-    }
-    let meetings_all = counts_by_owner!(conn, meetings, &gone);
-    let meetings_pmi = counts_by_owner!(conn, meetings, &gone, meetings::uses_pmi.eq(true));
-    let webinars_n = counts_by_owner!(conn, webinars, &gone);
-    let events_n = counts_by_owner!(conn, events, &gone);
-    let recordings_n = counts_by_owner!(conn, cloud_recordings, &gone);
-    let phones: HashMap<i64, i64> = phone_records::table
-        .filter(phone_records::user_id.eq_any(&gone))
-        .group_by(phone_records::user_id)
-        .select((phone_records::user_id, diesel::dsl::count_star()))
-        .load::<(Option<i64>, i64)>(conn)?
-        .into_iter()
-        .filter_map(|(id, n)| id.map(|id| (id, n)))
-        .collect();
-    let n = |m: &HashMap<i64, i64>, id: i64| m.get(&id).copied().unwrap_or(0);
-
-    // Transfers, one statement per kind and target.
-    let mut groups: HashMap<(i64, [bool; 4]), Vec<i64>> = HashMap::new();
-    for (u, t, c) in &allowed {
-        if let Some(t) = t {
-            groups
-                .entry((t.id, [c.meetings, c.webinars, c.events, c.recordings]))
-                .or_default()
-                .push(u.id);
-        }
-    }
-    for ((to, [meetings, webinars, events, recordings]), from) in &groups {
-        let choice = TransferChoice {
-            meetings: *meetings,
-            webinars: *webinars,
-            events: *events,
-            recordings: *recordings,
-        };
-        move_data(conn, from, *to, &choice)?;
-    }
-    // R45: phone records stay in the account's log; R40: the rest goes.
-    diesel::update(phone_records::table.filter(phone_records::user_id.eq_any(&gone)))
-        .set(phone_records::user_id.eq(None::<i64>))
-        .execute(conn)?;
-    diesel::delete(meetings::table.filter(meetings::owner_id.eq_any(&gone))).execute(conn)?;
-    diesel::delete(webinars::table.filter(webinars::owner_id.eq_any(&gone))).execute(conn)?;
-    diesel::delete(events::table.filter(events::owner_id.eq_any(&gone))).execute(conn)?;
-    diesel::delete(cloud_recordings::table.filter(cloud_recordings::owner_id.eq_any(&gone))).execute(conn)?;
-    let deleted = diesel::delete(
-        users::table
-            .filter(users::id.eq_any(&gone))
-            .filter(users::account_id.eq(by.account_id))
-            .filter(users::role.eq(Role::Member.as_str()))
-            .filter(users::is_room.eq(false))
-            .filter(users::status.ne(Status::Pending.as_str())),
-    )
-    .execute(conn)?;
-    if deleted != gone.len() {
-        return Err(ServiceError::Invalid(CHANGED_UNDER_US.into()));
-    }
-    let mut entries = Vec::with_capacity(allowed.len());
-    for (u, t, c) in &allowed {
-        let id = u.id;
-        let moved = Moved {
-            meetings: if c.meetings && t.is_some() {
-                n(&meetings_all, id) - n(&meetings_pmi, id)
-            } else {
-                0
-            },
-            webinars: if c.webinars && t.is_some() {
-                n(&webinars_n, id)
-            } else {
-                0
-            },
-            events: if c.events && t.is_some() { n(&events_n, id) } else { 0 },
-            recordings: if c.recordings && t.is_some() {
-                n(&recordings_n, id)
-            } else {
-                0
-            },
-        };
-        let left = DataSummary {
-            meetings: n(&meetings_all, id) - moved.meetings,
-            pmi_meetings: n(&meetings_pmi, id),
-            webinars: n(&webinars_n, id) - moved.webinars,
-            events: n(&events_n, id) - moved.events,
-            recordings: n(&recordings_n, id) - moved.recordings,
-            phone_records: n(&phones, id),
-        };
-        let transfer_to = t.map(|t| t.email.clone());
-        entries.push(NewAuditEntry {
-            target_id: Some(id),
-            target_email: u.email.clone(),
-            source: run.origin.source().into(),
-            job_id: run.origin.job_id,
-            transfer_to_email: transfer_to.clone(),
-            meetings_transferred: moved.meetings as i32,
-            webinars_transferred: moved.webinars as i32,
-            events_transferred: moved.events as i32,
-            recordings_transferred: moved.recordings as i32,
-            detail: delete_detail(&left),
-            ..audit::by(by, Action::Delete.as_str(), run.now)
-        });
-        results.push((
-            id,
-            Ok(Outcome {
-                action: Action::Delete,
-                email: u.email.clone(),
-                moved,
-                transfer_to,
-            }),
-        ));
-    }
-    for chunk in entries.chunks(1_000) {
-        match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-        };
-    }
-    let position: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    results.sort_by_key(|(id, _)| position.get(id).copied().unwrap_or(usize::MAX));
-    Ok(results)
 }

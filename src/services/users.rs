@@ -1,11 +1,12 @@
 //! The Users table: listing, search and lookups.
 
+use crate::domain::UserType;
 use diesel::prelude::*;
 
 use crate::db::models::User;
 use crate::db::schema::users;
 use crate::db::DbConn;
-use crate::domain::{Role, Status, Target};
+use crate::domain::{Status, Target, TransferTarget};
 
 use super::ServiceResult;
 
@@ -185,8 +186,8 @@ pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
     let domain = u.email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     Target {
         id: u.id,
-        role: Role::parse(&u.role).unwrap_or(Role::Member),
-        status: Status::parse(&u.status).unwrap_or(Status::Pending),
+        role: u.role,
+        status: u.status,
         is_room: u.is_room,
         is_external: u.is_external,
         in_managed_domain: managed_domains.iter().any(|d| d == domain),
@@ -194,6 +195,17 @@ pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
 }
 
 /// Contact search: active users only, so a deactivated user is not found (R12).
+/// A user as the transfer rules see a target (R50-R53), from `account_id`'s side.
+pub fn transfer_target(u: &User, account_id: i64) -> TransferTarget {
+    TransferTarget {
+        id: u.id,
+        status: u.status,
+        same_account: u.account_id == account_id,
+        licensed: u.user_type == UserType::Licensed,
+        webinar_license: u.webinar_license,
+    }
+}
+
 pub fn directory_search(conn: &mut DbConn, account_id: i64, term: &str) -> ServiceResult<Vec<User>> {
     let query = UserQuery {
         search: Some(term.to_string()),

@@ -138,9 +138,9 @@ async fn logout(state: web::Data<AppState>, session: Session) -> Result<HttpResp
 }
 
 /// Where `/` sends a user: admins to the Users page, members to their profile.
-pub fn home_for(role: &str) -> &'static str {
-    match Role::parse(role) {
-        Some(Role::Owner | Role::Admin) => "/users",
+pub fn home_for(role: Role) -> &'static str {
+    match role {
+        Role::Owner | Role::Admin => "/users",
         _ => "/profile",
     }
 }

@@ -56,7 +56,7 @@ impl From<ServiceError> for WebError {
             ServiceError::File(e) => WebError::BadRequest(e.text(crate::i18n::current())),
             ServiceError::NotFound => WebError::NotFound,
             ServiceError::Conflict => WebError::Conflict(crate::i18n::t("error-input-conflict")),
-            ServiceError::Busy => WebError::Busy,
+            ServiceError::Busy | ServiceError::ChangedUnderUs => WebError::Busy,
             ServiceError::Invalid(msg) => WebError::BadRequest(msg),
             ServiceError::Db(db) => WebError::Internal(db.to_string()),
         }

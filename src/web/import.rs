@@ -2,6 +2,7 @@
 //! upload the file, read the report, apply as a job, follow its progress,
 //! download the result.
 
+use crate::domain::JobState;
 use actix_multipart::Multipart;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -68,27 +69,19 @@ struct SampleQuery {
 
 /// The Import form's "Download sample" button posts the form (so its CSRF
 /// field never lands in a URL); a typed-in link uses GET.
-async fn sample_post(req: HttpRequest, admin: Admin, q: web::Form<SampleQuery>) -> Result<HttpResponse, WebError> {
-    sample_for(&req, &admin, &q)
+async fn sample_post(admin: Admin, q: web::Form<SampleQuery>) -> Result<HttpResponse, WebError> {
+    sample_for(&admin, &q)
 }
 
-async fn sample(req: HttpRequest, admin: Admin, q: web::Query<SampleQuery>) -> Result<HttpResponse, WebError> {
-    sample_for(&req, &admin, &q)
+async fn sample(admin: Admin, q: web::Query<SampleQuery>) -> Result<HttpResponse, WebError> {
+    sample_for(&admin, &q)
 }
 
-fn sample_for(req: &HttpRequest, admin: &Admin, q: &SampleQuery) -> Result<HttpResponse, WebError> {
+fn sample_for(admin: &Admin, q: &SampleQuery) -> Result<HttpResponse, WebError> {
     require_privilege(admin)?;
     let action = parse_action(&q.action)?;
-    let lang = if q.lang.is_empty() {
-        Lang::parse(
-            req.headers()
-                .get("accept-language")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("en"),
-        )
-    } else {
-        Lang::parse(&q.lang)
-    };
+    // The form's language, else the request's (session, then Accept-Language).
+    let lang = Lang::parse(&q.lang).unwrap_or_else(crate::i18n::current);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -105,58 +98,15 @@ async fn upload(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<HttpResponse, WebError> {
     require_privilege(&admin)?;
-    let mut action = String::new();
-    let mut filename = String::from("upload.csv");
-    // Sized once from the request's length: growing by doubling would hold
-    // up to 1.5 times the file while copying.
-    let announced = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut bytes: Vec<u8> = Vec::with_capacity(announced.min(csv_import::MAX_BYTES + 1));
-    let mut too_large = false;
-    let mut csrf_checked = req.headers().contains_key(super::session::CSRF_HEADER);
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(bad_upload)?;
-        let name = field.name().unwrap_or("").to_string();
-        if name == "csrf" {
-            let mut token = Vec::new();
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|_| WebError::Csrf)?;
-                token.extend_from_slice(&chunk[..chunk.len().min(128usize.saturating_sub(token.len()))]);
-            }
-            check_multipart_csrf(&req, std::str::from_utf8(&token).ok())?;
-            csrf_checked = true;
-            continue;
-        }
-        if !csrf_checked {
-            return Err(WebError::Csrf);
-        }
-        if name == "file" {
-            if let Some(f) = field.content_disposition().and_then(|cd| cd.get_filename()) {
-                filename = f.to_string();
-            }
-        }
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(bad_upload)?;
-            match name.as_str() {
-                "action" if action.len() < 32 => action.push_str(&String::from_utf8_lossy(&chunk)),
-                "file" if !too_large => {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > csv_import::MAX_BYTES {
-                        too_large = true;
-                        bytes = Vec::new();
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+    let Upload {
+        action,
+        filename,
+        bytes,
+        too_large,
+    } = read_upload(&req, form).await?;
     let action = parse_action(action.trim())?;
     if too_large {
         return Err(WebError::TooLarge(
@@ -173,6 +123,78 @@ async fn upload(
         })
         .await?;
     Ok(redirect(&format!("/import/jobs/{job_id}")))
+}
+
+/// The Import form's fields as read.
+struct Upload {
+    action: String,
+    filename: String,
+    bytes: Vec<u8>,
+    too_large: bool,
+}
+
+/// Reads the multipart body: the `csrf` field first (checked before anything
+/// else is read), then `action` and `file`, the file up to the size limit.
+async fn read_upload(req: &HttpRequest, mut form: Multipart) -> Result<Upload, WebError> {
+    // Sized once from the request's length: growing by doubling would hold
+    // up to 1.5 times the file while copying.
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut up = Upload {
+        action: String::new(),
+        filename: String::from("upload.csv"),
+        bytes: Vec::with_capacity(announced.min(csv_import::MAX_BYTES + 1)),
+        too_large: false,
+    };
+    let mut csrf_checked = req.headers().contains_key(super::session::CSRF_HEADER);
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(bad_upload)?;
+        let name = field.name().unwrap_or("").to_string();
+        if name == "csrf" {
+            check_multipart_csrf(req, read_token(&mut field).await?.as_deref())?;
+            csrf_checked = true;
+            continue;
+        }
+        if !csrf_checked {
+            return Err(WebError::Csrf);
+        }
+        if let Some(f) = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .filter(|_| name == "file")
+        {
+            up.filename = f.to_string();
+        }
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(bad_upload)?;
+            match name.as_str() {
+                "action" if up.action.len() < 32 => up.action.push_str(&String::from_utf8_lossy(&chunk)),
+                "file" if !up.too_large => {
+                    up.bytes.extend_from_slice(&chunk);
+                    if up.bytes.len() > csv_import::MAX_BYTES {
+                        up.too_large = true;
+                        up.bytes = Vec::new();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(up)
+}
+
+/// The `csrf` field's value, at most 128 bytes of it.
+async fn read_token(field: &mut actix_multipart::Field) -> Result<Option<String>, WebError> {
+    let mut token = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(|_| WebError::Csrf)?;
+        token.extend_from_slice(&chunk[..chunk.len().min(128usize.saturating_sub(token.len()))]);
+    }
+    Ok(String::from_utf8(token).ok())
 }
 
 /// A malformed multipart body: the parser's words go to the log, not the page.
@@ -217,7 +239,7 @@ async fn progress(
         return Ok(redirect(&format!("/import/jobs/{}", job.id)));
     }
     let mut resp = render(JobProgress::of(&job, services::now()))?;
-    if job.state == "done" {
+    if job.state == JobState::Done {
         // Once: the page reloads with the final report and stops polling.
         resp.headers_mut().insert(
             actix_web::http::header::HeaderName::from_static("hx-refresh"),

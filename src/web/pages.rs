@@ -1,5 +1,6 @@
 //! Template data: one struct per page or partial, typed, never a JSON blob.
 
+use crate::domain::Status;
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -27,7 +28,7 @@ impl Layout {
             title: crate::i18n::t(title_key),
             csrf: csrf.to_string(),
             me_email: user.email.clone(),
-            is_admin: matches!(Role::parse(&user.role), Some(Role::Owner | Role::Admin)),
+            is_admin: matches!(Some(user.role), Some(Role::Owner | Role::Admin)),
         }
     }
 }
@@ -99,10 +100,10 @@ impl UserRow {
             id: u.id,
             email: u.email.clone(),
             name: u.full_name(),
-            role: u.role.clone(),
-            user_type: u.user_type.clone(),
+            role: u.role.to_string(),
+            user_type: u.user_type.to_string(),
             licenses: licenses_of(u),
-            status: u.status.clone(),
+            status: u.status.to_string(),
             external: u.is_external,
             room: u.is_room,
             can_deactivate: may(Action::Deactivate),
@@ -110,7 +111,7 @@ impl UserRow {
             can_unlink: may(Action::Unlink),
             can_delete: may(Action::Delete),
             can_edit: target.role != Role::Owner && target.id != actor.id,
-            can_end_sessions: actor.role == Role::Owner && u.status == "active",
+            can_end_sessions: actor.role == Role::Owner && u.status == Status::Active,
         }
     }
 }
@@ -268,8 +269,8 @@ pub struct JobPage {
 }
 
 impl JobPage {
-    pub fn outcome(&self, row_state: &str) -> &'static str {
-        crate::services::import::outcome_word(row_state, &self.job.state)
+    pub fn outcome(&self, row_state: &crate::domain::RowState) -> &'static str {
+        crate::services::import::outcome_word(*row_state, self.job.state)
     }
 }
 
@@ -308,7 +309,7 @@ impl JobProgress {
         };
         JobProgress {
             job_id: job.id,
-            state: job.state.clone(),
+            state: job.state.to_string(),
             processed,
             valid: job.valid,
             done: job.done,

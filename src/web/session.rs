@@ -190,7 +190,7 @@ impl FromRequest for Admin {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let SignedIn { user, csrf, flash } = signed_in.await?;
-            let role = Role::parse(&user.role).unwrap_or(Role::Member);
+            let role = user.role;
             if !matches!(role, Role::Owner | Role::Admin) {
                 return Err(WebError::Forbidden(crate::i18n::t("error-admins-only")));
             }

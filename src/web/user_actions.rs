@@ -248,7 +248,7 @@ async fn edit_dialog(
         csrf: admin.csrf.clone(),
         user_id,
         email: user.email,
-        role: user.role,
+        role: user.role.to_string(),
         refusal,
         custom_roles: (admin.actor.role == Role::Owner).then(|| {
             custom_roles

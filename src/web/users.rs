@@ -22,7 +22,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn home(me: SignedIn) -> HttpResponse {
-    redirect(home_for(&me.user.role))
+    redirect(home_for(me.user.role))
 }
 
 #[derive(Deserialize, Default)]
@@ -114,8 +114,8 @@ async fn profile(me: SignedIn) -> impl Responder {
         layout: Layout::new("profile-title", u, &me.csrf, me.flash.clone()),
         name: u.full_name(),
         email: u.email.clone(),
-        role: u.role.clone(),
-        user_type: u.user_type.clone(),
+        role: u.role.to_string(),
+        user_type: u.user_type.to_string(),
         licenses: licenses_of(u),
     }
 }

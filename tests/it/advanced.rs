@@ -142,7 +142,7 @@ async fn r21_r23_the_sweeper_deletes_due_users_counting_from_their_deactivation(
     assert!(app.load_user(boundary).is_none(), "due on the boundary second");
     assert!(app.load_user(young).is_some(), "one second short");
     assert_eq!(
-        app.load_user(back).unwrap().status,
+        app.load_user(back).unwrap().status.as_str(),
         "active",
         "a reactivated user is never deleted"
     );

@@ -142,7 +142,7 @@ async fn r5_bulk_needs_the_privilege_even_when_forged() {
     let c = app.signed_in("member2@acme.test").await;
     c.get("/profile").await;
     assert_eq!(preview(&c, "deactivate", &[m]).await.0.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.load_user(m).unwrap().status, "active");
+    assert_eq!(app.load_user(m).unwrap().status.as_str(), "active");
 
     let c = app.signed_in("helpdesk@acme.test").await;
     c.get("/users").await;
@@ -155,7 +155,7 @@ async fn r5_bulk_needs_the_privilege_even_when_forged() {
         )
         .await;
     assert_eq!(results(&r), [("m@acme.test".to_string(), "done".to_string())]);
-    assert_eq!(app.load_user(m).unwrap().status, "deactivated");
+    assert_eq!(app.load_user(m).unwrap().status.as_str(), "deactivated");
 }
 
 #[actix_web::test]
@@ -173,7 +173,7 @@ async fn a_second_click_or_replayed_request_applies_nothing_again() {
     let again = c.htmx_post(&url, &[("action", "deactivate"), ("mode", "now")]).await;
     assert_eq!(again.status, StatusCode::OK);
     assert!(again.alert().unwrap_or_default().contains("already applied"));
-    assert_eq!(app.load_user(m).unwrap().status, "active");
+    assert_eq!(app.load_user(m).unwrap().status.as_str(), "active");
     assert_eq!(app.audit().len(), 2);
     // Another admin cannot use this token either.
     app.user(UserSpec::admin("a@acme.test"));
@@ -211,8 +211,8 @@ async fn apply_rechecks_each_user_and_runs_each_on_its_own() {
             ("b@acme.test".to_string(), "skipped".to_string())
         ]
     );
-    assert_eq!(app.load_user(a).unwrap().status, "deactivated");
-    assert_eq!(app.load_user(b).unwrap().status, "active");
+    assert_eq!(app.load_user(a).unwrap().status.as_str(), "deactivated");
+    assert_eq!(app.load_user(b).unwrap().status.as_str(), "active");
 }
 
 #[actix_web::test]
@@ -253,7 +253,7 @@ async fn select_all_matching_covers_every_page_of_the_search() {
         .await;
     assert!(r.body.contains("data-result-done=\"120\""));
     assert_eq!(c.get("/users?q=temp&status=active").await.emails().len(), 0);
-    assert_eq!(app.load_user(keep).unwrap().status, "active");
+    assert_eq!(app.load_user(keep).unwrap().status.as_str(), "active");
 }
 
 #[actix_web::test]

@@ -57,7 +57,7 @@ pub(crate) fn rows(app: &TestApp, job: i64) -> Vec<(i64, String, String)> {
         .load::<ImportRow>(&mut *app.conn())
         .unwrap()
         .into_iter()
-        .map(|r| (r.line, r.state, r.reason))
+        .map(|r| (r.line, r.state.to_string(), r.reason))
         .collect()
 }
 
@@ -285,7 +285,7 @@ async fn every_file_of_the_corpus_gets_its_exact_report() {
         }
     }
     assert!(app.audit().is_empty(), "validation changes nothing");
-    assert_eq!(app.load_user(app.owner_id).unwrap().status, "active");
+    assert_eq!(app.load_user(app.owner_id).unwrap().status.as_str(), "active");
 }
 
 #[actix_web::test]

@@ -232,9 +232,13 @@ impl TestApp {
         let now = services::now();
         let local = spec.email.split('@').next().unwrap_or("x");
         let mut u = NewUser::member(account_id, &spec.email, &capitalise(local), "Tester", now);
-        u.role = spec.role.into();
-        u.status = spec.status.into();
-        u.user_type = if spec.licensed { "licensed" } else { "basic" }.into();
+        u.role = offboard::domain::Role::parse(spec.role).expect("role");
+        u.status = offboard::domain::Status::parse(spec.status).expect("status");
+        u.user_type = if spec.licensed {
+            offboard::domain::UserType::Licensed
+        } else {
+            offboard::domain::UserType::Basic
+        };
         u.webinar_license = spec.webinar;
         u.phone_license = spec.phone;
         u.is_external = spec.external;

@@ -36,8 +36,8 @@ async fn r10_deactivate_removes_every_license_and_keeps_settings() {
     let r = c.post(&format!("/users/{id}/deactivate"), &[("mode", "now")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let u = app.load_user(id).unwrap();
-    assert_eq!(u.status, "deactivated");
-    assert_eq!(u.user_type, "basic");
+    assert_eq!(u.status.as_str(), "deactivated");
+    assert_eq!(u.user_type.as_str(), "basic");
     assert!(!u.webinar_license && !u.phone_license);
     assert!(u.deactivated_at.is_some());
     assert_eq!(u.settings, "{\"lang\":\"nl\"}");
@@ -158,7 +158,7 @@ async fn r1_members_cannot_act_even_with_forged_requests() {
             StatusCode::FORBIDDEN
         );
     }
-    assert_eq!(app.load_user(id).unwrap().status, "active");
+    assert_eq!(app.load_user(id).unwrap().status.as_str(), "active");
     assert!(app.audit().is_empty());
 }
 
@@ -177,7 +177,7 @@ async fn r2_pending_users_cannot_be_acted_on() {
         assert_eq!(r.status, StatusCode::CONFLICT, "{action}");
         assert!(r.alert().unwrap_or_default().contains("not activated"));
     }
-    assert_eq!(app.load_user(id).unwrap().status, "pending");
+    assert_eq!(app.load_user(id).unwrap().status.as_str(), "pending");
     assert!(app.audit().is_empty());
 }
 
@@ -212,13 +212,13 @@ async fn r3_admins_become_members_first_and_only_the_owner_changes_them() {
         .post(&format!("/users/{target}/edit"), &[("role", "member")])
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert_eq!(app.load_user(target).unwrap().role, "admin");
+    assert_eq!(app.load_user(target).unwrap().role.as_str(), "admin");
     // The owner does: Edit -> Member -> Save, then the deactivation works.
     let r = owner
         .post(&format!("/users/{target}/edit"), &[("role", "member")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.load_user(target).unwrap().role, "member");
+    assert_eq!(app.load_user(target).unwrap().role.as_str(), "member");
     let r = owner.post(&format!("/users/{target}/deactivate"), &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let actions: Vec<String> = app.audit().into_iter().map(|a| a.action).collect();
@@ -256,7 +256,7 @@ async fn r4_owner_and_own_user_are_untouchable() {
         .post(&format!("/users/{}/edit", app.owner_id), &[("role", "member")])
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
-    assert_eq!(app.load_user(app.owner_id).unwrap().role, "owner");
+    assert_eq!(app.load_user(app.owner_id).unwrap().role.as_str(), "owner");
     // The UI offers nothing on the owner's row.
     let page = c.get("/users?q=owner").await;
     assert!(attr_values(&page.body, "data-action").is_empty(), "{}", page.body);
@@ -630,7 +630,7 @@ async fn forged_and_malformed_requests_are_refused_and_change_nothing() {
             StatusCode::NOT_FOUND
         );
     }
-    assert_eq!(app.load_user(stranger).unwrap().status, "active");
+    assert_eq!(app.load_user(stranger).unwrap().status.as_str(), "active");
     assert_eq!(
         c.post(&format!("/users/{id}/explode"), &[]).await.status,
         StatusCode::NOT_FOUND
@@ -654,7 +654,7 @@ async fn forged_and_malformed_requests_are_refused_and_change_nothing() {
         .post_without_csrf(&format!("/users/{id}/delete"), &[("mode", "now")])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.load_user(id).unwrap().status, "active");
+    assert_eq!(app.load_user(id).unwrap().status.as_str(), "active");
     assert!(app.audit().is_empty());
 }
 
