@@ -29,6 +29,10 @@ if ! psql "$OFFBOARD_TEST_PG/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
   exit 1
 fi
 
+# Snapshots (tests/it/snapshots/) are compared, never written: a change is
+# accepted by hand with INSTA_UPDATE=always (see tests/it/snapshots.rs).
+export INSTA_UPDATE=no
+
 # The style gate: formatting and every clippy lint (levels in Cargo.toml).
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings

@@ -14,7 +14,7 @@ pub enum ConfigError {
     #[error("{name} must be {expected}, not \"{value}\"")]
     BadSetting {
         name: &'static str,
-        expected: &'static str,
+        expected: String,
         value: String,
     },
     #[error("cannot read or write the session key file {path}: {source}")]
@@ -39,38 +39,77 @@ pub struct Config {
     pub webhooks: crate::webhooks::WebhookSettings,
     /// Password checks that may run at once (`OFFBOARD_PASSWORD_CHECKS`, default: the number of cores).
     pub password_checks: usize,
+    /// Where mail goes (`SMTP_URL`, `OFFBOARD_MAIL_FROM`); without it mail waits in the outbox.
+    pub mail: Option<MailSettings>,
+    /// How often `serve` runs the auto-delete sweeper (`OFFBOARD_SWEEP_SECONDS`, 300).
+    pub sweep_every: std::time::Duration,
+    /// Days a finished import job and its result report are kept
+    /// (`OFFBOARD_JOB_RETENTION_DAYS`, 30). Jobs never applied go after 24
+    /// hours whatever this says.
+    pub job_retention_days: i64,
+    /// CSV rows applied per transaction (`OFFBOARD_IMPORT_BATCH`, 500; the restart test uses small batches).
+    pub import_batch: i64,
+    /// The demo and benchmark accounts' password (`OFFBOARD_DEMO_PASSWORD`; else one is generated).
+    pub demo_password: Option<String>,
+}
+
+/// The SMTP server and the sender, checked at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    /// e.g. `smtp://127.0.0.1:2525` or `smtps://user:pass@host`.
+    pub url: String,
+    pub from: String,
 }
 
 pub const DEFAULT_DATABASE: &str = "offboard.db";
 
 impl Config {
-    /// Reads `DATABASE_URL`, `OFFBOARD_PUBLIC_URL` and `OFFBOARD_SECRET_KEY`.
-    /// Without a secret, one is generated and kept in a file beside a SQLite
+    /// Every setting (this module is the one place that reads the
+    /// environment), the session key included: `OFFBOARD_SECRET_KEY`, or
+    /// without it a key generated and kept in a file beside a SQLite
     /// database (or in the working directory), so sessions survive restarts.
     pub fn from_env(bind: &str) -> Result<Config, ConfigError> {
-        let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE.to_string());
-        let database = DbUrl::parse(&url);
-        let public_url = std::env::var("OFFBOARD_PUBLIC_URL").unwrap_or_else(|_| format!("http://{bind}"));
-        let session_key = match std::env::var("OFFBOARD_SECRET_KEY") {
-            Ok(hex) => Key::from(
+        let mut config = Config::settings_from_env(bind)?;
+        config.session_key = match var("OFFBOARD_SECRET_KEY") {
+            Some(hex) => Key::from(
                 &decode_hex(&hex)
                     .filter(|b| b.len() == 64)
                     .ok_or(ConfigError::BadSecret)?,
             ),
-            Err(_) => load_or_create_key(&key_path(&database))?,
+            None => load_or_create_key(&key_path(&config.database))?,
         };
-        let mut config = Config::new(database, session_key, public_url);
+        Ok(config)
+    }
+
+    /// Every setting but the session key, which stays a throwaway one: for
+    /// the commands that sign no cookie (migrate, sweep, create-owner) and
+    /// so must not create a key file.
+    pub fn settings_from_env(bind: &str) -> Result<Config, ConfigError> {
+        let database = DbUrl::parse(&var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE.to_string()));
+        let public_url = var("OFFBOARD_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}"));
+        let mut config = Config::new(database, Key::generate(), public_url);
         config.session_idle = chrono::Duration::minutes(setting("OFFBOARD_SESSION_IDLE_MINUTES", 30, 1..=525_600)?);
         config.session_lifetime = chrono::Duration::hours(setting("OFFBOARD_SESSION_MAX_HOURS", 12, 1..=8_760)?);
         config.password_checks = setting("OFFBOARD_PASSWORD_CHECKS", default_password_checks(), 1..=1_024)?;
-        if let Ok(list) = std::env::var("OFFBOARD_TRUSTED_PROXIES") {
+        if let Some(list) = var("OFFBOARD_TRUSTED_PROXIES") {
             config.trusted_proxies = IpNet::parse_list(&list).ok_or(ConfigError::BadSetting {
                 name: "OFFBOARD_TRUSTED_PROXIES",
-                expected: "a comma-separated list of IP addresses or CIDR ranges",
+                expected: "a comma-separated list of IP addresses or CIDR ranges".into(),
                 value: list,
             })?;
         }
         config.webhooks = webhook_settings()?;
+        config.mail = var("SMTP_URL")
+            .map(|url| MailSettings::new(url, var("OFFBOARD_MAIL_FROM")))
+            .transpose()?;
+        config.sweep_every = std::time::Duration::from_secs(setting(
+            "OFFBOARD_SWEEP_SECONDS",
+            DEFAULT_SWEEP_SECONDS,
+            1..=31_536_000,
+        )?);
+        config.job_retention_days = setting("OFFBOARD_JOB_RETENTION_DAYS", DEFAULT_JOB_RETENTION_DAYS, 1..=3_650)?;
+        config.import_batch = setting("OFFBOARD_IMPORT_BATCH", DEFAULT_IMPORT_BATCH, 1..=100_000)?;
+        config.demo_password = var("OFFBOARD_DEMO_PASSWORD");
         Ok(config)
     }
 
@@ -86,6 +125,11 @@ impl Config {
             trusted_proxies: Vec::new(),
             password_checks: default_password_checks(),
             webhooks: Default::default(),
+            mail: None,
+            sweep_every: std::time::Duration::from_secs(DEFAULT_SWEEP_SECONDS),
+            job_retention_days: DEFAULT_JOB_RETENTION_DAYS,
+            import_batch: DEFAULT_IMPORT_BATCH,
+            demo_password: None,
         }
     }
 }
@@ -102,7 +146,7 @@ pub fn webhook_settings() -> Result<crate::webhooks::WebhookSettings, ConfigErro
             _ => {
                 return Err(ConfigError::BadSetting {
                     name: "OFFBOARD_WEBHOOK_ALLOW_PRIVATE",
-                    expected: "true or false",
+                    expected: "true or false".into(),
                     value: v,
                 })
             }
@@ -116,32 +160,66 @@ pub fn webhook_settings() -> Result<crate::webhooks::WebhookSettings, ConfigErro
             .collect();
         w.backoff = steps.ok_or(ConfigError::BadSetting {
             name: "OFFBOARD_WEBHOOK_RETRY_SECONDS",
-            expected: "comma-separated seconds, e.g. 300,1200,3600",
+            expected: "comma-separated seconds, e.g. 300,1200,3600".into(),
             value: v,
         })?;
     }
     Ok(w)
 }
 
+impl MailSettings {
+    pub const DEFAULT_FROM: &'static str = "Offboard <offboard@localhost>";
+
+    /// Checks the URL's form and the sender's address; nothing is sent.
+    pub fn new(url: String, from: Option<String>) -> Result<MailSettings, ConfigError> {
+        let from = from.unwrap_or_else(|| MailSettings::DEFAULT_FROM.to_string());
+        if let Err(e) = lettre::SmtpTransport::from_url(&url) {
+            return Err(ConfigError::BadSetting {
+                name: "SMTP_URL",
+                expected: "an smtp:// or smtps:// URL".into(),
+                value: format!("{url} ({e})"),
+            });
+        }
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::BadSetting {
+                name: "OFFBOARD_MAIL_FROM",
+                expected: "an address such as Offboard <offboard@example.com>".into(),
+                value: from,
+            });
+        }
+        Ok(MailSettings { url, from })
+    }
+}
+
+pub const DEFAULT_SWEEP_SECONDS: u64 = 300;
+pub const DEFAULT_JOB_RETENTION_DAYS: i64 = 30;
+pub const DEFAULT_IMPORT_BATCH: i64 = 500;
+
+/// A variable of the environment; unset and empty are the same.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 fn default_password_checks() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
-/// A whole number from the environment within `range`, else the default.
+/// A whole number from the environment within `range`; unset is the
+/// default, anything else a startup error that names the variable.
 fn setting<T>(name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
 where
-    T: std::str::FromStr + PartialOrd,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
 {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(text) => text
+    match var(name) {
+        None => Ok(default),
+        Some(text) => text
             .trim()
             .parse()
             .ok()
             .filter(|v| range.contains(v))
-            .ok_or(ConfigError::BadSetting {
+            .ok_or_else(|| ConfigError::BadSetting {
                 name,
-                expected: "a whole number in range",
+                expected: format!("a whole number from {} to {}", range.start(), range.end()),
                 value: text,
             }),
     }
@@ -201,23 +279,6 @@ fn masked(bits: u128, width: u8, prefix: u8) -> u128 {
     } else {
         bits >> (width - prefix)
     }
-}
-
-/// Days a finished import job and its result report are kept
-/// (`OFFBOARD_JOB_RETENTION_DAYS`, default 30). Jobs never applied go after
-/// 24 hours whatever this says.
-pub fn job_retention_days() -> i64 {
-    retention_days_from(std::env::var("OFFBOARD_JOB_RETENTION_DAYS").ok().as_deref())
-}
-
-pub const DEFAULT_JOB_RETENTION_DAYS: i64 = 30;
-
-/// A whole number of days from 1 to 3650; anything else is the default.
-pub fn retention_days_from(value: Option<&str>) -> i64 {
-    value
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|d| (1..=3650).contains(d))
-        .unwrap_or(DEFAULT_JOB_RETENTION_DAYS)
 }
 
 fn key_path(db: &DbUrl) -> PathBuf {
@@ -297,13 +358,29 @@ mod tests {
     }
 
     #[test]
-    fn job_retention_is_whole_days_or_the_default() {
-        assert_eq!(retention_days_from(None), 30);
-        assert_eq!(retention_days_from(Some("7")), 7);
-        assert_eq!(retention_days_from(Some(" 90 ")), 90);
-        for bad in ["0", "-1", "x", "", "99999"] {
-            assert_eq!(retention_days_from(Some(bad)), 30, "{bad}");
+    fn a_setting_is_unset_in_range_or_a_startup_error() {
+        // A name no other test or process uses: the environment is shared.
+        const NAME: &str = "OFFBOARD_CONFIG_UNIT_TEST_SETTING";
+        std::env::remove_var(NAME);
+        assert_eq!(setting(NAME, 30, 1..=3650).ok(), Some(30));
+        std::env::set_var(NAME, " ");
+        assert_eq!(setting(NAME, 30, 1..=3650).ok(), Some(30), "empty is unset");
+        std::env::set_var(NAME, " 90 ");
+        assert_eq!(setting(NAME, 30, 1..=3650).ok(), Some(90));
+        for bad in ["0", "-1", "x", "99999"] {
+            std::env::set_var(NAME, bad);
+            let err = setting(NAME, 30, 1..=3650).expect_err(bad).to_string();
+            assert!(err.contains(NAME) && err.contains(bad), "{err}");
         }
+        std::env::remove_var(NAME);
+    }
+
+    #[test]
+    fn mail_settings_are_checked_at_start() {
+        let ok = MailSettings::new("smtp://127.0.0.1:2525".into(), None).expect("valid");
+        assert_eq!(ok.from, MailSettings::DEFAULT_FROM);
+        assert!(MailSettings::new("smtp://127.0.0.1:2525".into(), Some("not an address".into())).is_err());
+        assert!(MailSettings::new("http://mail.example".into(), None).is_err());
     }
 
     #[test]

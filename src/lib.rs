@@ -6,6 +6,7 @@ pub mod config;
 pub mod csv_import;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod i18n;
 pub mod mail;
 pub mod services;

@@ -3,7 +3,7 @@
 use std::io::Read;
 
 use clap::{Parser, Subcommand};
-use offboard::db::{self, DbUrl};
+use offboard::db;
 use offboard::services::{self, seed};
 use offboard::{app, AppState, Config};
 
@@ -78,8 +78,21 @@ enum WebhookCommand {
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
-fn main() -> Result<(), AnyError> {
+/// Errors end the command with their message (not their debug form) and status 1.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("offboard: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), AnyError> {
     offboard::tune_allocator();
+    // With the `tracing-log` feature `init` also forwards the `log` records
+    // of the dependencies (r2d2's pool errors, actix-files) into tracing.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
@@ -96,32 +109,28 @@ fn main() -> Result<(), AnyError> {
             if demo {
                 let mut conn = pool.get()?;
                 if !seed::has_accounts(&mut conn)? {
-                    print_demo(&seed_demo(&mut conn)?, &config);
+                    print_demo(&seed_demo(&mut conn, &config)?, &config);
                 }
             }
-            let mailer = offboard::mail::SmtpMailer::from_env().transpose()?;
-            let limits = offboard::domain::signin::SessionLimits {
-                idle: config.session_idle,
-                lifetime: config.session_lifetime,
-            };
-            offboard::worker::spawn(pool.clone(), mailer, limits)?;
+            let mailer = offboard::mail::SmtpMailer::from_config(&config).transpose()?;
+            offboard::worker::spawn(pool.clone(), mailer, offboard::worker::Settings::of(&config))?;
             offboard::webhooks::spawn(pool.clone(), config.webhooks.clone())?;
             serve(AppState::new(pool, config), &bind, workers)?;
         }
         Command::Migrate => {
-            let url = database_url();
-            db::connect(&url, 1)?;
+            let config = Config::settings_from_env(DEFAULT_BIND)?;
+            db::connect(&config.database, 1)?;
             println!("migrations are up to date");
         }
         Command::Seed { demo, users } => {
-            let config = Config::from_env("127.0.0.1:8080")?;
+            let config = Config::from_env(DEFAULT_BIND)?;
             let pool = db::connect(&config.database, 2)?;
             let mut conn = pool.get()?;
             if demo {
-                print_demo(&seed_demo(&mut conn)?, &config);
+                print_demo(&seed_demo(&mut conn, &config)?, &config);
             }
             if let Some(n) = users {
-                let password = demo_password();
+                let password = demo_password(&config);
                 let started = std::time::Instant::now();
                 let hash = services::auth::hash_password(&password, false)?;
                 let seeded = seed::seed_big(&mut conn, n, hash, services::now())?;
@@ -143,11 +152,13 @@ fn main() -> Result<(), AnyError> {
             }
         }
         Command::Sweep => {
-            let pool = db::connect(&database_url(), 2)?;
-            let mailer = offboard::mail::SmtpMailer::from_env().transpose()?;
+            let config = Config::settings_from_env(DEFAULT_BIND)?;
+            let pool = db::connect(&config.database, 2)?;
+            let mailer = offboard::mail::SmtpMailer::from_config(&config).transpose()?;
             let report = offboard::worker::sweep_once(
                 &pool,
                 mailer.as_ref().map(|m| m as &dyn offboard::mail::Mailer),
+                config.job_retention_days,
                 services::now(),
             )?;
             println!(
@@ -157,14 +168,15 @@ fn main() -> Result<(), AnyError> {
         }
         Command::Webhook { command } => webhook(command)?,
         Command::CreateOwner { email } => {
+            let email = offboard::email::parse(&email).ok_or_else(|| format!("'{email}' is not an email address"))?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             if password.len() < 8 {
                 return Err("the password (read from standard input) needs at least 8 characters".into());
             }
-            let url = database_url();
-            let pool = db::connect(&url, 1)?;
+            let config = Config::settings_from_env(DEFAULT_BIND)?;
+            let pool = db::connect(&config.database, 1)?;
             let hash = services::auth::hash_password(&password, false)?;
             let seeded = seed::create_owner(&mut *pool.get()?, &email, hash, services::now())?;
             println!(
@@ -182,8 +194,9 @@ fn webhook(command: WebhookCommand) -> Result<(), AnyError> {
     use offboard::domain::webhooks::EventKind;
     use offboard::services::webhooks as hooks;
     use std::io::Write;
-    let settings = offboard::config::webhook_settings()?;
-    let pool = db::connect(&database_url(), 1)?;
+    let config = Config::from_env(DEFAULT_BIND)?;
+    let settings = config.webhooks.clone();
+    let pool = db::connect(&config.database, 1)?;
     let mut conn = pool.get()?;
     let (owner, url) = match &command {
         WebhookCommand::Add { owner, url, .. } | WebhookCommand::Validate { owner, url } => (owner, url),
@@ -214,24 +227,19 @@ fn webhook(command: WebhookCommand) -> Result<(), AnyError> {
     Ok(())
 }
 
-fn database_url() -> DbUrl {
-    DbUrl::parse(&std::env::var("DATABASE_URL").unwrap_or_else(|_| offboard::config::DEFAULT_DATABASE.into()))
-}
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// `OFFBOARD_DEMO_PASSWORD`, else a fresh random one.
-fn demo_password() -> String {
-    std::env::var("OFFBOARD_DEMO_PASSWORD")
-        .ok()
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| {
-            use rand::Rng;
-            let bytes: [u8; 9] = rand::rng().random();
-            offboard::config::encode_hex(&bytes)
-        })
+fn demo_password(config: &Config) -> String {
+    config.demo_password.clone().unwrap_or_else(|| {
+        use rand::Rng;
+        let bytes: [u8; 9] = rand::rng().random();
+        offboard::config::encode_hex(&bytes)
+    })
 }
 
-fn seed_demo(conn: &mut db::DbConn) -> Result<(seed::Seeded, String), AnyError> {
-    let password = demo_password();
+fn seed_demo(conn: &mut db::DbConn, config: &Config) -> Result<(seed::Seeded, String), AnyError> {
+    let password = demo_password(config);
     let hash = services::auth::hash_password(&password, false)?;
     Ok((seed::seed_demo(conn, &hash, services::now())?, password))
 }

@@ -13,37 +13,66 @@ use crate::mail::{self, Mailer, SmtpMailer};
 use crate::services::auto_delete::{self, SweepReport};
 use crate::services::{self, import, ServiceError};
 
-/// How often the sweeper runs inside `serve` (`OFFBOARD_SWEEP_SECONDS`, default 300).
-fn sweep_every() -> Duration {
-    let secs = std::env::var("OFFBOARD_SWEEP_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    Duration::from_secs(secs)
+/// What the worker needs of the settings (`Config`).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub sweep_every: Duration,
+    pub import_batch: i64,
+    pub job_retention_days: i64,
+    pub session_limits: SessionLimits,
+}
+
+impl Settings {
+    pub fn of(config: &crate::Config) -> Settings {
+        Settings {
+            sweep_every: config.sweep_every,
+            import_batch: config.import_batch,
+            job_retention_days: config.job_retention_days,
+            session_limits: SessionLimits {
+                idle: config.session_idle,
+                lifetime: config.session_lifetime,
+            },
+        }
+    }
+}
+
+impl Default for Settings {
+    /// The defaults of `Config` (tests).
+    fn default() -> Settings {
+        Settings {
+            sweep_every: Duration::from_secs(crate::config::DEFAULT_SWEEP_SECONDS),
+            import_batch: crate::config::DEFAULT_IMPORT_BATCH,
+            job_retention_days: crate::config::DEFAULT_JOB_RETENTION_DAYS,
+            session_limits: SessionLimits {
+                idle: chrono::Duration::minutes(30),
+                lifetime: chrono::Duration::hours(12),
+            },
+        }
+    }
 }
 
 /// Starts the worker thread; it runs until the process ends.
 pub fn spawn(
     pool: Pool,
     mailer: Option<SmtpMailer>,
-    limits: SessionLimits,
+    settings: Settings,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("offboard-worker".into())
         .spawn(move || {
-            let every = sweep_every();
             let mut last_sweep: Option<Instant> = None;
             loop {
-                if last_sweep.is_none_or(|t| t.elapsed() >= every) {
+                if last_sweep.is_none_or(|t| t.elapsed() >= settings.sweep_every) {
                     last_sweep = Some(Instant::now());
-                    if let Err(e) = sweep_once(&pool, mailer.as_ref().map(|m| m as &dyn Mailer), services::now()) {
+                    let mailer = mailer.as_ref().map(|m| m as &dyn Mailer);
+                    if let Err(e) = sweep_once(&pool, mailer, settings.job_retention_days, services::now()) {
                         tracing::error!(error = %e, "sweep");
                     }
-                    if let Err(e) = forget_expired(&pool, limits, services::now()) {
+                    if let Err(e) = forget_expired(&pool, settings.session_limits, services::now()) {
                         tracing::error!(error = %e, "expired sessions");
                     }
                 }
-                match work_once(&pool) {
+                match work_once(&pool, settings.import_batch) {
                     Ok(true) => {}
                     Ok(false) => std::thread::sleep(Duration::from_millis(250)),
                     Err(e) => {
@@ -63,15 +92,17 @@ pub fn forget_expired(pool: &Pool, limits: SessionLimits, now: NaiveDateTime) ->
     Ok(())
 }
 
-/// One batch of the oldest running job; false when there was nothing to do.
-pub fn work_once(pool: &Pool) -> Result<bool, ServiceError> {
+/// One batch (of `batch` rows) of the oldest running job; false when there was nothing to do.
+pub fn work_once(pool: &Pool, batch: i64) -> Result<bool, ServiceError> {
     let job_id = {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
         import::next_running_job(&mut conn)?
     };
     match job_id {
         Some(job_id) => {
-            let more = run_guarded(pool, job_id, |conn| import::apply_batch(conn, job_id, services::now()))?;
+            let more = run_guarded(pool, job_id, |conn| {
+                import::apply_batch(conn, job_id, batch, services::now())
+            })?;
             if !more {
                 crate::release_free_memory();
             }
@@ -112,17 +143,18 @@ where
 }
 
 /// Deletes due users, queues warnings, removes expired import jobs
-/// (`import::purge_jobs`), and sends due mail when a mailer is configured
-/// (without one, mail waits in the outbox). Returns the sweep report and
-/// (sent, failed).
+/// (`import::purge_jobs`; finished ones after `retention_days`), and sends
+/// due mail when a mailer is configured (without one, mail waits in the
+/// outbox). Returns the sweep report and (sent, failed).
 pub fn sweep_once(
     pool: &Pool,
     mailer: Option<&dyn Mailer>,
+    retention_days: i64,
     now: NaiveDateTime,
 ) -> Result<(SweepReport, (usize, usize)), ServiceError> {
     let mut conn = pool.get().map_err(crate::db::DbError::from)?;
     let report = auto_delete::sweep(&mut conn, now)?;
-    let purged = import::purge_jobs(&mut conn, now, crate::config::job_retention_days())?;
+    let purged = import::purge_jobs(&mut conn, now, retention_days)?;
     if purged > 0 {
         tracing::info!(jobs = purged, "expired import jobs removed");
     }

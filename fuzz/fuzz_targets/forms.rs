@@ -1,5 +1,5 @@
-//! Any form body through the bulk form's parser: a clear refusal or a
-//! well-formed request, never a panic.
+//! Any form body through the bulk form's parser, and any text through the
+//! email check: a clear refusal or a well-formed request, never a panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = fields.transfer();
         let _ = fields.user_ids();
     }
-    let _ = offboard::services::import::looks_like_email(&String::from_utf8_lossy(data));
+    let _ = offboard::email::parse(&String::from_utf8_lossy(data));
 });

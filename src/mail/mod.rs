@@ -66,11 +66,10 @@ impl SmtpMailer {
         Ok(SmtpMailer { transport, from })
     }
 
-    /// The mailer the environment asks for, if any.
-    pub fn from_env() -> Option<Result<SmtpMailer, String>> {
-        let url = std::env::var("SMTP_URL").ok().filter(|u| !u.is_empty())?;
-        let from = std::env::var("OFFBOARD_MAIL_FROM").unwrap_or_else(|_| "Offboard <offboard@localhost>".into());
-        Some(SmtpMailer::from_url(&url, &from))
+    /// The mailer the settings ask for, if any (`Config::mail`).
+    pub fn from_config(config: &crate::Config) -> Option<Result<SmtpMailer, String>> {
+        let mail = config.mail.as_ref()?;
+        Some(SmtpMailer::from_url(&mail.url, &mail.from))
     }
 }
 

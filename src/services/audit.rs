@@ -74,24 +74,7 @@ pub fn list(conn: &mut DbConn, account_id: i64, f: &AuditFilter, limit: i64) -> 
     Ok(q.load(conn)?)
 }
 
-/// The export's header row.
-pub const CSV_HEADER: [&str; 13] = [
-    "id",
-    "at (UTC)",
-    "actor",
-    "action",
-    "target",
-    "source",
-    "job",
-    "transferred to",
-    "meetings",
-    "webinars",
-    "events",
-    "recordings",
-    "detail",
-];
-
-/// One entry as export cells; the writer (`csv_import::CsvStyle`) escapes
+/// One entry as export cells (the columns of `web::audit::EXPORT_COLUMNS`); the writer (`csv_import::CsvStyle`) escapes
 /// them against spreadsheet formulas.
 pub fn csv_cells(e: &AuditEntry) -> Vec<String> {
     [

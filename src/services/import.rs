@@ -21,32 +21,11 @@ use super::users::{managed_domains, target_of};
 use super::{ActorInfo, Origin};
 use super::{ServiceError, ServiceResult};
 
-/// Rows applied per transaction; each row has its own savepoint inside.
-/// `OFFBOARD_IMPORT_BATCH` changes it (the restart test uses small batches).
-pub fn apply_batch_size() -> i64 {
-    static SIZE: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    *SIZE.get_or_init(|| {
-        std::env::var("OFFBOARD_IMPORT_BATCH")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(500)
-    })
-}
-
 const KINDS: [&str; 4] = ["meetings", "webinars", "events", "recordings"];
 
-/// A plausible email: one @, text on both sides, a dot in the domain, and
-/// none of the characters a formula or a quoted name would bring.
+/// An address the file may name (`crate::email::parse`).
 pub fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.contains('@')
-        && !s.chars().any(|c| c.is_whitespace() || "\"(),:;<>[]\\=".contains(c))
-        && !s.starts_with(['+', '-', '='])
+    crate::email::parse(s).is_some()
 }
 
 fn load_by_email(conn: &mut DbConn, emails: &[&str]) -> ServiceResult<HashMap<String, User>> {
@@ -463,8 +442,8 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
 /// Applies the next batch of a running job. The batch's transaction holds
 /// the users' changes, their audit rows and the rows' new states together:
 /// a crash loses the whole batch, which then runs again from its first row.
-/// Returns whether rows are left.
-pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
+/// `batch` rows at most (`Config::import_batch`). Returns whether rows are left.
+pub fn apply_batch(conn: &mut DbConn, job_id: i64, batch: i64, now: NaiveDateTime) -> ServiceResult<bool> {
     crate::db::write_transaction(conn, |conn| {
         let Some(job) = claim_job(conn, job_id)? else {
             return Ok(false);
@@ -473,13 +452,13 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, now: NaiveDateTime) -> Servic
             .filter(import_rows::job_id.eq(job_id))
             .filter(import_rows::state.eq(RowState::Pending))
             .order(import_rows::line)
-            .limit(apply_batch_size())
+            .limit(batch)
             .select(ImportRow::as_select())
             .load(conn)?;
         let by = actor_now(conn, &job)?;
         let outcomes = run_rows(conn, &job, &by, &rows, now)?;
         let counts = record_outcomes(conn, job_id, by.lang, &rows, outcomes)?;
-        finish_batch(conn, job_id, counts, rows.len() as i64 == apply_batch_size(), now)
+        finish_batch(conn, job_id, counts, rows.len() as i64 == batch, now)
     })
 }
 
@@ -642,7 +621,7 @@ pub fn next_running_job(conn: &mut DbConn) -> ServiceResult<Option<i64>> {
 /// Runs a job to its end (the CLI and the tests; the server's worker does
 /// the same a batch at a time).
 pub fn run_to_end(conn: &mut DbConn, job_id: i64) -> ServiceResult<()> {
-    while apply_batch(conn, job_id, super::now())? {}
+    while apply_batch(conn, job_id, crate::config::DEFAULT_IMPORT_BATCH, super::now())? {}
     Ok(())
 }
 

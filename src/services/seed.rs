@@ -90,10 +90,12 @@ pub fn create_owner(
     password_hash: String,
     now: NaiveDateTime,
 ) -> ServiceResult<Seeded> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') {
-        return Err(ServiceError::Invalid(format!("'{email}' is not an email address")));
-    }
+    let Some(email) = crate::email::parse(email) else {
+        return Err(ServiceError::Invalid(format!(
+            "'{}' is not an email address",
+            email.trim()
+        )));
+    };
     conn.transaction(|conn| {
         if super::users::find_any_by_email(conn, &email)?.is_some() {
             return Err(ServiceError::Invalid(format!("{email} already has a user")));

@@ -292,21 +292,24 @@ pub struct Due {
     pub attempts: i32,
 }
 
+/// A due delivery as read: ids, attempts, url, secrets, old secret's end, body.
+type DueRow = (
+    i64,
+    i64,
+    i32,
+    String,
+    String,
+    Option<String>,
+    Option<NaiveDateTime>,
+    String,
+);
+
 /// Claims up to `limit` due deliveries for `lease`: another instance (or
 /// this one after a crash) takes them again only when the lease ran out,
 /// so a delivery is repeated only if its sender died mid-send.
 pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64, lease: Duration) -> ServiceResult<Vec<Due>> {
     write_transaction(conn, |conn| {
-        let rows: Vec<(
-            i64,
-            i64,
-            i32,
-            String,
-            String,
-            Option<String>,
-            Option<NaiveDateTime>,
-            String,
-        )> = wd::table
+        let rows: Vec<DueRow> = wd::table
             .inner_join(we::table)
             .inner_join(ev::table)
             .filter(wd::delivered_at.is_null())

@@ -37,7 +37,7 @@ async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, 
         due_now: overview.due_now,
         next_day: overview.next_day.map(|d| d.to_string()),
         next_count: overview.next_count,
-        smtp_configured: std::env::var("SMTP_URL").is_ok_and(|u| !u.is_empty()),
+        smtp_configured: state.config.mail.is_some(),
         outbox,
     };
     super::render::html(&page)

@@ -13,6 +13,23 @@ use super::session::Admin;
 use super::{AppState, WebError};
 
 const PAGE: i64 = 50;
+
+/// The export's header row: translation keys of `audit::csv_cells`' columns.
+pub const EXPORT_COLUMNS: [&str; 13] = [
+    "audit-col-id",
+    "audit-col-at",
+    "audit-col-actor",
+    "audit-col-action",
+    "audit-col-target",
+    "audit-col-source",
+    "audit-col-job",
+    "audit-col-transfer-to",
+    "audit-col-meetings",
+    "audit-col-webinars",
+    "audit-col-events",
+    "audit-col-recordings",
+    "audit-col-detail",
+];
 const EXPORT_CHUNK: i64 = 2_000;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -125,7 +142,9 @@ async fn export(
 ) -> Result<HttpResponse, WebError> {
     let filter = params.filter()?;
     let account_id = admin.user.account_id;
-    let style = crate::csv_import::CsvStyle::of(crate::i18n::current().code());
+    // The body streams after the handler returned, outside the request's language scope.
+    let lang = crate::i18n::current();
+    let style = crate::csv_import::CsvStyle::of(lang.code());
     let start = (state.into_inner(), filter, true);
     let stream = futures_util::stream::unfold(Some(start), move |cursor| async move {
         let (state, mut filter, first) = cursor?;
@@ -140,10 +159,15 @@ async fn export(
         let mut text = String::new();
         if first {
             text.push_str(crate::csv_import::BOM);
-            text.push_str(&style.line(&audit::CSV_HEADER));
+            let header: Vec<String> = EXPORT_COLUMNS.iter().map(|key| crate::i18n::tr(lang, key)).collect();
+            text.push_str(&style.line(&header));
         }
         for e in &rows {
-            text.push_str(&style.line(&audit::csv_cells(e)));
+            let mut cells = audit::csv_cells(e);
+            if let Some(detail) = cells.last_mut() {
+                *detail = super::audit_detail::show(lang, &e.action, &e.detail);
+            }
+            text.push_str(&style.line(&cells));
         }
         let bytes = Bytes::from(text);
         let next = match rows.last() {

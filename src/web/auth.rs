@@ -2,7 +2,7 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpRequest, HttpResponse, Responder};
+use actix_web::{web, HttpRequest, HttpResponse, Responder};
 use serde::Deserialize;
 
 use crate::domain::signin::{retry_after_secs, Attempt};
@@ -16,7 +16,9 @@ use super::session::{self, csrf_token};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(login_page).service(login).service(logout);
+    cfg.route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout));
 }
 
 #[derive(Deserialize)]
@@ -24,7 +26,6 @@ struct LoginQuery {
     signed_out: Option<String>,
 }
 
-#[get("/login")]
 async fn login_page(session: Session, query: web::Query<LoginQuery>) -> impl Responder {
     LoginPage {
         lang: crate::i18n::current().code(),
@@ -41,7 +42,6 @@ struct LoginForm {
     password: String,
 }
 
-#[post("/login")]
 async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -130,7 +130,6 @@ fn render_status(status: StatusCode, page: &LoginPage) -> Result<HttpResponse, W
         .body(body))
 }
 
-#[post("/logout")]
 async fn logout(state: web::Data<AppState>, session: Session) -> Result<HttpResponse, WebError> {
     if let Some(id) = session::sign_out(&session) {
         state.db(move |conn| services::sessions::end(conn, &id)).await?;

@@ -61,7 +61,10 @@ impl Fields {
             "now" => Ok(Transfer::default()),
             "transfer" | "check" | "" => Ok(Transfer {
                 choice,
-                to_email: self.get("transfer_to").map(str::to_string),
+                to_email: self
+                    .get("transfer_to")
+                    .map(super::user_actions::transfer_email)
+                    .transpose()?,
             }),
             other => Err(WebError::BadRequest(crate::i18n::ta(
                 "bad-choice",

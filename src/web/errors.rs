@@ -69,6 +69,8 @@ struct ErrorPage<'a> {
     lang: &'static str,
     status: u16,
     message: &'a str,
+    /// For the user to quote (`request_id`).
+    request_id: Option<&'a str>,
 }
 
 /// What htmx swaps into the page's flash area.
@@ -76,6 +78,7 @@ struct ErrorPage<'a> {
 #[template(path = "_error.html")]
 struct ErrorPartial<'a> {
     message: &'a str,
+    request_id: Option<&'a str>,
 }
 
 /// Carried by every error response rendered here, so [`error_pages`] can tell
@@ -132,18 +135,26 @@ struct RenderedError {
     body: String,
     /// Seconds for `Retry-After` (429 and 503).
     retry_after: Option<i64>,
+    /// The request's id, shown on the page and sent as `X-Request-Id`.
+    request_id: Option<String>,
 }
 
 impl RenderedError {
     fn of(err: &WebError, htmx: bool) -> RenderedError {
         let message = err.message();
+        let request_id = super::request_id::current();
         let body = if htmx {
-            ErrorPartial { message: &message }.render()
+            ErrorPartial {
+                message: &message,
+                request_id: request_id.as_deref(),
+            }
+            .render()
         } else {
             ErrorPage {
                 lang: crate::i18n::current().code(),
                 status: err.status_code().as_u16(),
                 message: &message,
+                request_id: request_id.as_deref(),
             }
             .render()
         };
@@ -157,6 +168,7 @@ impl RenderedError {
             status: err.status_code(),
             body: body.unwrap_or_else(|_| message.clone()),
             message,
+            request_id,
         }
     }
 }
@@ -186,6 +198,9 @@ impl ResponseError for RenderedError {
         builder.insert_header((header::CACHE_CONTROL, "no-store"));
         if let Some(secs) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(id) = &self.request_id {
+            builder.insert_header((super::request_id::HEADER, id.as_str()));
         }
         let mut resp = builder.body(self.body.clone());
         resp.extensions_mut().insert(Rendered(Some(self.message.clone())));
@@ -277,7 +292,13 @@ pub async fn error_pages<B: MessageBody + 'static>(
         .is_some_and(|ct| ct.starts_with("text/html"));
     Ok(match rendered {
         Some(Rendered(Some(message))) if htmx => {
-            let partial = ErrorPartial { message: &message }.render().unwrap_or(message);
+            let request_id = super::request_id::current();
+            let partial = ErrorPartial {
+                message: &message,
+                request_id: request_id.as_deref(),
+            }
+            .render()
+            .unwrap_or(message);
             res.map_body(|_, _| BoxBody::new(partial))
         }
         // Marked, or a page a handler rendered with its error status (the sign-in page's 401).
@@ -317,7 +338,8 @@ pub fn query_error(e: actix_web::error::QueryPayloadError, _: &actix_web::HttpRe
     WebError::BadRequest(crate::i18n::t("bad-address")).into()
 }
 
-/// `web::PathConfig`: `/import/jobs/abc` names no job: 404, as an unknown id does.
+/// `web::PathConfig`: an id no number type holds (`/import/jobs/99999999999999999999`)
+/// names no job: 404, as an unknown id does (`/import/jobs/abc` matches no route).
 pub fn path_error(e: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
     tracing::info!(detail = %e, "path refused");
     WebError::NotFound.into()

@@ -22,10 +22,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/import", web::post().to(upload))
         .route("/import/sample", web::get().to(sample))
         .route("/import/sample", web::post().to(sample_post))
-        .route("/import/jobs/{id}", web::get().to(job_page))
-        .route("/import/jobs/{id}/progress", web::get().to(progress))
-        .route("/import/jobs/{id}/apply", web::post().to(apply))
-        .route("/import/jobs/{id}/result.csv", web::get().to(result_csv));
+        .route(r"/import/jobs/{id:\d+}", web::get().to(job_page))
+        .route(r"/import/jobs/{id:\d+}/progress", web::get().to(progress))
+        .route(r"/import/jobs/{id:\d+}/apply", web::post().to(apply))
+        .route(r"/import/jobs/{id:\d+}/result.csv", web::get().to(result_csv));
 }
 
 fn render(t: impl Template) -> Result<HttpResponse, WebError> {
@@ -55,7 +55,7 @@ async fn import_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpRes
         layout: admin.layout("nav-import"),
         allowed: admin.actor.has_bulk_privilege(),
         jobs,
-        retention_days: crate::config::job_retention_days(),
+        retention_days: state.config.job_retention_days,
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod advanced;
 pub mod audit;
+pub mod audit_detail;
 pub mod auth;
 pub mod bulk;
 pub mod client;
@@ -10,6 +11,7 @@ pub mod errors;
 pub mod import;
 pub mod pages;
 pub mod render;
+pub mod request_id;
 pub mod return_path;
 pub mod roles;
 pub mod session;
@@ -101,7 +103,9 @@ pub fn app(
         .configure(roles::config)
         .configure(import::config)
         .configure(user_actions::config)
-        .service(actix_files::Files::new("/static", static_dir()))
+        // Without its own default a missing file falls to `no_route`, which
+        // sees /static as ours and would answer 405.
+        .service(actix_files::Files::new("/static", static_dir()).default_handler(web::to(no_file)))
         .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))
         // Inside the language middleware: error pages speak the admin's language.
@@ -114,6 +118,8 @@ pub fn app(
                 .fold(DefaultHeaders::new(), |headers, &header| headers.add(header)),
         )
         .wrap(from_fn(no_store))
+        // Outermost: the access log and the request id cover every answer.
+        .wrap(from_fn(request_id::access_log))
 }
 
 /// Pages, partials and downloads may show people's data: no browser or proxy
@@ -165,6 +171,10 @@ async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, WebError>
     } else {
         Err(WebError::NotFound)
     }
+}
+
+async fn no_file() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound)
 }
 
 pub fn redirect(to: &str) -> HttpResponse {

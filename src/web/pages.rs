@@ -74,17 +74,17 @@ pub struct UserRow {
     pub can_end_sessions: bool,
 }
 
+/// The add-on licenses of a user, in the request's language.
 pub fn licenses_of(u: &User) -> String {
-    let mut l = Vec::new();
-    if u.large_meeting_license {
-        l.push("Large meetings");
-    }
-    if u.webinar_license {
-        l.push("Webinar");
-    }
-    if u.phone_license {
-        l.push("Phone");
-    }
+    let l: Vec<String> = [
+        (u.large_meeting_license, "license-large-meetings"),
+        (u.webinar_license, "license-webinar"),
+        (u.phone_license, "license-phone"),
+    ]
+    .into_iter()
+    .filter(|(has, _)| *has)
+    .map(|(_, key)| crate::i18n::t(key))
+    .collect();
     if l.is_empty() {
         "-".to_string()
     } else {
@@ -254,7 +254,7 @@ pub struct ImportPage {
     /// R60: only the owner or a custom role with the bulk privilege uploads.
     pub allowed: bool,
     pub jobs: Vec<crate::db::models::ImportJob>,
-    /// Days finished jobs and their reports are kept (`config::job_retention_days`).
+    /// Days finished jobs and their reports are kept (`Config::job_retention_days`).
     pub retention_days: i64,
 }
 
@@ -349,4 +349,11 @@ pub struct AuditPage {
     pub entries: Vec<crate::db::models::AuditEntry>,
     pub next_url: Option<String>,
     pub export_url: String,
+}
+
+impl AuditPage {
+    /// The entry's detail in the reader's language (`audit_detail`).
+    pub fn detail(&self, e: &crate::db::models::AuditEntry) -> String {
+        super::audit_detail::show(crate::i18n::current(), &e.action, &e.detail)
+    }
 }

@@ -13,8 +13,8 @@ use super::{redirect, AppState, WebError};
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/roles", web::get().to(roles_page))
         .route("/roles", web::post().to(create))
-        .route("/roles/{id}", web::post().to(update))
-        .route("/roles/{id}/delete", web::post().to(delete));
+        .route(r"/roles/{id:\d+}", web::post().to(update))
+        .route(r"/roles/{id:\d+}/delete", web::post().to(delete));
 }
 
 async fn roles_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, WebError> {

@@ -17,11 +17,14 @@ use super::session::{is_htmx, set_flash, Admin};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/users/{id}/sign-out-everywhere", web::post().to(sign_out_everywhere))
-        .route("/users/{id}/edit", web::get().to(edit_dialog))
-        .route("/users/{id}/edit", web::post().to(edit))
-        .route("/users/{id}/{action}", web::get().to(action_dialog))
-        .route("/users/{id}/{action}", web::post().to(act));
+    cfg.route(
+        r"/users/{id:\d+}/sign-out-everywhere",
+        web::post().to(sign_out_everywhere),
+    )
+    .route(r"/users/{id:\d+}/edit", web::get().to(edit_dialog))
+    .route(r"/users/{id:\d+}/edit", web::post().to(edit))
+    .route(r"/users/{id:\d+}/{action}", web::get().to(action_dialog))
+    .route(r"/users/{id:\d+}/{action}", web::post().to(act));
 }
 
 fn parse_action(name: &str) -> Result<Action, WebError> {
@@ -125,7 +128,7 @@ impl ActionForm {
                 }
                 Ok(Transfer {
                     choice,
-                    to_email: Some(self.transfer_to.clone()),
+                    to_email: Some(transfer_email(&self.transfer_to)?),
                 })
             }
             other => Err(WebError::BadRequest(i18n::ta(
@@ -134,6 +137,17 @@ impl ActionForm {
             ))),
         }
     }
+}
+
+/// The transfer field as typed: empty stays as it is (the service names
+/// the missing target), anything else must be an address (`crate::email`),
+/// trimmed and lowercased.
+pub(super) fn transfer_email(raw: &str) -> Result<String, WebError> {
+    if raw.trim().is_empty() {
+        return Ok(raw.to_string());
+    }
+    crate::email::parse(raw)
+        .ok_or_else(|| WebError::BadRequest(i18n::ta("reason-not-email", &[("cell", crate::csv_import::echo(raw))])))
 }
 
 async fn act(

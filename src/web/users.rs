@@ -1,6 +1,6 @@
 //! The Users page (owner and admins) and the member's profile page.
 
-use actix_web::{get, web, HttpRequest, HttpResponse, Responder};
+use actix_web::{web, HttpRequest, HttpResponse, Responder};
 use serde::Deserialize;
 
 use crate::domain::Status;
@@ -14,14 +14,13 @@ use super::session::{Admin, SignedIn};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.service(home)
-        .service(users_page)
-        .service(profile)
-        .service(directory)
-        .service(language);
+    cfg.route("/", web::get().to(home))
+        .route("/users", web::get().to(users_page))
+        .route("/profile", web::get().to(profile))
+        .route("/directory", web::get().to(directory))
+        .route("/language", web::post().to(language));
 }
 
-#[get("/")]
 async fn home(me: SignedIn) -> HttpResponse {
     redirect(home_for(me.user.role))
 }
@@ -72,7 +71,6 @@ impl UsersParams {
     }
 }
 
-#[get("/users")]
 async fn users_page(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -110,7 +108,6 @@ async fn users_page(
     })
 }
 
-#[get("/profile")]
 async fn profile(me: SignedIn) -> impl Responder {
     let u = &me.user;
     ProfilePage {
@@ -131,7 +128,6 @@ struct DirectoryParams {
 
 /// The account's contact directory, for every signed-in user. Deactivated
 /// and pending users are not found here (R12).
-#[get("/directory")]
 async fn directory(
     state: web::Data<AppState>,
     me: SignedIn,
@@ -155,7 +151,6 @@ struct LanguageForm {
 }
 
 /// The header's language switch: remembered for the user and this session.
-#[actix_web::post("/language")]
 async fn language(
     req: HttpRequest,
     session: actix_session::Session,

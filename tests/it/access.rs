@@ -469,7 +469,7 @@ fn a_panic_in_the_worker_fails_the_job_with_a_message_and_the_worker_goes_on() {
     assert!(error.is_some());
     assert!(!half_written(&app));
     // The worker's next round finds nothing left to run, and the page says why.
-    assert!(!offboard::worker::work_once(&pool).expect("work"));
+    assert!(!offboard::worker::work_once(&pool, app.state.config.import_batch).expect("work"));
     let page = actix_web::rt::System::new().block_on(async {
         let c = app.signed_in("owner@acme.test").await;
         c.get(&format!("/import/jobs/{job_id}")).await

@@ -172,3 +172,60 @@ async fn repeated_failed_sign_ins_are_throttled_alike_for_unknown_and_known_emai
         StatusCode::SEE_OTHER
     );
 }
+
+/// Details are stored in English and shown in the reader's language
+/// (src/web/audit_detail.rs); a service that changes its wording makes this
+/// fail instead of leaking English into the Dutch page.
+#[actix_web::test]
+async fn details_licenses_and_export_columns_read_in_dutch() {
+    let app = TestApp::new();
+    let lic = app.user(UserSpec::member("lic@gmail.test").webinar().phone());
+    let adm = app.user(UserSpec::admin("adm@acme.test"));
+    let gone = app.user(UserSpec::member("gone@gmail.test"));
+    app.give(
+        gone,
+        Owned {
+            meetings: 1,
+            ..Default::default()
+        },
+    );
+    let c = app.signed_in("owner@acme.test").await;
+    c.post("/language", &[("lang", "nl")]).await;
+    let users = c.get("/users").await;
+    assert!(users.body.contains("<td>Webinar, Telefoon</td>"), "licenses in Dutch");
+    c.post(&format!("/users/{lic}/deactivate"), &[]).await;
+    c.post(&format!("/users/{lic}/activate"), &[]).await;
+    c.post(&format!("/users/{adm}/edit"), &[("role", "member")]).await;
+    c.post(&format!("/users/{gone}/delete"), &[("mode", "now")]).await;
+    c.get("/users/advanced").await;
+    c.post("/users/advanced", &[("enabled", "on"), ("days", "45"), ("warn", "on")])
+        .await;
+    let page = unescape(&c.get("/audit").await.body);
+    for dutch in [
+        "licenties verwijderd: gelicentieerd, webinar, telefoon",
+        "opnieuw geactiveerd als Basis; licenties niet hersteld",
+        "Beheerder -> Lid",
+        "1 vergaderingen (0 met de persoonlijke vergader-ID), 0 webinars, 0 evenementen en 0 opnamen verwijderd; 0 telefoonopnamen bewaard",
+        "-> aan na 45 dagen, waarschuwing aan",
+    ] {
+        assert!(page.contains(dutch), "{dutch:?} missing in {page}");
+    }
+    for english in [
+        "licenses removed",
+        "reactivated",
+        "admin -> member",
+        "deleted 1",
+        "after 45 days",
+    ] {
+        assert!(!page.contains(english), "{english:?} in {page}");
+    }
+    let export = c.get("/audit/export.csv").await.body;
+    let header = export.lines().next().unwrap_or_default();
+    assert_eq!(
+        header,
+        "\u{FEFF}id;tijdstip (UTC);uitgevoerd door;actie;gebruiker;bron;taak;overgedragen aan;vergaderingen;webinars;evenementen;opnamen;details"
+    );
+    assert!(export.contains("licenties verwijderd: gelicentieerd"), "{export}");
+    // What is stored stays English: the log is evidence, not a page.
+    assert!(app.audit().iter().any(|e| e.detail == "admin -> member"));
+}

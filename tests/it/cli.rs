@@ -15,8 +15,14 @@ fn temp_db(name: &str) -> String {
 }
 
 fn offboard(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String) {
+    offboard_with(db, args, stdin, &[])
+}
+
+/// The command with these settings added to the environment.
+fn offboard_with(db: &str, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_offboard"))
         .args(args)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", db)
         .env("OFFBOARD_DEMO_PASSWORD", "demo-password-1")
         .env("OFFBOARD_SECRET_KEY", "ef".repeat(64))
@@ -108,5 +114,28 @@ fn seed_demo_prints_the_sign_in_and_fills_every_kind_of_user() {
         .unwrap();
     assert_eq!(domains, ["acme.example"]);
     drop(c);
+    let _ = std::fs::remove_file(&db);
+}
+
+#[test]
+fn a_bad_setting_or_address_stops_the_command_with_a_clear_message() {
+    let db = temp_db("bad");
+    let (ok, out) = offboard(&db, &["create-owner", "--email", "boss"], Some("a long password\n"));
+    assert!(!ok && out.contains("'boss' is not an email address"), "{out}");
+    for (env, says) in [
+        (vec![("OFFBOARD_IMPORT_BATCH", "0")], "OFFBOARD_IMPORT_BATCH must be"),
+        (
+            vec![("OFFBOARD_JOB_RETENTION_DAYS", "forever")],
+            "OFFBOARD_JOB_RETENTION_DAYS must be",
+        ),
+        (vec![("OFFBOARD_SWEEP_SECONDS", "-5")], "OFFBOARD_SWEEP_SECONDS must be"),
+        (
+            vec![("SMTP_URL", "smtp://127.0.0.1:2525"), ("OFFBOARD_MAIL_FROM", "nobody")],
+            "OFFBOARD_MAIL_FROM must be",
+        ),
+    ] {
+        let (ok, out) = offboard_with(&db, &["migrate"], None, &env);
+        assert!(!ok && out.contains(says), "{env:?}: {out}");
+    }
     let _ = std::fs::remove_file(&db);
 }

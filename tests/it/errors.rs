@@ -195,3 +195,36 @@ async fn malformed_uploads_queries_and_forms_get_400_without_actix_words() {
     let r = anon.send(Method::GET, "/nowhere", None, &[nl]).await;
     assert_page(&r, StatusCode::NOT_FOUND, NOT_FOUND_NL, "signed out, unknown route");
 }
+
+#[actix_web::test]
+async fn error_pages_show_the_request_id_the_header_carries() {
+    let app = TestApp::new();
+    let c = app.signed_in("owner@acme.test").await;
+    // A 404 of the router (answered inside the middleware) and one of a
+    // handler (answered as an error the server turns into the page).
+    for path in ["/no/such/page", "/users/999999/deactivate"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        let id = r.header("x-request-id").expect("X-Request-Id");
+        assert!(id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        assert_eq!(
+            attr_values(&r.body, "data-request-id"),
+            std::slice::from_ref(&id),
+            "{path}"
+        );
+        assert!(r.body.contains(&format!("Request id: {id}")), "{}", r.body);
+        // The message the user reads is unchanged.
+        assert_eq!(r.alert().as_deref(), Some("This page does not exist."));
+        // htmx gets the id inside the alert it swaps in, and every request its own.
+        let h = c.htmx_get(path).await;
+        let other = h.header("x-request-id").expect("X-Request-Id");
+        assert_ne!(other, id);
+        assert_eq!(attr_values(&h.body, "data-request-id"), [other]);
+    }
+    // Every answer carries one, not only errors.
+    assert!(c.get("/users").await.header("x-request-id").is_some());
+    // A missing static file is a 404 page too (it fell to 405 before).
+    let r = c.get("/static/no-such.css").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.header("x-request-id").is_some());
+}

@@ -13,8 +13,20 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The keys of every `.ftl` file of the language (main.ftl, labels.ftl).
 fn keys(lang: &str) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(root().join(format!("locales/{lang}/main.ftl"))).unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(root().join(format!("locales/{lang}")))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ftl"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{lang}: {files:?}");
+    let text: String = files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
     text.lines()
         .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
         .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_string()))

@@ -185,7 +185,12 @@ async fn the_report_is_safe_in_a_spreadsheet_of_either_separator() {
     assert!(csv.body.contains("\"x,'=cmd|' /C calc'!A0\";"), "{}", csv.body);
     assert!(csv.body.contains("\"y;'@SUM(A1)\";"), "{}", csv.body);
     let audit = c.get("/audit/export.csv").await;
-    assert!(audit.body.starts_with("\u{FEFF}id;at (UTC);actor;"), "{}", audit.body);
+    // Dutch column names, Dutch separator.
+    assert!(
+        audit.body.starts_with("\u{FEFF}id;tijdstip (UTC);uitgevoerd door;"),
+        "{}",
+        audit.body
+    );
 }
 
 #[actix_web::test]
@@ -235,7 +240,8 @@ async fn unapplied_jobs_go_after_a_day_finished_ones_after_the_retention() {
             .expect("jobs")
     };
     let now = services::now();
-    let sweep = |at| offboard::worker::sweep_once(&app.state.pool, None, at).expect("sweep");
+    let retention = app.state.config.job_retention_days;
+    let sweep = |at| offboard::worker::sweep_once(&app.state.pool, None, retention, at).expect("sweep");
     sweep(now + chrono::Duration::hours(23));
     assert_eq!(jobs(), [unapplied, applied]);
     sweep(now + chrono::Duration::hours(25));

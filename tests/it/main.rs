@@ -15,6 +15,7 @@ mod language_switch;
 mod matrix;
 mod resume;
 mod roles;
+mod snapshots;
 mod support;
 mod user_actions;
 mod users_page;

@@ -4,9 +4,14 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use actix_web::body::BoxBody;
 use actix_web::cookie::Key;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::test;
 use diesel::prelude::*;
@@ -45,7 +50,7 @@ impl TestDb {
         let name = format!("offboard_test_{}_{}_{}", std::process::id(), n, rand_suffix());
         if backend() == "postgres" {
             let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", pg_server()))
-                .expect("PostgreSQL is not reachable; start it or run ./test.sh");
+                .expect("PostgreSQL is not reachable; start it or run scripts/test.sh");
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)
                 .expect("create database");
@@ -415,6 +420,7 @@ impl TestApp {
     pub fn client(&self) -> Client<'_> {
         Client {
             app: self,
+            service: RefCell::new(None),
             cookies: RefCell::new(HashMap::new()),
             csrf: RefCell::new(String::new()),
             peer: None,
@@ -487,9 +493,15 @@ pub fn unescape(s: &str) -> String {
         .replace("&gt;", ">")
 }
 
+/// The app as a service, its body type erased so a client can keep it.
+type Answer = Pin<Box<dyn Future<Output = Result<ServiceResponse<BoxBody>, actix_web::Error>>>>;
+type AppService = Rc<dyn Fn(test::TestRequest) -> Answer>;
+
 /// A browser-like client: keeps cookies and the CSRF token of the last page.
 pub struct Client<'a> {
     pub app: &'a TestApp,
+    /// Built at the first request and kept, as a server keeps its app.
+    service: RefCell<Option<AppService>>,
     cookies: RefCell<HashMap<String, String>>,
     csrf: RefCell<String>,
     /// The socket address requests come from (none: an in-process request).
@@ -534,6 +546,24 @@ impl Client<'_> {
         self.csrf.borrow().clone()
     }
 
+    /// The app, built once per client.
+    async fn service(&self) -> AppService {
+        if let Some(service) = self.service.borrow().as_ref() {
+            return service.clone();
+        }
+        let srv = Rc::new(test::init_service(offboard::app(self.app.state.clone())).await);
+        let service: AppService = Rc::new(move |req: test::TestRequest| {
+            let srv = srv.clone();
+            Box::pin(async move {
+                srv.call(req.to_request())
+                    .await
+                    .map(ServiceResponse::map_into_boxed_body)
+            })
+        });
+        *self.service.borrow_mut() = Some(service.clone());
+        service
+    }
+
     /// Any body with its content type, as a browser (or something else) might send it.
     pub async fn send_body(
         &self,
@@ -542,7 +572,6 @@ impl Client<'_> {
         body: Option<(String, Vec<u8>)>,
         extra: &[(&str, &str)],
     ) -> Resp {
-        let srv = test::init_service(offboard::app(self.app.state.clone())).await;
         let mut req = test::TestRequest::default().method(method).uri(path);
         if let Some(peer) = self.peer {
             req = req.peer_addr(peer);
@@ -565,7 +594,7 @@ impl Client<'_> {
                 .insert_header((header::CONTENT_TYPE, content_type))
                 .set_payload(bytes);
         }
-        let resp = match test::try_call_service(&srv, req.to_request()).await {
+        let resp = match (self.service().await)(req).await {
             Ok(resp) => resp,
             // An error no middleware answered: the server sends its error_response().
             Err(e) => {
@@ -649,7 +678,6 @@ impl Client<'_> {
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let srv = test::init_service(offboard::app(self.app.state.clone())).await;
         let cookie = self
             .cookies
             .borrow()
@@ -664,9 +692,8 @@ impl Client<'_> {
                 header::CONTENT_TYPE,
                 format!("multipart/form-data; boundary={boundary}"),
             ))
-            .set_payload(body)
-            .to_request();
-        let resp = test::call_service(&srv, req).await;
+            .set_payload(body);
+        let resp = (self.service().await)(req).await.expect("the upload is answered");
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = String::from_utf8_lossy(&test::read_body(resp).await).into_owned();
