@@ -17,6 +17,7 @@ pub mod roles;
 pub mod session;
 pub mod user_actions;
 pub mod users;
+pub mod webhooks;
 
 use actix_session::storage::CookieSessionStore;
 use actix_session::SessionMiddleware;
@@ -103,6 +104,7 @@ pub fn app(
         .configure(roles::config)
         .configure(import::config)
         .configure(user_actions::config)
+        .configure(webhooks::config)
         // Without its own default a missing file falls to `no_route`, which
         // sees /static as ours and would answer 405.
         .service(actix_files::Files::new("/static", static_dir()).default_handler(web::to(no_file)))

@@ -19,3 +19,4 @@ mod snapshots;
 mod support;
 mod user_actions;
 mod users_page;
+mod webhooks;

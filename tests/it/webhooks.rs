@@ -1,0 +1,326 @@
+//! Webhooks (B6) against a real HTTP receiver on 127.0.0.1: the validation
+//! handshake, signed events from the outbox written with each act, retries
+//! with back-off, and at-least-once delivery with one event id.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::StatusCode;
+use diesel::prelude::*;
+use offboard::db::schema::{webhook_deliveries, webhook_events};
+use offboard::domain::webhooks::{hmac_hex, signature, EventKind};
+use offboard::services::webhooks as hooks;
+use offboard::webhooks::{deliver_once, WebhookSettings};
+
+use crate::support::*;
+
+/// One request as the receiver saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A webhook receiver: answers the challenge with `secret`, and every event
+/// with `status`; records what it got.
+struct Receiver {
+    url: String,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    secret: Arc<Mutex<String>>,
+    status: Arc<Mutex<u16>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let (seen, secret, status) = (
+            Arc::default(),
+            Arc::new(Mutex::new(String::new())),
+            Arc::new(Mutex::new(200)),
+        );
+        let r = Receiver {
+            url,
+            seen,
+            secret,
+            status,
+        };
+        let (seen, secret, status) = (r.seen.clone(), r.secret.clone(), r.status.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let _ = answer(stream, &seen, &secret, &status);
+            }
+        });
+        r
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().expect("lock").clone()
+    }
+}
+
+fn answer(
+    mut stream: std::net::TcpStream,
+    seen: &Mutex<Vec<Seen>>,
+    secret: &Mutex<String>,
+    status: &Mutex<u16>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            headers.push((k.trim().to_lowercase(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body)?;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let (code, reply) = if json["event"] == "endpoint.url_validation" {
+        let plain = json["payload"]["plainToken"].as_str().unwrap_or("").to_string();
+        let encrypted = hmac_hex(&secret.lock().expect("lock"), &plain);
+        (
+            200,
+            serde_json::json!({"plainToken": plain, "encryptedToken": encrypted}).to_string(),
+        )
+    } else {
+        (*status.lock().expect("lock"), String::new())
+    };
+    seen.lock().expect("lock").push(Seen { headers, body });
+    write!(
+        stream,
+        "HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+        reply.len()
+    )
+}
+
+fn settings() -> WebhookSettings {
+    WebhookSettings {
+        allow_private: true,
+        ..Default::default()
+    }
+}
+
+/// An endpoint of the Acme account for `events`, validated against `r`.
+fn validated_endpoint(app: &TestApp, r: &Receiver, events: &[EventKind]) -> i64 {
+    let mut conn = app.conn();
+    let (by, _) = offboard::services::users::actor_by_email(&mut conn, "owner@acme.test").expect("owner");
+    let e = hooks::add_endpoint(&mut conn, &by, &r.url, events, offboard::services::now()).expect("add");
+    *r.secret.lock().expect("lock") = e.secret.clone();
+    offboard::webhooks::validate(&e.url, &e.secret, true).expect("the receiver answers the challenge");
+    hooks::set_validated(&mut conn, e.id, true, offboard::services::now()).expect("validated");
+    e.id
+}
+
+fn secret_of(app: &TestApp, id: i64) -> String {
+    hooks::find_endpoint(&mut app.conn(), app.account_id, id)
+        .expect("endpoint")
+        .secret
+}
+
+#[actix_web::test]
+async fn an_act_sends_one_signed_event_after_the_handshake() {
+    let app = TestApp::new();
+    let r = Receiver::start();
+    let id = validated_endpoint(&app, &r, &[EventKind::Deactivated, EventKind::Deleted]);
+    let member = app.user(UserSpec::member("leaver@acme.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    let resp = c.post(&format!("/users/{member}/deactivate"), &[]).await;
+    assert_eq!(resp.status, StatusCode::SEE_OTHER);
+    let sent = deliver_once(&app.state.pool, &settings(), offboard::services::now(), 100).expect("deliver");
+    assert_eq!(sent, 1);
+    let seen = r.seen();
+    assert_eq!(seen.len(), 2, "the challenge, then the event");
+    let event = &seen[1];
+    let ts: i64 = event
+        .header("x-zm-request-timestamp")
+        .expect("timestamp")
+        .parse()
+        .expect("secs");
+    assert_eq!(
+        event.header("x-zm-signature"),
+        Some(signature(&secret_of(&app, id), ts, &event.body).as_str()),
+        "signed with the endpoint's secret"
+    );
+    assert!(event
+        .header("x-offboard-event-id")
+        .is_some_and(|v| v.starts_with("evt_")));
+    let json: serde_json::Value = serde_json::from_str(&event.body).expect("json");
+    assert_eq!(json["event"], "user.deactivated");
+    assert_eq!(json["payload"]["object"]["email"], "leaver@acme.test");
+    assert_eq!(json["payload"]["operator"], "owner@acme.test");
+    assert!(json["event_ts"].as_i64().is_some());
+    // Delivered: nothing goes out again.
+    assert_eq!(
+        deliver_once(&app.state.pool, &settings(), offboard::services::now(), 100).expect("again"),
+        0
+    );
+}
+
+#[actix_web::test]
+async fn a_refused_act_and_an_unwanted_event_write_nothing() {
+    let app = TestApp::new();
+    let r = Receiver::start();
+    validated_endpoint(&app, &r, &[EventKind::Deleted]);
+    let member = app.user(UserSpec::member("m@acme.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    // Refused (the owner cannot be deactivated): rolled back, no event.
+    let resp = c.htmx_post(&format!("/users/{}/deactivate", app.owner_id), &[]).await;
+    assert!(resp.status.is_client_error());
+    // Applied, but the endpoint does not subscribe to deactivations.
+    c.post(&format!("/users/{member}/deactivate"), &[]).await;
+    let events: i64 = webhook_events::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(events, 0);
+}
+
+#[actix_web::test]
+async fn a_failing_receiver_is_retried_with_backoff_and_a_refusal_is_not() {
+    let app = TestApp::new();
+    let r = Receiver::start();
+    validated_endpoint(&app, &r, &[EventKind::Deactivated]);
+    *r.status.lock().expect("lock") = 503;
+    let a = app.user(UserSpec::member("a@acme.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    c.post(&format!("/users/{a}/deactivate"), &[]).await;
+    let now = offboard::services::now();
+    let pool = &app.state.pool;
+    assert_eq!(deliver_once(pool, &settings(), now, 10).expect("first"), 1);
+    assert_eq!(
+        deliver_once(pool, &settings(), now, 10).expect("not yet"),
+        0,
+        "waits 5 minutes"
+    );
+    *r.status.lock().expect("lock") = 200;
+    let later = now + chrono::Duration::minutes(6);
+    assert_eq!(deliver_once(pool, &settings(), later, 10).expect("retry"), 1);
+    let ids: Vec<String> = r.seen()[1..]
+        .iter()
+        .map(|s| s.header("x-offboard-event-id").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "the retry carries the same event id");
+    // A 4xx other than 408/429: given up at once.
+    *r.status.lock().expect("lock") = 410;
+    let b = app.user(UserSpec::member("b@acme.test"));
+    c.post(&format!("/users/{b}/deactivate"), &[]).await;
+    assert_eq!(deliver_once(pool, &settings(), later, 10).expect("refused"), 1);
+    let far = later + chrono::Duration::hours(3);
+    assert_eq!(deliver_once(pool, &settings(), far, 10).expect("no retry"), 0);
+    let given_up: i64 = webhook_deliveries::table
+        .filter(webhook_deliveries::given_up.eq(true))
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(given_up, 1);
+}
+
+#[actix_web::test]
+async fn a_delivery_claimed_by_a_sender_that_died_goes_out_once_its_lease_ends() {
+    let app = TestApp::new();
+    let r = Receiver::start();
+    validated_endpoint(&app, &r, &[EventKind::Deactivated]);
+    let a = app.user(UserSpec::member("a@acme.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    c.post(&format!("/users/{a}/deactivate"), &[]).await;
+    let now = offboard::services::now();
+    let mut conn = app.conn();
+    hooks::fan_out(&mut conn, now, 100).expect("fan out");
+    // A sender claims it and dies before recording anything.
+    let claimed = hooks::claim_due(&mut conn, now, 10, chrono::Duration::seconds(60)).expect("claim");
+    assert_eq!(claimed.len(), 1);
+    drop(conn);
+    let pool = &app.state.pool;
+    assert_eq!(
+        deliver_once(pool, &settings(), now, 10).expect("leased"),
+        0,
+        "not while the lease holds"
+    );
+    let after = now + chrono::Duration::seconds(61);
+    assert_eq!(deliver_once(pool, &settings(), after, 10).expect("taken over"), 1);
+    let event = &r.seen()[1];
+    assert_eq!(
+        event.header("x-offboard-event-id"),
+        Some(format!("evt_{}", claimed[0].event_id).as_str())
+    );
+}
+
+#[actix_web::test]
+async fn a_bulk_deactivation_writes_one_event_per_user_in_its_transaction() {
+    let app = TestApp::new();
+    let r = Receiver::start();
+    validated_endpoint(&app, &r, &[EventKind::Deactivated]);
+    let ids: Vec<String> = (0..30)
+        .map(|i| app.user(UserSpec::member(&format!("b{i}@acme.test"))).to_string())
+        .collect();
+    let c = app.signed_in("owner@acme.test").await;
+    let mut fields: Vec<(&str, &str)> = ids.iter().map(|id| ("user_ids", id.as_str())).collect();
+    fields.push(("action", "deactivate"));
+    let preview = c.htmx_post("/users/bulk/preview", &fields).await;
+    let token = preview
+        .body
+        .split("/users/bulk/")
+        .nth(1)
+        .and_then(|t| t.split('/').next())
+        .expect("token")
+        .to_string();
+    let done = c
+        .htmx_post(
+            &format!("/users/bulk/{token}/apply"),
+            &[("action", "deactivate"), ("mode", "now")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let events: i64 = webhook_events::table
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(events, 30);
+    let pool = &app.state.pool;
+    assert_eq!(
+        deliver_once(pool, &settings(), offboard::services::now(), 100).expect("deliver"),
+        30
+    );
+}
+
+#[actix_web::test]
+async fn the_webhooks_page_refuses_private_destinations_and_shows_the_secret_once() {
+    let app = TestApp::new();
+    let c = app.signed_in("owner@acme.test").await;
+    let page = c.get("/webhooks").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let resp = c
+        .post(
+            "/webhooks",
+            &[("url", "http://127.0.0.1:9/hook"), ("events", "user.deactivated")],
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{}", resp.body);
+    assert!(resp.body.contains("private"), "{}", resp.body);
+    // Members have no Webhooks page.
+    app.user(UserSpec::member("m@acme.test"));
+    let m = app.signed_in("m@acme.test").await;
+    assert!(m.get("/webhooks").await.status.is_client_error());
+}
