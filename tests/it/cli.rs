@@ -139,3 +139,79 @@ fn a_bad_setting_or_address_stops_the_command_with_a_clear_message() {
     }
     let _ = std::fs::remove_file(&db);
 }
+
+/// `offboard webhook add` prints the secret as the last word of its first
+/// line before the challenge goes out; the receiver reads it from there.
+#[test]
+fn webhook_add_prints_the_secret_first_then_validates() {
+    use std::io::{BufRead, BufReader};
+    let db = temp_db("webhook");
+    assert!(offboard(&db, &["seed", "--demo"], None).0);
+    let receiver = crate::webhooks::Receiver::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_offboard"))
+        .args([
+            "webhook",
+            "add",
+            "--owner",
+            "owner@acme.example",
+            "--url",
+            &receiver.url,
+        ])
+        .args(["--events", "user.deactivated,user.deleted"])
+        .env("DATABASE_URL", &db)
+        .env("OFFBOARD_SECRET_KEY", "ef".repeat(64))
+        .env("OFFBOARD_WEBHOOK_ALLOW_PRIVATE", "true")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let secret = first.split_whitespace().last().unwrap().to_string();
+    assert_eq!(secret.len(), 48, "{first}");
+    *receiver.secret.lock().unwrap() = secret;
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(rest.contains("validated"), "{rest}");
+
+    // Nobody listening: kept, unvalidated, exit 0 with a warning.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/gone", closed.local_addr().unwrap());
+    drop(closed);
+    let (ok, text) = offboard_with(
+        &db,
+        &[
+            "webhook",
+            "add",
+            "--owner",
+            "owner@acme.example",
+            "--url",
+            &url,
+            "--events",
+            "user.deleted",
+        ],
+        None,
+        &[("OFFBOARD_WEBHOOK_ALLOW_PRIVATE", "true")],
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("warning: validation failed"), "{text}");
+    // Without the setting, a loopback destination is refused before anything is stored.
+    let (ok, text) = offboard(
+        &db,
+        &[
+            "webhook",
+            "add",
+            "--owner",
+            "owner@acme.example",
+            "--url",
+            "http://127.0.0.1:9/x",
+            "--events",
+            "user.deleted",
+        ],
+        None,
+    );
+    assert!(!ok && text.contains("private"), "{text}");
+}

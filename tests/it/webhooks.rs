@@ -30,15 +30,15 @@ impl Seen {
 
 /// A webhook receiver: answers the challenge with `secret`, and every event
 /// with `status`; records what it got.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     seen: Arc<Mutex<Vec<Seen>>>,
-    secret: Arc<Mutex<String>>,
+    pub(crate) secret: Arc<Mutex<String>>,
     status: Arc<Mutex<u16>>,
 }
 
 impl Receiver {
-    fn start() -> Receiver {
+    pub(crate) fn start() -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let (seen, secret, status) = (
