@@ -9,6 +9,7 @@
 #   BENCH_USERS=20000 BENCH_ONLY=signin scripts/bench.sh   # only the sign-in flood
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 N=${BENCH_USERS:-1000000}
 C=${BENCH_CONCURRENCY:-16}
 D=${BENCH_SECONDS:-15}
@@ -41,7 +42,8 @@ cd "$work"
 echo "== seeding $N users on $BACKEND"
 /usr/bin/time -f "seed: %e s wall, %M KB peak RSS" "$BIN" seed --users "$N" 2>&1 | grep -v "sign in at"
 
-"$BIN" serve --bind 127.0.0.1:$PORT >"$work/serve.log" 2>&1 &
+# Webhooks go to the benchmark's own receiver on loopback.
+OFFBOARD_WEBHOOK_ALLOW_PRIVATE=true "$BIN" serve --bind 127.0.0.1:$PORT >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$PORT/login && break; sleep 0.1; done
 
@@ -142,6 +144,26 @@ echo
 echo "CSV import, 100,000-row files:"
 csv_job deactivate "$work/deactivate.csv" "email only"
 csv_job delete "$work/delete.csv" "transfer all four kinds"
+
+# Webhooks: a third 100,000-row deactivate job, now with an endpoint that
+# subscribes to deactivations (compare its apply time with the first job's),
+# and how fast the events reach a local receiver that verifies each signature.
+WPORT=$((PORT + 1))
+python3 "$ROOT/scripts/webhook-receiver.py" "$WPORT" "$work/hook-secret" "$work/hook-count" 2>/dev/null &
+rpid=$!
+sleep 0.5
+OFFBOARD_WEBHOOK_ALLOW_PRIVATE=true "$BIN" webhook add --owner owner@bench.example --url "http://127.0.0.1:$WPORT/hook" \
+  --events user.deactivated 2>&1 | { read -r first; echo "${first##* }" >"$work/hook-secret"; cat; } | sed 's/^/  /'
+{ echo "Email"; for i in $(seq 300000 399999); do printf 'u%07d@bench.example\n' "$i"; done; } >"$work/deactivate2.csv"
+t_hooks=$(date +%s.%N)
+csv_job deactivate "$work/deactivate2.csv" "with a webhook endpoint"
+for _ in $(seq 1 600); do
+  read -r got bad last <"$work/hook-count" 2>/dev/null || true
+  [ "${got:-0}" -ge "$valid" ] && break; sleep 0.5
+done
+read -r got bad last <"$work/hook-count"
+echo "  webhook events received: $got of $valid (bad signatures: $bad), $(echo "$got / ($last - $t_hooks)" | bc) events/s from the job's start to the last event"
+kill "$rpid" 2>/dev/null || true
 
 # The Audit log page after the jobs above wrote ~200,000 entries.
 echo
