@@ -352,3 +352,4 @@ webhook_pause = webhook paused
 webhook_resume = webhook resumed
 webhook_delete = webhook deleted
 webhook_redeliver = webhook redelivered
+webhooks-not-allowed = Webhooks are managed by the owner, admins, and custom roles holding the "API tokens" privilege.

@@ -352,3 +352,4 @@ webhook_pause = webhook dijeda
 webhook_resume = webhook dilanjutkan
 webhook_delete = webhook dihapus
 webhook_redeliver = webhook dikirim ulang
+webhooks-not-allowed = Webhook dikelola oleh pemilik, admin, dan peran khusus yang memiliki hak "Token API".

@@ -352,3 +352,4 @@ webhook_pause = webhook gepauzeerd
 webhook_resume = webhook hervat
 webhook_delete = webhook verwijderd
 webhook_redeliver = webhook opnieuw verstuurd
+webhooks-not-allowed = Webhooks worden beheerd door de eigenaar, beheerders en aangepaste rollen met het recht "API-tokens".

@@ -47,7 +47,14 @@ pub struct WebhookLogPage {
 /// The signed-in admin, if they may manage webhooks.
 async fn manager(state: &AppState, admin: &Admin) -> Result<(), WebError> {
     let (info, role) = (admin.info(), admin.user.custom_role_id);
-    state.db(move |conn| hooks::check_manager(conn, &info, role)).await
+    let allowed = state
+        .db(move |conn| Ok(hooks::check_manager(conn, &info, role).is_ok()))
+        .await?;
+    if allowed {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(crate::i18n::t("webhooks-not-allowed")))
+    }
 }
 
 async fn render_page(

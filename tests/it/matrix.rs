@@ -215,6 +215,29 @@ async fn every_account_wide_route_for_every_actor() {
             _ => refused(status(OK, FORBIDDEN, OK)),
         };
         assert_eq!(r.status, upload_refused, "{who:?} CSV upload");
+        // Webhooks: the owner and admins; not a custom role without "API tokens".
+        let r = c.get("/webhooks").await;
+        let want = match who {
+            Who::Owner | Who::Admin => StatusCode::OK,
+            Who::Helpdesk | Who::Member => FORBIDDEN,
+            _ => StatusCode::SEE_OTHER,
+        };
+        assert_eq!(r.status, want, "{who:?} GET /webhooks");
+        let r = c
+            .post(
+                "/webhooks",
+                &[("url", "http://127.0.0.1:9/x"), ("events", "user.deleted")],
+            )
+            .await;
+        let private_refused = StatusCode::BAD_REQUEST;
+        assert_eq!(
+            r.status,
+            refused(status(private_refused, private_refused, FORBIDDEN)),
+            "{who:?} add webhook"
+        );
+        // Sign out everywhere: the owner only (R11).
+        let r = c.post(&format!("/users/{member}/sign-out-everywhere"), &[]).await;
+        assert_eq!(r.status, refused(status(OK, NO, NO)), "{who:?} sign out everywhere");
         for path in ["/users", "/roles", "/import", "/audit", "/users/advanced"] {
             let r = c.get(path).await;
             let want = match who {
