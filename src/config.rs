@@ -139,7 +139,7 @@ impl Config {
 /// is the back-off after each failure (default `300,1200,3600`).
 pub fn webhook_settings() -> Result<crate::webhooks::WebhookSettings, ConfigError> {
     let mut w = crate::webhooks::WebhookSettings::default();
-    if let Ok(v) = std::env::var("OFFBOARD_WEBHOOK_ALLOW_PRIVATE") {
+    if let Some(v) = var("OFFBOARD_WEBHOOK_ALLOW_PRIVATE") {
         w.allow_private = match v.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" | "" => false,
@@ -152,7 +152,7 @@ pub fn webhook_settings() -> Result<crate::webhooks::WebhookSettings, ConfigErro
             }
         };
     }
-    if let Ok(v) = std::env::var("OFFBOARD_WEBHOOK_RETRY_SECONDS") {
+    if let Some(v) = var("OFFBOARD_WEBHOOK_RETRY_SECONDS") {
         let steps: Option<Vec<chrono::Duration>> = v
             .split(',')
             .map(|p| p.trim().parse::<i64>().ok().filter(|s| (0..=86_400 * 7).contains(s)))

@@ -194,7 +194,7 @@ fn webhook(command: WebhookCommand) -> Result<(), AnyError> {
     use offboard::domain::webhooks::EventKind;
     use offboard::services::webhooks as hooks;
     use std::io::Write;
-    let config = Config::from_env(DEFAULT_BIND)?;
+    let config = Config::settings_from_env(DEFAULT_BIND)?;
     let settings = config.webhooks.clone();
     let pool = db::connect(&config.database, 1)?;
     let mut conn = pool.get()?;
