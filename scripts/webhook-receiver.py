@@ -26,7 +26,23 @@ def secret():
     return ""
 
 
+last = [0.0]
+
+
+def keep_count():
+    """Writes the count a few times a second (not once per event)."""
+    while True:
+        time.sleep(0.2)
+        with lock:
+            line = f"{len(seen)} {bad[0]} {last[0]}\n"
+        with open(COUNT_FILE + ".tmp", "w") as f:
+            f.write(line)
+        os.replace(COUNT_FILE + ".tmp", COUNT_FILE)
+
+
 class Hook(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the sender reuses its connections
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         event = json.loads(body or b"{}")
@@ -43,9 +59,7 @@ class Hook(BaseHTTPRequestHandler):
             if expected not in self.headers.get("x-zm-signature", "").split(","):
                 bad[0] += 1
             seen.add(self.headers.get("x-offboard-event-id"))
-            with open(COUNT_FILE + ".tmp", "w") as f:
-                f.write(f"{len(seen)} {bad[0]} {time.time()}\n")
-            os.replace(COUNT_FILE + ".tmp", COUNT_FILE)
+            last[0] = time.time()
         self.answer(200, b"")
 
     def answer(self, code, body):
@@ -58,4 +72,5 @@ class Hook(BaseHTTPRequestHandler):
         pass
 
 
+threading.Thread(target=keep_count, daemon=True).start()
 ThreadingHTTPServer(("127.0.0.1", PORT), Hook).serve_forever()

@@ -359,9 +359,27 @@ pub struct Attempted {
     pub error: Option<String>,
 }
 
-/// Records an attempt: delivered on a 2xx, else retried after the back-off
-/// (or given up after its last step, or at once on a refusing 4xx).
-pub fn record_attempt(
+/// An attempt to record: the delivery, its attempts before, what came of it.
+pub type AttemptRecord<'a> = (i64, i32, &'a Attempted);
+
+/// Records a batch of attempts in one transaction: delivered on a 2xx, else
+/// retried after the back-off (or given up after its last step, or at once
+/// on a refusing 4xx).
+pub fn record_attempts(
+    conn: &mut DbConn,
+    records: &[AttemptRecord<'_>],
+    backoff: &[Duration],
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    write_transaction(conn, |conn| {
+        for (delivery_id, attempts_before, outcome) in records {
+            record_attempt(conn, *delivery_id, *attempts_before, outcome, backoff, now)?;
+        }
+        Ok(())
+    })
+}
+
+fn record_attempt(
     conn: &mut DbConn,
     delivery_id: i64,
     attempts_before: i32,
