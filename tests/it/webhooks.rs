@@ -39,7 +39,11 @@ pub(crate) struct Receiver {
 
 impl Receiver {
     pub(crate) fn start() -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Receiver::on(TcpListener::bind("127.0.0.1:0").expect("bind"))
+    }
+
+    /// A receiver on a listener of the caller's (a port chosen before).
+    fn on(listener: TcpListener) -> Receiver {
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let (seen, secret, status) = (
             Arc::default(),
@@ -323,4 +327,51 @@ async fn the_webhooks_page_refuses_private_destinations_and_shows_the_secret_onc
     app.user(UserSpec::member("m@acme.test"));
     let m = app.signed_in("m@acme.test").await;
     assert!(m.get("/webhooks").await.status.is_client_error());
+}
+
+#[actix_web::test]
+async fn a_receiver_that_is_down_gets_the_event_once_it_is_back() {
+    let app = TestApp::new();
+    let first = Receiver::start();
+    let id = validated_endpoint(&app, &first, &[EventKind::Deactivated]);
+    // The receiver dies: its port stops answering.
+    let port_holder = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = port_holder.local_addr().expect("addr");
+    drop(port_holder);
+    let url = format!("http://{addr}/hook");
+    diesel::update(offboard::db::schema::webhook_endpoints::table.find(id))
+        .set(offboard::db::schema::webhook_endpoints::url.eq(&url))
+        .execute(&mut *app.conn())
+        .expect("moved");
+    let a = app.user(UserSpec::member("a@acme.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    c.post(&format!("/users/{a}/deactivate"), &[]).await;
+    let now = offboard::services::now();
+    let pool = &app.state.pool;
+    assert_eq!(deliver_once(pool, &settings(), now, 10).expect("refused connection"), 1);
+    let (attempts, given_up, error): (i32, bool, Option<String>) = webhook_deliveries::table
+        .select((
+            webhook_deliveries::attempts,
+            webhook_deliveries::given_up,
+            webhook_deliveries::last_error,
+        ))
+        .first(&mut *app.conn())
+        .expect("delivery");
+    assert_eq!((attempts, given_up), (1, false), "kept for a retry");
+    assert!(error.is_some());
+    // Back up on the same address; the retry gets through.
+    let back = Receiver::on(TcpListener::bind(addr).expect("the same port again"));
+    *back.secret.lock().expect("lock") = secret_of(&app, id);
+    let later = now + chrono::Duration::minutes(6);
+    assert_eq!(deliver_once(pool, &settings(), later, 10).expect("retry"), 1);
+    assert_eq!(back.seen().len(), 1);
+    let ts: i64 = back.seen()[0]
+        .header("x-zm-request-timestamp")
+        .expect("ts")
+        .parse()
+        .expect("secs");
+    assert_eq!(
+        back.seen()[0].header("x-zm-signature"),
+        Some(signature(&secret_of(&app, id), ts, &back.seen()[0].body).as_str())
+    );
 }
