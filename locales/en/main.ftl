@@ -353,3 +353,16 @@ webhook_resume = webhook resumed
 webhook_delete = webhook deleted
 webhook_redeliver = webhook redelivered
 webhooks-not-allowed = Webhooks are managed by the owner, admins, and custom roles holding the "API tokens" privilege.
+
+# Rooms (R43)
+nav-rooms = Rooms
+rooms-explain = Meeting-room devices also appear on the Users page, but they are deleted here; deleting a room deletes its user too.
+rooms-none = The account has no rooms.
+room-location = Location
+room-device-email = Device email
+rooms-delete = Delete the chosen rooms
+rooms-confirm = These rooms and their users will be deleted. This cannot be undone.
+rooms-delete-confirm = Delete these rooms
+rooms-choose = Choose at least one room.
+rooms-deleted = { $count } rooms deleted.
+delete_room = delete room

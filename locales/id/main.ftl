@@ -353,3 +353,16 @@ webhook_resume = webhook dilanjutkan
 webhook_delete = webhook dihapus
 webhook_redeliver = webhook dikirim ulang
 webhooks-not-allowed = Webhook dikelola oleh pemilik, admin, dan peran khusus yang memiliki hak "Token API".
+
+# Rooms (R43)
+nav-rooms = Ruangan
+rooms-explain = Perangkat ruang rapat juga muncul di halaman Pengguna, tetapi dihapus di sini; menghapus ruangan juga menghapus penggunanya.
+rooms-none = Akun ini tidak memiliki ruangan.
+room-location = Lokasi
+room-device-email = Email perangkat
+rooms-delete = Hapus ruangan yang dipilih
+rooms-confirm = Ruangan ini beserta penggunanya akan dihapus. Ini tidak dapat dibatalkan.
+rooms-delete-confirm = Hapus ruangan ini
+rooms-choose = Pilih setidaknya satu ruangan.
+rooms-deleted = { $count } ruangan dihapus.
+delete_room = hapus ruangan

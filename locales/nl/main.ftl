@@ -353,3 +353,16 @@ webhook_resume = webhook hervat
 webhook_delete = webhook verwijderd
 webhook_redeliver = webhook opnieuw verstuurd
 webhooks-not-allowed = Webhooks worden beheerd door de eigenaar, beheerders en aangepaste rollen met het recht "API-tokens".
+
+# Rooms (R43)
+nav-rooms = Ruimtes
+rooms-explain = Apparaten van vergaderruimtes staan ook op de pagina Gebruikers, maar je verwijdert ze hier; met een ruimte verwijder je ook de gebruiker ervan.
+rooms-none = Het account heeft geen ruimtes.
+room-location = Locatie
+room-device-email = E-mailadres van het apparaat
+rooms-delete = De gekozen ruimtes verwijderen
+rooms-confirm = Deze ruimtes en hun gebruikers worden verwijderd. Dit kun je niet ongedaan maken.
+rooms-delete-confirm = Deze ruimtes verwijderen
+rooms-choose = Kies minstens één ruimte.
+rooms-deleted = { $count } ruimtes verwijderd.
+delete_room = ruimte verwijderd

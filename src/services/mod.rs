@@ -9,6 +9,7 @@ pub mod batch;
 pub mod bulk;
 pub mod import;
 pub mod roles;
+pub mod rooms;
 pub mod seed;
 pub mod sessions;
 pub mod user_actions;

@@ -136,7 +136,16 @@ pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> 
             let signs_in = !u.is_room;
             insert_user(conn, &if signs_in { with_password(u) } else { u })?;
         }
-        let mut count = 4;
+        for (email, name, place) in [
+            ("room-focus@acme.example", "Focus", "Amsterdam, floor 2"),
+            ("room-jakarta@acme.example", "Jakarta", "Jakarta, floor 12"),
+        ] {
+            let mut room = NewUser::member(account_id, email, name, "Room", now);
+            room.is_room = true;
+            room.settings = serde_json::json!({ "location": place }).to_string();
+            insert_user(conn, &room)?;
+        }
+        let mut count = 6;
         for i in 0..200usize {
             let u = demo_member(account_id, i, now);
             let phone = u.phone_license;
@@ -191,6 +200,7 @@ fn demo_staff(account_id: i64, helpdesk_role: i64, now: NaiveDateTime) -> [NewUs
     helpdesk.custom_role_id = Some(helpdesk_role);
     let mut room = NewUser::member(account_id, "room-boardroom@acme.example", "Boardroom", "Room", now);
     room.is_room = true;
+    room.settings = r#"{"location":"Amsterdam, floor 3"}"#.into();
     [owner, admin, helpdesk, room]
 }
 

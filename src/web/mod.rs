@@ -14,6 +14,7 @@ pub mod render;
 pub mod request_id;
 pub mod return_path;
 pub mod roles;
+pub mod rooms;
 pub mod session;
 pub mod user_actions;
 pub mod users;
@@ -105,6 +106,7 @@ pub fn app(
         .configure(import::config)
         .configure(user_actions::config)
         .configure(webhooks::config)
+        .configure(rooms::config)
         // Without its own default a missing file falls to `no_route`, which
         // sees /static as ours and would answer 405.
         .service(actix_files::Files::new("/static", static_dir()).default_handler(web::to(no_file)))

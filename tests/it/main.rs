@@ -15,6 +15,7 @@ mod language_switch;
 mod matrix;
 mod resume;
 mod roles;
+mod rooms;
 mod snapshots;
 mod support;
 mod user_actions;
