@@ -61,7 +61,15 @@ pub fn spawn(
         .name("offboard-worker".into())
         .spawn(move || {
             let mut last_sweep: Option<Instant> = None;
+            let mut last_plans: Option<Instant> = None;
             loop {
+                // Scheduled acts are carried out within 60 s of their time (B7).
+                if last_plans.is_none_or(|t| t.elapsed() >= PLANS_EVERY) {
+                    last_plans = Some(Instant::now());
+                    if let Err(e) = run_plans(&pool, services::now()) {
+                        tracing::error!(error = %e, "scheduled acts");
+                    }
+                }
                 if last_sweep.is_none_or(|t| t.elapsed() >= settings.sweep_every) {
                     last_sweep = Some(Instant::now());
                     let mailer = mailer.as_ref().map(|m| m as &dyn Mailer);
@@ -82,6 +90,19 @@ pub fn spawn(
                 }
             }
         })
+}
+
+/// How often the worker looks for scheduled acts that are due.
+const PLANS_EVERY: Duration = Duration::from_secs(30);
+
+/// Carries out the scheduled acts due at `now`; returns (done, refused).
+pub fn run_plans(pool: &Pool, now: NaiveDateTime) -> Result<(usize, usize), ServiceError> {
+    let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+    let outcome = services::schedule::run_due(&mut conn, now)?;
+    if outcome != (0, 0) {
+        tracing::info!(done = outcome.0, refused = outcome.1, "scheduled acts");
+    }
+    Ok(outcome)
 }
 
 /// Removes sessions past their limits and sign-in counters that expired.

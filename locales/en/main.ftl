@@ -366,3 +366,21 @@ rooms-delete-confirm = Delete these rooms
 rooms-choose = Choose at least one room.
 rooms-deleted = { $count } rooms deleted.
 delete_room = delete room
+
+# Scheduled offboarding (B7)
+schedule = Schedule
+schedule-explain = Plan a deactivation, unlink or delete for a date and time (UTC). It is carried out within a minute of that time, under the rules that hold then; if they refuse it then, you get a mail.
+schedule-what = What
+schedule-when = When (UTC)
+schedule-with-transfer = Schedule with transfer
+scheduled-badge = { $action }, { $at } UTC
+cancel-schedule = Cancel plan
+bad-schedule-action = Choose deactivate, unlink or delete.
+bad-schedule-moment = Enter a date and time, for example 2027-01-05 09:30.
+schedule-in-past = That moment has passed; choose a time in the future.
+schedule-scheduler-gone = the admin who scheduled it can no longer act in this account
+flash-scheduled = { $action } of { $email } is planned for { $at } UTC.
+flash-schedule-cancelled = The plan for { $email } is cancelled.
+schedule-refused-subject = Planned { $action } of { $email } was refused
+schedule-refused-body = The planned { $action } of { $email } was not carried out: { $reason }. Nothing was changed.
+cancel_schedule = plan cancelled

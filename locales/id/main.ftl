@@ -366,3 +366,21 @@ rooms-delete-confirm = Hapus ruangan ini
 rooms-choose = Pilih setidaknya satu ruangan.
 rooms-deleted = { $count } ruangan dihapus.
 delete_room = hapus ruangan
+
+# Scheduled offboarding (B7)
+schedule = Jadwalkan
+schedule-explain = Rencanakan penonaktifan, pembatalan tautan, atau penghapusan untuk tanggal dan waktu (UTC). Tindakan dijalankan dalam satu menit setelah waktu itu, menurut aturan yang berlaku saat itu; jika aturan menolaknya, Anda menerima email.
+schedule-what = Apa
+schedule-when = Kapan (UTC)
+schedule-with-transfer = Jadwalkan dengan transfer
+scheduled-badge = { $action }, { $at } UTC
+cancel-schedule = Batalkan jadwal
+bad-schedule-action = Pilih nonaktifkan, batalkan tautan, atau hapus.
+bad-schedule-moment = Masukkan tanggal dan waktu, misalnya 2027-01-05 09:30.
+schedule-in-past = Waktu itu sudah lewat; pilih waktu di masa depan.
+schedule-scheduler-gone = admin yang menjadwalkannya tidak dapat lagi bertindak di akun ini
+flash-scheduled = { $action } untuk { $email } dijadwalkan pada { $at } UTC.
+flash-schedule-cancelled = Jadwal untuk { $email } dibatalkan.
+schedule-refused-subject = { $action } terjadwal untuk { $email } ditolak
+schedule-refused-body = { $action } terjadwal untuk { $email } tidak dijalankan: { $reason }. Tidak ada yang diubah.
+cancel_schedule = jadwal dibatalkan

@@ -366,3 +366,21 @@ rooms-delete-confirm = Deze ruimtes verwijderen
 rooms-choose = Kies minstens één ruimte.
 rooms-deleted = { $count } ruimtes verwijderd.
 delete_room = ruimte verwijderd
+
+# Scheduled offboarding (B7)
+schedule = Plannen
+schedule-explain = Plan een deactivering, ontkoppeling of verwijdering voor een datum en tijd (UTC). Die wordt binnen een minuut na dat moment uitgevoerd, volgens de regels die dan gelden; weigeren ze het dan, dan krijg je een mail.
+schedule-what = Wat
+schedule-when = Wanneer (UTC)
+schedule-with-transfer = Plannen met overdracht
+scheduled-badge = { $action }, { $at } UTC
+cancel-schedule = Planning annuleren
+bad-schedule-action = Kies deactiveren, ontkoppelen of verwijderen.
+bad-schedule-moment = Vul een datum en tijd in, bijvoorbeeld 2027-01-05 09:30.
+schedule-in-past = Dat moment is voorbij; kies een tijd in de toekomst.
+schedule-scheduler-gone = de beheerder die het plande, kan in dit account niet meer handelen
+flash-scheduled = { $action } van { $email } is gepland voor { $at } UTC.
+flash-schedule-cancelled = De planning voor { $email } is geannuleerd.
+schedule-refused-subject = Geplande actie { $action } van { $email } is geweigerd
+schedule-refused-body = De geplande actie { $action } van { $email } is niet uitgevoerd: { $reason }. Er is niets gewijzigd.
+cancel_schedule = planning geannuleerd

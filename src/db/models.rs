@@ -348,3 +348,26 @@ pub struct NewWebhookEvent {
     pub body: String,
     pub created_at: NaiveDateTime,
 }
+
+/// An act planned for a moment (B7), and what became of it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = scheduled_acts)]
+pub struct ScheduledAct {
+    pub id: i64,
+    pub account_id: i64,
+    pub user_id: i64,
+    pub user_email: String,
+    pub action: String,
+    pub transfer_to: Option<String>,
+    pub transfer_meetings: bool,
+    pub transfer_webinars: bool,
+    pub transfer_events: bool,
+    pub transfer_recordings: bool,
+    pub due_at: NaiveDateTime,
+    pub scheduled_by_id: i64,
+    pub scheduled_by_email: String,
+    pub state: crate::domain::ScheduleState,
+    pub outcome: String,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}

@@ -302,3 +302,25 @@ diesel::table! {
 diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(webhook_deliveries, webhook_events, webhook_endpoints);
+
+diesel::table! {
+    scheduled_acts (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        user_id -> BigInt,
+        user_email -> Text,
+        action -> Text,
+        transfer_to -> Nullable<Text>,
+        transfer_meetings -> Bool,
+        transfer_webinars -> Bool,
+        transfer_events -> Bool,
+        transfer_recordings -> Bool,
+        due_at -> Timestamp,
+        scheduled_by_id -> BigInt,
+        scheduled_by_email -> Text,
+        state -> Text,
+        outcome -> Text,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}

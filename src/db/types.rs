@@ -6,7 +6,7 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::webhooks::{EndpointState, EventKind};
-use crate::domain::{JobState, Role, RowState, RunState, Status, UserType};
+use crate::domain::{JobState, Role, RowState, RunState, ScheduleState, Status, UserType};
 
 macro_rules! text_column {
     ($($name:ident),+) => {$(
@@ -39,5 +39,6 @@ text_column!(
     RowState,
     RunState,
     EventKind,
-    EndpointState
+    EndpointState,
+    ScheduleState
 );

@@ -9,7 +9,7 @@ pub mod transfer;
 pub mod webhooks;
 
 pub use permissions::{check_action, check_role_change, Action, Actor, Mode, Target};
-pub use states::{JobState, Role, RowState, RunState, Status, UserType};
+pub use states::{JobState, Role, RowState, RunState, ScheduleState, Status, UserType};
 pub use transfer::{check_transfer, TransferChoice, TransferTarget};
 
 use std::fmt;

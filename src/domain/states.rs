@@ -78,6 +78,11 @@ text_enum!(
     RunState { Previewed = "previewed", Applying = "applying", Applied = "applied" }
 );
 
+text_enum!(
+    /// A scheduled act (B7): waiting, carried out, refused when its time came, or cancelled.
+    ScheduleState { Scheduled = "scheduled", Done = "done", Refused = "refused", Cancelled = "cancelled" }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub mod bulk;
 pub mod import;
 pub mod roles;
 pub mod rooms;
+pub mod schedule;
 pub mod seed;
 pub mod sessions;
 pub mod user_actions;

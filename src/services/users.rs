@@ -201,9 +201,27 @@ pub fn actor_by_email(conn: &mut DbConn, email: &str) -> ServiceResult<(super::A
     if user.status != Status::Active || user.role == Role::Member {
         return Err(crate::domain::Refusal::NotAdmin.into());
     }
+    Ok((actor_of(conn, &user)?, user.custom_role_id))
+}
+
+/// A user of the account as an actor as they are now (a scheduled act's
+/// scheduler); None when they are no longer an active owner or admin there.
+pub fn actor_by_id(conn: &mut DbConn, account_id: i64, id: i64) -> ServiceResult<Option<super::ActorInfo>> {
+    let user = match find_in_account(conn, account_id, id) {
+        Ok(u) => u,
+        Err(super::ServiceError::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if user.status != Status::Active || user.role == Role::Member {
+        return Ok(None);
+    }
+    Ok(Some(actor_of(conn, &user)?))
+}
+
+fn actor_of(conn: &mut DbConn, user: &User) -> ServiceResult<super::ActorInfo> {
     let bulk = user.role == Role::Admin
         && super::roles::has_privilege(conn, user.custom_role_id, crate::domain::BULK_PRIVILEGE)?;
-    let info = super::ActorInfo {
+    Ok(super::ActorInfo {
         actor: crate::domain::Actor {
             id: user.id,
             role: user.role,
@@ -216,8 +234,7 @@ pub fn actor_by_email(conn: &mut DbConn, email: &str) -> ServiceResult<(super::A
             .as_deref()
             .and_then(crate::i18n::Lang::parse)
             .unwrap_or_default(),
-    };
-    Ok((info, user.custom_role_id))
+    })
 }
 
 /// A user as the transfer rules see a target (R50-R53), from `account_id`'s side.

@@ -15,6 +15,7 @@ pub mod request_id;
 pub mod return_path;
 pub mod roles;
 pub mod rooms;
+pub mod schedule;
 pub mod session;
 pub mod user_actions;
 pub mod users;

@@ -72,6 +72,10 @@ pub struct UserRow {
     pub can_edit: bool,
     /// The owner may end anyone's sessions (R11); only active users have any.
     pub can_end_sessions: bool,
+    /// A waiting plan (B7): "deactivate, 2027-01-05 09:00 UTC", already translated.
+    pub scheduled: Option<String>,
+    /// May any act be planned for this user now (the same rules as acting now).
+    pub can_schedule: bool,
 }
 
 /// The add-on licenses of a user, in the request's language.
@@ -112,6 +116,8 @@ impl UserRow {
             can_delete: may(Action::Delete),
             can_edit: target.role != Role::Owner && target.id != actor.id,
             can_end_sessions: actor.role == Role::Owner && u.status == Status::Active,
+            scheduled: None,
+            can_schedule: may(Action::Deactivate) || may(Action::Unlink) || may(Action::Delete),
         }
     }
 }

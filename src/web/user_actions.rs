@@ -17,14 +17,15 @@ use super::session::{is_htmx, set_flash, Admin};
 use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        r"/users/{id:\d+}/sign-out-everywhere",
-        web::post().to(sign_out_everywhere),
-    )
-    .route(r"/users/{id:\d+}/edit", web::get().to(edit_dialog))
-    .route(r"/users/{id:\d+}/edit", web::post().to(edit))
-    .route(r"/users/{id:\d+}/{action}", web::get().to(action_dialog))
-    .route(r"/users/{id:\d+}/{action}", web::post().to(act));
+    cfg.configure(super::schedule::config)
+        .route(
+            r"/users/{id:\d+}/sign-out-everywhere",
+            web::post().to(sign_out_everywhere),
+        )
+        .route(r"/users/{id:\d+}/edit", web::get().to(edit_dialog))
+        .route(r"/users/{id:\d+}/edit", web::post().to(edit))
+        .route(r"/users/{id:\d+}/{action}", web::get().to(action_dialog))
+        .route(r"/users/{id:\d+}/{action}", web::post().to(act));
 }
 
 fn parse_action(name: &str) -> Result<Action, WebError> {
@@ -48,7 +49,7 @@ fn dialog_response(
 
 /// After an act: htmx gets the message, the dialog closed and the table told
 /// to reload; a plain form gets a redirect to the Users page with the message.
-fn done(req: &HttpRequest, session: &Session, message: String) -> Result<HttpResponse, WebError> {
+pub(super) fn done(req: &HttpRequest, session: &Session, message: String) -> Result<HttpResponse, WebError> {
     if is_htmx(req) {
         let body = Flash { message }.render()?;
         Ok(HttpResponse::Ok()
@@ -103,7 +104,7 @@ async fn action_dialog(
 pub struct ActionForm {
     /// "transfer": transfer the chosen data first; "now": no transfer.
     #[serde(default)]
-    mode: String,
+    pub(super) mode: String,
     transfer_meetings: Option<String>,
     transfer_webinars: Option<String>,
     transfer_events: Option<String>,
@@ -113,7 +114,7 @@ pub struct ActionForm {
 }
 
 impl ActionForm {
-    fn transfer(&self, action: Action) -> Result<Transfer, WebError> {
+    pub(super) fn transfer(&self, action: Action) -> Result<Transfer, WebError> {
         match self.mode.as_str() {
             "now" | "" => Ok(Transfer::default()),
             "transfer" if action.removes() => {

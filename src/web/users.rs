@@ -79,18 +79,30 @@ async fn users_page(
 ) -> Result<HttpResponse, WebError> {
     let query = params.query()?;
     let account_id = admin.user.account_id;
-    let (page, domains) = state
+    let (page, domains, plans) = state
         .db(move |conn| {
             let page = user_service::list_users(conn, account_id, &query)?;
             let domains = services::users::managed_domains(conn, account_id)?;
-            Ok::<_, ServiceError>((page, domains))
+            let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
+            let plans = services::schedule::planned(conn, account_id, &ids)?;
+            Ok::<_, ServiceError>((page, domains, plans))
         })
         .await?;
     let table = UsersTable {
         rows: page
             .users
             .iter()
-            .map(|u| UserRow::new(u, &admin.actor, &domains))
+            .map(|u| {
+                let mut row = UserRow::new(u, &admin.actor, &domains);
+                row.scheduled = plans.get(&u.id).map(|p| {
+                    let at = p.due_at.format("%Y-%m-%d %H:%M").to_string();
+                    crate::i18n::ta(
+                        "scheduled-badge",
+                        &[("action", crate::i18n::t(p.action.as_str())), ("at", at)],
+                    )
+                });
+                row
+            })
             .collect(),
         q: params.q.clone(),
         status: params.status.clone(),

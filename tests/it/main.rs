@@ -16,6 +16,7 @@ mod matrix;
 mod resume;
 mod roles;
 mod rooms;
+mod schedule;
 mod snapshots;
 mod support;
 mod user_actions;

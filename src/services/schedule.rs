@@ -1,0 +1,247 @@
+//! Scheduled offboarding (B7): a deactivation, unlink or delete planned for
+//! a moment, with its transfer choices. The scheduler carries each one out
+//! when it is due, under the rules that hold then, through the same
+//! `perform` as the portal; a refusal then is recorded, shown and mailed to
+//! whoever scheduled it.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::models::{NewAuditEntry, ScheduledAct, User};
+use crate::db::schema::{mail_outbox, scheduled_acts as sa, users};
+use crate::db::{write_transaction, DbConn};
+use crate::domain::{check_action, Action, Mode, ScheduleState, TransferChoice};
+use crate::i18n::{tr, tr_args, Lang};
+
+use super::user_actions::{perform, Transfer};
+use super::users::{find_in_account, managed_domains, target_of};
+use super::{audit, ActorInfo, Origin, ServiceError, ServiceResult};
+
+/// What the Users page shows beside a user with a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub action: Action,
+    pub due_at: NaiveDateTime,
+}
+
+/// Plans `action` for `due_at` (UTC); a plan the user already had is
+/// replaced. Refused now if the rules refuse it now; checked again then.
+pub fn schedule(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    user_id: i64,
+    action: Action,
+    transfer: &Transfer,
+    due_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> ServiceResult<User> {
+    if !action.removes() && action != Action::Deactivate {
+        return Err(ServiceError::Invalid(tr(by.lang, "bad-schedule-action")));
+    }
+    if due_at <= now {
+        return Err(ServiceError::Invalid(tr(by.lang, "schedule-in-past")));
+    }
+    write_transaction(conn, |conn| {
+        let user = find_in_account(conn, by.account_id, user_id)?;
+        let domains = managed_domains(conn, by.account_id)?;
+        check_action(&by.actor, &target_of(&user, &domains), action, Mode::Single)?;
+        cancel_in(conn, user.id, ScheduleState::Cancelled, "replaced", now)?;
+        diesel::insert_into(sa::table)
+            .values((
+                sa::account_id.eq(by.account_id),
+                sa::user_id.eq(user.id),
+                sa::user_email.eq(&user.email),
+                sa::action.eq(action.as_str()),
+                sa::transfer_to.eq(transfer.to_email.as_deref().filter(|_| transfer.choice.any())),
+                sa::transfer_meetings.eq(transfer.choice.meetings),
+                sa::transfer_webinars.eq(transfer.choice.webinars),
+                sa::transfer_events.eq(transfer.choice.events),
+                sa::transfer_recordings.eq(transfer.choice.recordings),
+                sa::due_at.eq(due_at),
+                sa::scheduled_by_id.eq(by.actor.id),
+                sa::scheduled_by_email.eq(&by.email),
+                sa::state.eq(ScheduleState::Scheduled),
+                sa::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        let detail = format!("{} at {} UTC", action.as_str(), due_at.format("%Y-%m-%d %H:%M"));
+        record(conn, by, "schedule", &user, detail, now)?;
+        Ok(user)
+    })
+}
+
+fn record(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    act: &str,
+    user: &User,
+    detail: String,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    audit::record(
+        conn,
+        &NewAuditEntry {
+            target_id: Some(user.id),
+            target_email: user.email.clone(),
+            detail,
+            ..audit::by(by, act, now)
+        },
+    )?;
+    Ok(())
+}
+
+/// Ends the user's waiting plan, if any, in the caller's transaction.
+fn cancel_in(
+    conn: &mut DbConn,
+    user_id: i64,
+    state: ScheduleState,
+    outcome: &str,
+    now: NaiveDateTime,
+) -> ServiceResult<usize> {
+    Ok(diesel::update(
+        sa::table
+            .filter(sa::user_id.eq(user_id))
+            .filter(sa::state.eq(ScheduleState::Scheduled)),
+    )
+    .set((
+        sa::state.eq(state),
+        sa::outcome.eq(outcome),
+        sa::finished_at.eq(Some(now)),
+    ))
+    .execute(conn)?)
+}
+
+/// Cancels the user's plan (audited); NotFound when there was none.
+pub fn cancel(conn: &mut DbConn, by: &ActorInfo, user_id: i64, now: NaiveDateTime) -> ServiceResult<User> {
+    write_transaction(conn, |conn| {
+        let user = find_in_account(conn, by.account_id, user_id)?;
+        if cancel_in(conn, user.id, ScheduleState::Cancelled, "cancelled", now)? == 0 {
+            return Err(ServiceError::NotFound);
+        }
+        record(conn, by, "cancel_schedule", &user, String::new(), now)?;
+        Ok(user)
+    })
+}
+
+/// The waiting plans of these users (the Users page's badges).
+pub fn planned(conn: &mut DbConn, account_id: i64, user_ids: &[i64]) -> ServiceResult<HashMap<i64, Planned>> {
+    let rows: Vec<(i64, String, NaiveDateTime)> = sa::table
+        .filter(sa::account_id.eq(account_id))
+        .filter(sa::user_id.eq_any(user_ids))
+        .filter(sa::state.eq(ScheduleState::Scheduled))
+        .select((sa::user_id, sa::action, sa::due_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, action, due_at)| Action::parse(&action).map(|action| (id, Planned { action, due_at })))
+        .collect())
+}
+
+/// The account's plans, newest first (waiting, done, refused).
+pub fn list(conn: &mut DbConn, account_id: i64, limit: i64) -> ServiceResult<Vec<ScheduledAct>> {
+    Ok(sa::table
+        .filter(sa::account_id.eq(account_id))
+        .order(sa::id.desc())
+        .limit(limit)
+        .select(ScheduledAct::as_select())
+        .load(conn)?)
+}
+
+/// Carries out every plan due at `now`; returns (done, refused).
+pub fn run_due(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<(usize, usize)> {
+    let due: Vec<ScheduledAct> = sa::table
+        .filter(sa::state.eq(ScheduleState::Scheduled))
+        .filter(sa::due_at.le(now))
+        .order(sa::due_at)
+        .limit(500)
+        .select(ScheduledAct::as_select())
+        .load(conn)?;
+    let (mut done, mut refused) = (0, 0);
+    for plan in &due {
+        match run_one(conn, plan, now)? {
+            ScheduleState::Done => done += 1,
+            _ => refused += 1,
+        }
+    }
+    Ok((done, refused))
+}
+
+/// One plan, in one transaction with its outcome: the act (a savepoint of
+/// its own), then the plan's state, and on a refusal the mail.
+fn run_one(conn: &mut DbConn, plan: &ScheduledAct, now: NaiveDateTime) -> ServiceResult<ScheduleState> {
+    write_transaction(conn, |conn| {
+        let outcome = match super::users::actor_by_id(conn, plan.account_id, plan.scheduled_by_id)? {
+            None => Err(tr(Lang::En, "schedule-scheduler-gone")),
+            Some(by) => act_now(conn, &by, plan, now),
+        };
+        let (state, text) = match &outcome {
+            Ok(()) => (ScheduleState::Done, String::new()),
+            Err(reason) => (ScheduleState::Refused, reason.clone()),
+        };
+        diesel::update(sa::table.find(plan.id))
+            .set((
+                sa::state.eq(state),
+                sa::outcome.eq(&text),
+                sa::finished_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+        if state == ScheduleState::Refused {
+            mail_refusal(conn, plan, &text, now)?;
+        }
+        Ok(state)
+    })
+}
+
+/// The act as planned, by its scheduler as they are now; the refusal in
+/// their language.
+fn act_now(conn: &mut DbConn, by: &ActorInfo, plan: &ScheduledAct, now: NaiveDateTime) -> Result<(), String> {
+    let action = Action::parse(&plan.action).unwrap_or(Action::Deactivate);
+    let transfer = Transfer {
+        choice: TransferChoice {
+            meetings: plan.transfer_meetings,
+            webinars: plan.transfer_webinars,
+            events: plan.transfer_events,
+            recordings: plan.transfer_recordings,
+        },
+        to_email: plan.transfer_to.clone(),
+    };
+    match perform(conn, by, plan.user_id, action, &transfer, Origin::SINGLE, now) {
+        Ok(_) => Ok(()),
+        Err(ServiceError::Refused(r)) => Err(r.text(by.lang)),
+        Err(ServiceError::NotFound) => Err(tr(by.lang, "reason-gone")),
+        Err(e) => {
+            tracing::warn!(plan = plan.id, error = %e, "scheduled act failed");
+            Err(tr(by.lang, "reason-failed"))
+        }
+    }
+}
+
+fn mail_refusal(conn: &mut DbConn, plan: &ScheduledAct, reason: &str, now: NaiveDateTime) -> ServiceResult<()> {
+    let lang: Lang = users::table
+        .find(plan.scheduled_by_id)
+        .select(users::language)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten()
+        .and_then(|l| Lang::parse(&l))
+        .unwrap_or_default();
+    let args = [
+        ("email", plan.user_email.clone()),
+        ("action", tr(lang, &plan.action)),
+        ("reason", reason.to_string()),
+    ];
+    diesel::insert_into(mail_outbox::table)
+        .values((
+            mail_outbox::account_id.eq(plan.account_id),
+            mail_outbox::dedupe_key.eq(format!("schedule-refused:{}", plan.id)),
+            mail_outbox::to_email.eq(&plan.scheduled_by_email),
+            mail_outbox::subject.eq(tr_args(lang, "schedule-refused-subject", &args)),
+            mail_outbox::body.eq(tr_args(lang, "schedule-refused-body", &args)),
+            mail_outbox::created_at.eq(now),
+            mail_outbox::next_attempt_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
