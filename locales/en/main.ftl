@@ -384,3 +384,4 @@ flash-schedule-cancelled = The plan for { $email } is cancelled.
 schedule-refused-subject = Planned { $action } of { $email } was refused
 schedule-refused-body = The planned { $action } of { $email } was not carried out: { $reason }. Nothing was changed.
 cancel_schedule = plan cancelled
+status-scheduled = Scheduled

@@ -384,3 +384,4 @@ flash-schedule-cancelled = Jadwal untuk { $email } dibatalkan.
 schedule-refused-subject = { $action } terjadwal untuk { $email } ditolak
 schedule-refused-body = { $action } terjadwal untuk { $email } tidak dijalankan: { $reason }. Tidak ada yang diubah.
 cancel_schedule = jadwal dibatalkan
+status-scheduled = Terjadwal

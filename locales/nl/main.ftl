@@ -384,3 +384,4 @@ flash-schedule-cancelled = De planning voor { $email } is geannuleerd.
 schedule-refused-subject = Geplande actie { $action } van { $email } is geweigerd
 schedule-refused-body = De geplande actie { $action } van { $email } is niet uitgevoerd: { $reason }. Er is niets gewijzigd.
 cancel_schedule = planning geannuleerd
+status-scheduled = Gepland

@@ -324,3 +324,6 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::allow_tables_to_appear_in_same_query!(scheduled_acts, users);
+diesel::allow_tables_to_appear_in_same_query!(scheduled_acts, accounts);

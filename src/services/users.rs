@@ -19,6 +19,8 @@ pub struct UserQuery {
     pub status: Option<Status>,
     /// Keyset cursor: the last email of the previous page.
     pub after: Option<String>,
+    /// Only users with a waiting plan (B7).
+    pub scheduled: bool,
 }
 
 pub struct UserPage {
@@ -46,6 +48,9 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
             .into_boxed();
         if let Some(status) = query.status {
             q = q.filter(users::status.eq(status.as_str()));
+        }
+        if query.scheduled {
+            q = q.filter(users::id.eq_any(planned_ids(account_id)));
         }
         if let Some(after) = &query.after {
             q = q.filter(users::email.gt(after.clone()));
@@ -97,6 +102,9 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
         if let Some(status) = query.status {
             q = q.filter(users::status.eq(status.as_str()));
         }
+        if query.scheduled {
+            q = q.filter(users::id.eq_any(planned_ids(account_id)));
+        }
         if let Some(after) = &query.after {
             q = q.filter(users::email.gt(after.clone()));
         }
@@ -134,6 +142,26 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
         }
     }
     Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect())
+}
+
+/// The ids of the account's users with a waiting plan, as a subquery.
+fn planned_ids(
+    account_id: i64,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<
+            crate::db::schema::scheduled_acts::table,
+            diesel::dsl::Eq<crate::db::schema::scheduled_acts::account_id, i64>,
+        >,
+        diesel::dsl::Eq<crate::db::schema::scheduled_acts::state, crate::domain::ScheduleState>,
+    >,
+    crate::db::schema::scheduled_acts::user_id,
+> {
+    use crate::db::schema::scheduled_acts as sa;
+    sa::table
+        .filter(sa::account_id.eq(account_id))
+        .filter(sa::state.eq(crate::domain::ScheduleState::Scheduled))
+        .select(sa::user_id)
 }
 
 fn is_email_term(term: &str) -> bool {
@@ -250,6 +278,7 @@ pub fn transfer_target(u: &User, account_id: i64) -> TransferTarget {
 
 pub fn directory_search(conn: &mut DbConn, account_id: i64, term: &str) -> ServiceResult<Vec<User>> {
     let query = UserQuery {
+        scheduled: false,
         search: Some(term.to_string()),
         status: Some(Status::Active),
         after: None,

@@ -123,13 +123,14 @@ async fn preview(
     let info = admin.info();
     let preview = if fields.get("all_matching") == Some("1") {
         let status = match fields.get("status").unwrap_or("") {
-            "" => None,
+            "" | "scheduled" => None,
             s => Some(
                 Status::parse(s)
                     .ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?,
             ),
         };
         let query = UserQuery {
+            scheduled: fields.get("status") == Some("scheduled"),
             search: fields.get("q").map(str::to_string),
             status,
             after: None,

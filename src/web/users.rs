@@ -37,13 +37,14 @@ pub struct UsersParams {
 impl UsersParams {
     fn query(&self) -> Result<UserQuery, WebError> {
         let status = match self.status.as_str() {
-            "" | "all" => None,
+            "" | "all" | "scheduled" => None,
             s => Some(
                 Status::parse(s)
                     .ok_or_else(|| WebError::BadRequest(crate::i18n::ta("bad-status", &[("value", s.to_string())])))?,
             ),
         };
         Ok(UserQuery {
+            scheduled: self.status == "scheduled",
             search: Some(self.q.clone()).filter(|q| !q.trim().is_empty()),
             status,
             after: self.after.clone().filter(|a| !a.is_empty()),

@@ -42,6 +42,10 @@ async fn a_planned_deactivation_happens_when_due_and_not_before() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = c.get("/users?q=leaver").await;
     assert!(page.body.contains("data-scheduled"), "the badge");
+    // The filter lists the scheduled users only.
+    app.user(UserSpec::member("stays@acme.test"));
+    let filtered = c.get("/users?status=scheduled").await;
+    assert_eq!(filtered.emails(), vec!["leaver@acme.test"]);
     assert!(page.body.contains("data-action=\"cancel-schedule\""));
     let pool = &app.state.pool;
     let now = offboard::services::now();
