@@ -3,9 +3,10 @@
 use diesel::prelude::*;
 
 use crate::db::models::User;
+use crate::db::schema::scheduled_acts as sa;
 use crate::db::schema::users;
 use crate::db::DbConn;
-use crate::domain::{Role, Status, Target, TransferTarget, UserType};
+use crate::domain::{Role, ScheduleState, Status, Target, TransferTarget, UserType};
 
 use super::ServiceResult;
 
@@ -145,22 +146,18 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
 }
 
 /// The ids of the account's users with a waiting plan, as a subquery.
-fn planned_ids(
-    account_id: i64,
-) -> diesel::dsl::Select<
+type PlannedIds = diesel::dsl::Select<
     diesel::dsl::Filter<
-        diesel::dsl::Filter<
-            crate::db::schema::scheduled_acts::table,
-            diesel::dsl::Eq<crate::db::schema::scheduled_acts::account_id, i64>,
-        >,
-        diesel::dsl::Eq<crate::db::schema::scheduled_acts::state, crate::domain::ScheduleState>,
+        diesel::dsl::Filter<sa::table, diesel::dsl::Eq<sa::account_id, i64>>,
+        diesel::dsl::Eq<sa::state, ScheduleState>,
     >,
-    crate::db::schema::scheduled_acts::user_id,
-> {
-    use crate::db::schema::scheduled_acts as sa;
+    sa::user_id,
+>;
+
+fn planned_ids(account_id: i64) -> PlannedIds {
     sa::table
         .filter(sa::account_id.eq(account_id))
-        .filter(sa::state.eq(crate::domain::ScheduleState::Scheduled))
+        .filter(sa::state.eq(ScheduleState::Scheduled))
         .select(sa::user_id)
 }
 
