@@ -58,3 +58,56 @@ document.addEventListener("DOMContentLoaded", function () {
   form.addEventListener("change", sync);
   sync();
 });
+// Transfer target type-ahead (an ARIA combobox): arrows move through the
+// suggestions, Enter or a click takes one, Escape closes the list. Without
+// JavaScript the field is a plain email field.
+(function () {
+  function listFor(input) {
+    return document.getElementById(input.getAttribute("aria-controls"));
+  }
+  function options(list) {
+    return Array.prototype.slice.call(list.querySelectorAll('[role="option"]:not([aria-disabled="true"])'));
+  }
+  function choose(input, option) {
+    input.value = option.getAttribute("data-email");
+    var list = listFor(input);
+    list.innerHTML = "";
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var list = e.detail.target;
+    if (!list || list.getAttribute("role") !== "listbox") return;
+    var input = document.querySelector('[aria-controls="' + list.id + '"]');
+    if (input) input.setAttribute("aria-expanded", list.children.length > 0 ? "true" : "false");
+  });
+  document.addEventListener("keydown", function (e) {
+    var input = e.target;
+    if (!input || input.getAttribute("role") !== "combobox") return;
+    var list = listFor(input);
+    var opts = options(list);
+    if (!opts.length) return;
+    var current = document.getElementById(input.getAttribute("aria-activedescendant") || "");
+    var i = opts.indexOf(current);
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      i = e.key === "ArrowDown" ? Math.min(i + 1, opts.length - 1) : Math.max(i - 1, 0);
+      opts.forEach(function (o) { o.removeAttribute("aria-selected"); });
+      opts[i].setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", opts[i].id);
+    } else if (e.key === "Enter" && current) {
+      e.preventDefault();
+      choose(input, current);
+    } else if (e.key === "Escape") {
+      list.innerHTML = "";
+      input.setAttribute("aria-expanded", "false");
+    }
+  });
+  document.addEventListener("click", function (e) {
+    var option = e.target.closest && e.target.closest('[role="option"]');
+    if (!option || option.getAttribute("aria-disabled") === "true") return;
+    var list = option.closest('[role="listbox"]');
+    var input = list && document.querySelector('[aria-controls="' + list.id + '"]');
+    if (input) choose(input, option);
+  });
+})();

@@ -17,6 +17,7 @@ pub mod roles;
 pub mod rooms;
 pub mod schedule;
 pub mod session;
+pub mod suggest;
 pub mod user_actions;
 pub mod users;
 pub mod webhooks;
@@ -99,6 +100,7 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(errors::query_error))
         .app_data(web::PathConfig::default().error_handler(errors::path_error))
         .configure(auth::config)
+        .configure(suggest::config)
         .configure(users::config)
         .configure(advanced::config)
         .configure(audit::config)

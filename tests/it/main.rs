@@ -18,6 +18,7 @@ mod roles;
 mod rooms;
 mod schedule;
 mod snapshots;
+mod suggest;
 mod support;
 mod user_actions;
 mod users_page;

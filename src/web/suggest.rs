@@ -1,0 +1,98 @@
+//! Transfer target type-ahead (issue 17): as the admin types two or more
+//! letters in a transfer field, the account's matching users, eligible
+//! ones first; an ineligible match is shown disabled with the reason. The
+//! field stays a plain email field without JavaScript.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+
+use crate::domain::{check_transfer, TransferChoice};
+#[allow(unused_imports)]
+use crate::i18n::Translate;
+use crate::services::users::{self as user_queries, transfer_target, UserQuery};
+
+use super::session::Admin;
+use super::{AppState, WebError};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/suggest", web::get().to(suggest));
+}
+
+/// One suggestion: the address, the name, and why it cannot take data.
+pub struct Suggestion {
+    pub email: String,
+    pub name: String,
+    pub refusal: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "_suggestions.html")]
+pub struct Suggestions {
+    pub items: Vec<Suggestion>,
+}
+
+/// `transfer_to` as typed, and `for`: the users being removed (repeated).
+struct SuggestQuery {
+    transfer_to: String,
+    removed: Vec<i64>,
+}
+
+/// Suggestions shown at most.
+const SHOWN: usize = 8;
+
+async fn suggest(
+    state: web::Data<AppState>,
+    admin: Admin,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    let q = SuggestQuery {
+        transfer_to: query
+            .iter()
+            .find(|(k, _)| k == "transfer_to")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default(),
+        removed: query
+            .iter()
+            .filter(|(k, _)| k == "for")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
+    };
+    let term = q.transfer_to.trim().to_lowercase();
+    if term.chars().count() < 2 {
+        return super::render::html(&Suggestions { items: Vec::new() });
+    }
+    let account_id = admin.user.account_id;
+    let found = state
+        .db(move |conn| {
+            let query = UserQuery {
+                search: Some(term),
+                status: None,
+                after: None,
+                scheduled: false,
+            };
+            Ok(user_queries::list_users(conn, account_id, &query)?.users)
+        })
+        .await?;
+    let every_kind = TransferChoice {
+        meetings: true,
+        webinars: true,
+        events: true,
+        recordings: true,
+    };
+    let leaver = q.removed.first().copied().unwrap_or(0);
+    let mut items: Vec<Suggestion> = found
+        .iter()
+        .filter(|u| !u.is_room)
+        .map(|u| Suggestion {
+            email: u.email.clone(),
+            name: u.full_name(),
+            refusal: check_transfer(leaver, &every_kind, Some(&transfer_target(u, account_id)), &q.removed)
+                .err()
+                .map(|r| r.text(crate::i18n::current())),
+        })
+        .collect();
+    // Eligible first; the order within each group stays by email.
+    items.sort_by_key(|s| s.refusal.is_some());
+    items.truncate(SHOWN);
+    super::render::html(&Suggestions { items })
+}
