@@ -18,11 +18,13 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/suggest", web::get().to(suggest));
 }
 
-/// One suggestion: the address, the name, and why it cannot take data.
+/// One suggestion: the address, the name, why it cannot take data at all
+/// (shown disabled), or what it cannot take (a license missing).
 pub struct Suggestion {
     pub email: String,
     pub name: String,
     pub refusal: Option<String>,
+    pub limit: Option<String>,
 }
 
 #[derive(Template)]
@@ -73,26 +75,40 @@ async fn suggest(
             Ok(user_queries::list_users(conn, account_id, &query)?.users)
         })
         .await?;
-    let every_kind = TransferChoice {
+    // Meetings and events need no license: failing them is failing all.
+    let unlicensed = TransferChoice {
         meetings: true,
-        webinars: true,
         events: true,
+        ..Default::default()
+    };
+    let every_kind = TransferChoice {
+        webinars: true,
         recordings: true,
+        ..unlicensed
     };
     let leaver = q.removed.first().copied().unwrap_or(0);
+    let lang = crate::i18n::current();
     let mut items: Vec<Suggestion> = found
         .iter()
         .filter(|u| !u.is_room)
-        .map(|u| Suggestion {
-            email: u.email.clone(),
-            name: u.full_name(),
-            refusal: check_transfer(leaver, &every_kind, Some(&transfer_target(u, account_id)), &q.removed)
-                .err()
-                .map(|r| r.text(crate::i18n::current())),
+        .map(|u| {
+            let target = transfer_target(u, account_id);
+            let check = |choice: &TransferChoice| {
+                check_transfer(leaver, choice, Some(&target), &q.removed)
+                    .err()
+                    .map(|r| r.text(lang))
+            };
+            let refusal = check(&unlicensed);
+            Suggestion {
+                email: u.email.clone(),
+                name: u.full_name(),
+                limit: refusal.is_none().then(|| check(&every_kind)).flatten(),
+                refusal,
+            }
         })
         .collect();
-    // Eligible first; the order within each group stays by email.
-    items.sort_by_key(|s| s.refusal.is_some());
+    // Eligible for everything first, then with a limit, then refused; by email within.
+    items.sort_by_key(|s| (s.refusal.is_some(), s.limit.is_some()));
     items.truncate(SHOWN);
     super::render::html(&Suggestions { items })
 }

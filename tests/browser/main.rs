@@ -23,6 +23,7 @@ async fn main_flows_in_a_real_browser() {
     w.run("search and page", search_and_page(&w)).await;
     w.run("keyboard: More menu and dialog", keyboard(&w)).await;
     w.run("bulk deactivate three checked rows", bulk_deactivate(&w)).await;
+    w.run("transfer target type-ahead by keyboard", type_ahead(&w)).await;
     w.run("delete with transfer of meetings", delete_with_transfer(&w))
         .await;
     w.run("import, apply, progress, result", import_flow(&w)).await;
@@ -223,6 +224,49 @@ fn meeting_count(w: &World, owner: i64, movable: bool) -> Result<i64, Fail> {
         query = query.filter(meetings::uses_pmi.eq(false));
     }
     Ok(query.count().get_result(&mut *w.conn()).map_err(|e| e.to_string())?)
+}
+
+/// The transfer field suggests users as the admin types; arrows and Enter
+/// take one without the mouse.
+async fn type_ahead(w: &World) -> Step {
+    let email: String = users::table
+        .filter(users::status.eq("active"))
+        .filter(users::role.eq("member"))
+        .filter(users::is_room.eq(false))
+        .select(users::email)
+        .first(&mut *w.conn())
+        .map_err(|e| e.to_string())?;
+    w.goto(&format!("/users?q={}", email.split('@').next().unwrap_or("")))
+        .await?;
+    w.click(&format!("tr[data-user-email='{email}'] details summary"))
+        .await?;
+    w.click(&format!("tr[data-user-email='{email}'] [data-action=delete]"))
+        .await?;
+    let field = w.el("[data-dialog=delete] #transfer_to").await?;
+    field.send_keys("admin@acme.ex").await?;
+    w.el("#transfer-suggestions [role=option][data-email='admin@acme.example']")
+        .await?;
+    field.send_keys(Key::Down + "").await?;
+    w.wait_for("a suggestion chosen by the arrow key", || async {
+        Ok(field.attr("aria-activedescendant").await?.is_some())
+    })
+    .await?;
+    field.send_keys(Key::Enter + "").await?;
+    w.wait_for("the suggestion taken into the field", || async {
+        Ok(field.prop("value").await?.as_deref() == Some("admin@acme.example"))
+    })
+    .await?;
+    // Escape closes the dialog without deleting anyone.
+    field.send_keys(Key::Escape + "").await?;
+    w.ensure(
+        users::table
+            .filter(users::email.eq(&email))
+            .count()
+            .get_result::<i64>(&mut *w.conn())
+            .map_err(|e| e.to_string())?
+            == 1,
+        "nobody was deleted",
+    )
 }
 
 async fn delete_with_transfer(w: &World) -> Step {

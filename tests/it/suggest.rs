@@ -21,8 +21,14 @@ async fn suggestions_put_eligible_users_first_and_say_why_not() {
     assert_eq!(emails[0], "sam.licensed@acme.test", "eligible first: {emails:?}");
     assert_eq!(emails.len(), 3, "another account's users never show: {emails:?}");
     assert!(!r.body.contains("sam.other@other.test"));
-    assert_eq!(r.body.matches("aria-disabled=\"true\"").count(), 2, "{}", r.body);
-    assert!(r.body.contains("data-why"));
+    assert_eq!(emails[1], "sam.basic@acme.test", "then those with a limit");
+    assert_eq!(
+        r.body.matches("aria-disabled=\"true\"").count(),
+        1,
+        "only the deactivated one: {}",
+        r.body
+    );
+    assert!(r.body.contains("data-why") && r.body.contains("data-limit"));
     // One letter: nothing yet. The leaver cannot take their own data.
     let one = c.htmx_get(&format!("/users/suggest?for={leaver}&transfer_to=s")).await;
     assert!(attr_values(&one.body, "data-email").is_empty());
