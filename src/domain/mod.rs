@@ -1,6 +1,7 @@
 //! The rules of SPEC.md as plain functions over plain data. No I/O here:
 //! services load the facts, ask these functions, and act on the answer.
 
+pub mod api_tokens;
 pub mod auto_delete;
 pub mod permissions;
 pub mod signin;
@@ -70,6 +71,7 @@ pub const ADVANCED_PRIVILEGE: &str = "account:advanced";
 pub const PRIVILEGES: &[(&str, &str)] = &[
     (BULK_PRIVILEGE, "Delete, unlink and deactivate users in bulk"),
     (ADVANCED_PRIVILEGE, "Change the Advanced settings of the Users page"),
+    (api_tokens::API_TOKENS_PRIVILEGE, "API tokens"),
 ];
 
 /// Why a rule said no. Each variant names the rule of SPEC.md it enforces.
@@ -119,6 +121,8 @@ pub enum Refusal {
     WebinarsNeedLicense,
     #[error("R11: only the account owner ends another user's sessions")]
     OnlyOwnerEndsSessions,
+    #[error("B4: only the owner and admins allowed to manage API tokens do this")]
+    NoApiTokenAccess,
 }
 
 impl Refusal {
@@ -138,6 +142,7 @@ impl Refusal {
             DeactivatedInBulk => "R44",
             TargetNotActive | TargetIsRemoved | TargetInBatch | TargetMissing => "R51",
             RecordingsNeedLicense | WebinarsNeedLicense => "R52",
+            NoApiTokenAccess => "B4",
             AlreadyDeactivated | NotDeactivated => "",
         }
     }
@@ -168,6 +173,7 @@ impl Refusal {
             TargetMissing => "refusal-target-missing",
             RecordingsNeedLicense => "refusal-recordings-need-license",
             WebinarsNeedLicense => "refusal-webinars-need-license",
+            NoApiTokenAccess => "refusal-no-api-token-access",
         }
     }
 

@@ -160,6 +160,7 @@ pub fn sweep(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<SweepReport
             account_id: account.id,
             email: "automatic".into(),
             lang: crate::i18n::Lang::En,
+            via_api: false,
         };
         let domains = managed_domains(conn, account.id)?;
         let transfer = Transfer::default();

@@ -172,6 +172,7 @@ impl Admin {
             account_id: self.user.account_id,
             email: self.user.email.clone(),
             lang: crate::i18n::current(),
+            via_api: false,
         }
     }
 
