@@ -354,3 +354,4 @@ api-method = Dit eindpunt accepteert deze methode niet.
 api-bad-body = De inhoud van het verzoek kon niet als JSON voor dit eindpunt worden gelezen.
 api-too-many-members = Geef 1 tot 30 leden per verzoek.
 api-internal = Er ging bij ons iets mis. Er is niets gewijzigd.
+api-token-copy-now = Kopieer dit token nu: het wordt niet opnieuw getoond.

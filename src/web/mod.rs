@@ -2,6 +2,7 @@
 //! where errors become responses.
 
 pub mod advanced;
+pub mod api_tokens;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
@@ -101,6 +102,7 @@ pub fn app(
         .configure(roles::config)
         .configure(import::config)
         .configure(user_actions::config)
+        .configure(api_tokens::config)
         .service(actix_files::Files::new("/static", static_dir()))
         .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))

@@ -16,6 +16,9 @@ pub struct Layout {
     pub csrf: String,
     pub me_email: String,
     pub is_admin: bool,
+    /// Shows the API link: the owner and admins without a custom role here;
+    /// [`super::session::Admin::layout`] knows custom roles' privileges too.
+    pub api_tokens: bool,
     pub flash: Option<String>,
 }
 
@@ -28,6 +31,11 @@ impl Layout {
             csrf: csrf.to_string(),
             me_email: user.email.clone(),
             is_admin: matches!(Role::parse(&user.role), Some(Role::Owner | Role::Admin)),
+            api_tokens: crate::domain::api_tokens::may_manage_tokens(
+                Role::parse(&user.role).unwrap_or(Role::Member),
+                user.custom_role_id.is_some(),
+                false,
+            ),
         }
     }
 }
@@ -348,4 +356,31 @@ pub struct AuditPage {
     pub entries: Vec<crate::db::models::AuditEntry>,
     pub next_url: Option<String>,
     pub export_url: String,
+}
+
+/// The API page: the account's tokens, and a new token shown once.
+#[derive(Template, WebTemplate)]
+#[template(path = "api_tokens.html")]
+pub struct ApiTokensPage {
+    pub layout: Layout,
+    pub is_owner: bool,
+    pub tokens: Vec<ApiTokenRow>,
+    /// The token just created, shown this once.
+    pub created: Option<String>,
+    pub scopes: Vec<&'static str>,
+}
+
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub last4: String,
+    pub created_by: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: Option<String>,
+    pub state: String,
+    pub live: bool,
+    /// The creator can no longer use it: the owner may re-issue it.
+    pub reissue: bool,
 }
