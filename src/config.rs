@@ -37,9 +37,12 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Password checks that may run at once (`OFFBOARD_PASSWORD_CHECKS`, default: the number of cores).
     pub password_checks: usize,
+    /// Requests per second per API token (`OFFBOARD_API_RATE`, default 100).
+    pub api_rate: u32,
 }
 
 pub const DEFAULT_DATABASE: &str = "offboard.db";
+pub const DEFAULT_API_RATE: u32 = 100;
 
 impl Config {
     /// Reads `DATABASE_URL`, `OFFBOARD_PUBLIC_URL` and `OFFBOARD_SECRET_KEY`.
@@ -61,6 +64,7 @@ impl Config {
         config.session_idle = chrono::Duration::minutes(setting("OFFBOARD_SESSION_IDLE_MINUTES", 30, 1..=525_600)?);
         config.session_lifetime = chrono::Duration::hours(setting("OFFBOARD_SESSION_MAX_HOURS", 12, 1..=8_760)?);
         config.password_checks = setting("OFFBOARD_PASSWORD_CHECKS", default_password_checks(), 1..=1_024)?;
+        config.api_rate = setting("OFFBOARD_API_RATE", DEFAULT_API_RATE, 1..=1_000_000)?;
         if let Ok(list) = std::env::var("OFFBOARD_TRUSTED_PROXIES") {
             config.trusted_proxies = IpNet::parse_list(&list).ok_or(ConfigError::BadSetting {
                 name: "OFFBOARD_TRUSTED_PROXIES",
@@ -82,6 +86,7 @@ impl Config {
             session_lifetime: chrono::Duration::hours(12),
             trusted_proxies: Vec::new(),
             password_checks: default_password_checks(),
+            api_rate: DEFAULT_API_RATE,
         }
     }
 }

@@ -355,3 +355,4 @@ api-bad-body = The request body could not be read as JSON for this endpoint.
 api-too-many-members = Give 1 to 30 members per request.
 api-internal = Something went wrong on our side. Nothing was changed.
 api-token-copy-now = Copy this token now: it is not shown again.
+api-member-refused = { $email }: { $reason }

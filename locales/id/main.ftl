@@ -355,3 +355,4 @@ api-bad-body = Isi permintaan tidak dapat dibaca sebagai JSON untuk endpoint ini
 api-too-many-members = Berikan 1 sampai 30 anggota per permintaan.
 api-internal = Terjadi kesalahan di pihak kami. Tidak ada yang diubah.
 api-token-copy-now = Salin token ini sekarang: token tidak akan ditampilkan lagi.
+api-member-refused = { $email }: { $reason }

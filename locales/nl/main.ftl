@@ -355,3 +355,4 @@ api-bad-body = De inhoud van het verzoek kon niet als JSON voor dit eindpunt wor
 api-too-many-members = Geef 1 tot 30 leden per verzoek.
 api-internal = Er ging bij ons iets mis. Er is niets gewijzigd.
 api-token-copy-now = Kopieer dit token nu: het wordt niet opnieuw getoond.
+api-member-refused = { $email }: { $reason }

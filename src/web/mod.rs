@@ -2,6 +2,7 @@
 //! where errors become responses.
 
 pub mod advanced;
+pub mod api;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub config: Config,
     /// Bounds the argon2 checks running at once (each takes ~19 MB and a core).
     pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Per-token request counts of the REST API (this instance's share).
+    pub api_rate: std::sync::Arc<api::RateLimiter>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
         AppState {
             pool,
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(config.password_checks)),
+            api_rate: std::sync::Arc::new(api::RateLimiter::new(config.api_rate)),
             config,
         }
     }
@@ -103,6 +107,7 @@ pub fn app(
         .configure(import::config)
         .configure(user_actions::config)
         .configure(api_tokens::config)
+        .configure(api::config)
         .service(actix_files::Files::new("/static", static_dir()))
         .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))

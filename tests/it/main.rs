@@ -3,6 +3,7 @@
 
 mod access;
 mod advanced;
+mod api;
 mod api_tokens;
 mod audit;
 mod auth;
