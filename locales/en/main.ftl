@@ -356,3 +356,5 @@ api-too-many-members = Give 1 to 30 members per request.
 api-internal = Something went wrong on our side. Nothing was changed.
 api-token-copy-now = Copy this token now: it is not shown again.
 api-member-refused = { $email }: { $reason }
+api-token-expiry-subject = API token { $name } expires on { $day }
+api-token-expiry-body = The API token { $name } of your Offboard account expires on { $day }. Scripts that use it stop working then. Create a new token on the API page and replace it before that day.

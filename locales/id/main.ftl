@@ -356,3 +356,5 @@ api-too-many-members = Berikan 1 sampai 30 anggota per permintaan.
 api-internal = Terjadi kesalahan di pihak kami. Tidak ada yang diubah.
 api-token-copy-now = Salin token ini sekarang: token tidak akan ditampilkan lagi.
 api-member-refused = { $email }: { $reason }
+api-token-expiry-subject = Token API { $name } kedaluwarsa pada { $day }
+api-token-expiry-body = Token API { $name } di akun Offboard Anda kedaluwarsa pada { $day }. Skrip yang memakainya akan berhenti bekerja saat itu. Buat token baru di halaman API dan ganti sebelum tanggal tersebut.

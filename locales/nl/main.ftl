@@ -356,3 +356,5 @@ api-too-many-members = Geef 1 tot 30 leden per verzoek.
 api-internal = Er ging bij ons iets mis. Er is niets gewijzigd.
 api-token-copy-now = Kopieer dit token nu: het wordt niet opnieuw getoond.
 api-member-refused = { $email }: { $reason }
+api-token-expiry-subject = API-token { $name } verloopt op { $day }
+api-token-expiry-body = Het API-token { $name } van uw Offboard-account verloopt op { $day }. Scripts die het gebruiken, werken dan niet meer. Maak vóór die dag een nieuw token op de pagina API en vervang het.

@@ -348,3 +348,53 @@ pub fn state_text(view: &TokenView, lang: Lang) -> String {
         Some(u) => tr(lang, u.key()),
     }
 }
+
+/// How long before a token expires its account's owners get a mail.
+pub const WARN_DAYS: i64 = 14;
+
+/// Queues one mail per live token expiring within [`WARN_DAYS`] to each
+/// owner of its account, in the owner's language; the outbox's dedupe key
+/// keeps it to one mail per token and owner however often the sweeper runs.
+pub fn queue_expiry_warnings(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<usize> {
+    use crate::db::schema::mail_outbox;
+    let expiring: Vec<ApiToken> = api_tokens::table
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(api_tokens::expires_at.gt(now))
+        .filter(api_tokens::expires_at.le(now + Duration::days(WARN_DAYS)))
+        .select(ApiToken::as_select())
+        .load(conn)?;
+    let mut queued = 0;
+    for token in expiring {
+        let owners: Vec<User> = users::table
+            .filter(users::account_id.eq(token.account_id))
+            .filter(users::role.eq(Role::Owner.as_str()))
+            .select(User::as_select())
+            .load(conn)?;
+        for owner in owners {
+            let lang = lang_of(&owner);
+            let args = [
+                ("name", token.name.clone()),
+                ("day", token.expires_at.format("%Y-%m-%d").to_string()),
+            ];
+            let inserted = crate::db::write_transaction(conn, |conn| {
+                diesel::insert_into(mail_outbox::table)
+                    .values((
+                        mail_outbox::account_id.eq(token.account_id),
+                        mail_outbox::dedupe_key.eq(format!("api-token-expiry:{}:{}", token.id, owner.id)),
+                        mail_outbox::to_email.eq(&owner.email),
+                        mail_outbox::subject.eq(tr_args(lang, "api-token-expiry-subject", &args)),
+                        mail_outbox::body.eq(tr_args(lang, "api-token-expiry-body", &args)),
+                        mail_outbox::created_at.eq(now),
+                        mail_outbox::next_attempt_at.eq(now),
+                    ))
+                    .execute(conn)
+            });
+            match inserted {
+                Ok(_) => queued += 1,
+                Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(queued)
+}

@@ -439,3 +439,69 @@ async fn the_openapi_document_lists_every_operation_and_the_bearer_scheme() {
     let description = a.json["info"]["description"].as_str().unwrap();
     assert!(description.contains("| 400 | 1117 | R3 |"), "{description}");
 }
+
+/// The API's row of the authorisation matrix: a token of the owner or of an
+/// admin, each act, each kind of target; one exact (status, code) each,
+/// the same as the portal's rules decide. Another account's user is 404.
+#[actix_web::test]
+async fn matrix_of_token_holder_act_and_target() {
+    const TARGETS: [&str; 8] = [
+        "owner", "self", "admin", "member", "pending", "external", "room", "stranger",
+    ];
+    let expected = |act: &str, target: &str| -> (u16, i64) {
+        match (act, target) {
+            (_, "stranger") => (404, 1001),
+            (_, "owner" | "self") => (400, 200),
+            (_, "pending") => (400, 1120),
+            ("disassociate", "admin") => (400, 1117),
+            (_, "admin") => (400, 200),
+            ("delete", "room") => (400, 200),
+            ("deactivate", _) => (200, -1),
+            _ => (204, -1),
+        }
+    };
+    for holder in ["owner@acme.test", "admin@acme.test"] {
+        for act in ["deactivate", "disassociate", "delete"] {
+            for target in TARGETS {
+                let app = TestApp::new();
+                let admin = app.user(UserSpec::admin("admin@acme.test"));
+                let other_admin = app.user(UserSpec::admin("admin2@acme.test"));
+                let ids = [
+                    ("owner", app.owner_id),
+                    (
+                        "self",
+                        if holder.starts_with("owner") {
+                            app.owner_id
+                        } else {
+                            admin
+                        },
+                    ),
+                    ("admin", other_admin),
+                    ("member", app.user(UserSpec::member("member@gmail.test"))),
+                    (
+                        "pending",
+                        app.user(UserSpec::member("pending@gmail.test").status("pending")),
+                    ),
+                    ("external", app.user(UserSpec::member("guest@acme.test").external())),
+                    ("room", app.user(UserSpec::member("room@gmail.test").room())),
+                    ("stranger", {
+                        let (other, _) = app.other_account("boss@other.test");
+                        app.user_in(other, UserSpec::member("stranger@other.test"))
+                    }),
+                ];
+                let id = ids.iter().find(|(k, _)| *k == target).unwrap().1;
+                let t = token(&app, holder, ALL);
+                let before = app.audit().len();
+                let a = match act {
+                    "deactivate" => put_status(&app, &id.to_string(), "deactivate", &t).await,
+                    _ => delete(&app, &format!("{id}?action={act}"), &t).await,
+                };
+                let want = expected(act, target);
+                let got = (a.status.as_u16(), if a.status.is_success() { -1 } else { a.code() });
+                assert_eq!(got, want, "{holder} {act} {target}: {}", a.resp.body);
+                let written = app.audit().len() - before;
+                assert_eq!(written, usize::from(a.status.is_success()), "{holder} {act} {target}");
+            }
+        }
+    }
+}

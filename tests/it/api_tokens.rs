@@ -132,3 +132,28 @@ async fn a_token_stops_when_its_creator_cannot_use_it_and_the_owner_reissues_it(
     assert_eq!(caller.by.actor.id, app.owner_id);
     assert!(authenticate(&app, &token).is_none());
 }
+
+#[actix_web::test]
+async fn the_owners_get_one_mail_two_weeks_before_a_token_expires() {
+    use diesel::prelude::*;
+    use offboard::db::schema::mail_outbox;
+    let app = TestApp::new();
+    app.user(UserSpec::admin("admin@acme.test"));
+    let mut conn = app.conn();
+    let admin = services::users::find_any_by_email(&mut conn, "admin@acme.test")
+        .unwrap()
+        .unwrap();
+    let by = api_tokens::actor_info(&mut conn, &admin, Default::default(), false).unwrap();
+    let now = services::now();
+    api_tokens::create(&mut conn, &by, "Soon", "user:read", Some(10), now).unwrap();
+    api_tokens::create(&mut conn, &by, "Later", "user:read", Some(90), now).unwrap();
+    assert_eq!(api_tokens::queue_expiry_warnings(&mut conn, now).unwrap(), 1);
+    assert_eq!(api_tokens::queue_expiry_warnings(&mut conn, now).unwrap(), 0, "once");
+    let mails: Vec<(String, String)> = mail_outbox::table
+        .select((mail_outbox::to_email, mail_outbox::subject))
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].0, "owner@acme.test");
+    assert!(mails[0].1.starts_with("API token Soon expires on "), "{}", mails[0].1);
+}
