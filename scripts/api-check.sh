@@ -38,7 +38,7 @@ export RUST_LOG=warn
 export OFFBOARD_API_RATE="${OFFBOARD_API_RATE:-1000}"
 "$bin" seed --demo >/dev/null
 token=$("$bin" api-token create --owner owner@acme.example --name api-check \
-  --scopes user:read,user:write,user:delete | awk 'END { print $NF }')
+  --scopes user:read,user:write,user:delete,import | awk 'END { print $NF }')
 
 "$bin" serve --bind "127.0.0.1:$port" --workers 2 >"$work/serve.log" 2>&1 &
 server=$!

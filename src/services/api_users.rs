@@ -236,3 +236,20 @@ impl From<diesel::result::Error> for MemberError {
         }
     }
 }
+
+/// A job's rows in line order after `after_line` (the API pages them).
+pub fn import_rows_after(
+    conn: &mut DbConn,
+    job_id: i64,
+    after_line: i64,
+    limit: i64,
+) -> ServiceResult<Vec<crate::db::models::ImportRow>> {
+    use crate::db::schema::import_rows;
+    Ok(import_rows::table
+        .filter(import_rows::job_id.eq(job_id))
+        .filter(import_rows::line.gt(after_line))
+        .order(import_rows::line)
+        .limit(limit)
+        .select(crate::db::models::ImportRow::as_select())
+        .load(conn)?)
+}

@@ -505,3 +505,100 @@ async fn matrix_of_token_holder_act_and_target() {
         }
     }
 }
+
+fn multipart(fields: &[(&str, &str)], file: Option<&str>) -> (String, Vec<u8>) {
+    let boundary = "----api-test-boundary";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    if let Some(f) = file {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"users.csv\"\r\nContent-Type: text/csv\r\n\r\n{f}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body.into_bytes())
+}
+
+async fn upload(app: &TestApp, token: &str, fields: &[(&str, &str)], file: Option<&str>) -> Answer {
+    let auth = format!("Bearer {token}");
+    let resp = app
+        .client()
+        .send_body(
+            Method::POST,
+            "/v2/imports",
+            Some(multipart(fields, file)),
+            &[("Authorization", &auth)],
+        )
+        .await;
+    Answer {
+        status: resp.status,
+        json: serde_json::from_str(&resp.body).unwrap_or(Value::Null),
+        resp,
+    }
+}
+
+#[actix_web::test]
+async fn imports_validate_apply_and_report_through_the_api() {
+    let app = TestApp::new();
+    let a1 = app.user(UserSpec::member("a1@gmail.test"));
+    app.user(UserSpec::admin("admin@acme.test"));
+    let t = token(&app, "owner@acme.test", "import");
+    let csv = "Email\r\na1@gmail.test\r\nadmin@acme.test\r\na1@gmail.test\r\n";
+    let a = upload(&app, &t, &[("action", "deactivate")], Some(csv)).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.resp.body);
+    assert_eq!(a.json["state"], "validated");
+    let outcomes: Vec<&str> = a.json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["ok", "refused", "duplicate"], "{}", a.resp.body);
+    let id = a.json["id"].as_str().unwrap().to_string();
+    let a = call(&app, Method::POST, &format!("/v2/imports/{id}/apply"), Some(&t), None).await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.resp.body);
+    services::import::run_to_end(&mut app.conn(), id.parse().unwrap()).unwrap();
+    let a = get(&app, &format!("/v2/imports/{id}?page_size=1"), &t).await;
+    assert_eq!(
+        (a.json["state"].as_str(), a.json["done"].as_i64()),
+        (Some("done"), Some(1)),
+        "{}",
+        a.resp.body
+    );
+    assert_eq!(a.json["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(a.json["next_after_line"], 2);
+    assert_eq!(app.load_user(a1).unwrap().status, "deactivated");
+    let a = get(&app, &format!("/v2/imports/{id}/result.csv"), &t).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.resp.body.contains("a1@gmail.test"));
+
+    // Without the scope, without the bulk privilege, without an action, another account's job.
+    let read = token(&app, "owner@acme.test", "user:read");
+    assert_eq!(
+        upload(&app, &read, &[("action", "deactivate")], Some(csv)).await.json["code"],
+        4700
+    );
+    let admin = token(&app, "admin@acme.test", "import");
+    let a = upload(&app, &admin, &[("action", "deactivate")], Some(csv)).await;
+    assert_eq!(
+        (a.status, a.json["code"].as_i64()),
+        (StatusCode::FORBIDDEN, Some(4711)),
+        "{}",
+        a.resp.body
+    );
+    let a = upload(&app, &t, &[], Some(csv)).await;
+    assert_eq!(
+        (a.status, a.json["errors"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("action"))
+    );
+    app.other_account("boss@other.test");
+    let other = token(&app, "boss@other.test", "import");
+    let a = get(&app, &format!("/v2/imports/{id}"), &other).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let a = call(&app, Method::POST, "/v2/imports", Some(&t), Some("{}")).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+}

@@ -5,6 +5,7 @@
 //! a rule becomes one code through [`refusal_answer`].
 
 pub mod errors;
+pub mod imports;
 pub mod openapi;
 pub mod roles;
 pub mod users;
@@ -38,6 +39,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .service(resource("/users/{userId}/status", "PUT").route(web::put().to(users::set_status)))
             .service(resource("/roles", "GET").route(web::get().to(roles::list_roles)))
             .service(resource("/roles/{roleId}/members", "POST").route(web::post().to(roles::add_members)))
+            .service(resource("/imports", "POST").route(web::post().to(imports::create)))
+            .service(resource("/imports/{importId}", "GET").route(web::get().to(imports::get)))
+            .service(resource("/imports/{importId}/apply", "POST").route(web::post().to(imports::apply)))
+            .service(resource("/imports/{importId}/result.csv", "GET").route(web::get().to(imports::result_csv)))
             .default_service(web::to(not_found)),
     );
 }

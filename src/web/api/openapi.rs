@@ -6,6 +6,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
 
 use super::errors::{refusal_table, ErrorBody, FieldError};
+use super::imports::{ImportUpload, Job, JobRow, JobState, Outcome};
 use super::roles::{ApiRole, Member, MembersAdded, MembersBody, RoleList};
 use super::users::{ApiUser, DeleteAction, StatusAction, StatusBody, UserList, UserStatus};
 
@@ -23,6 +24,10 @@ use super::users::{ApiUser, DeleteAction, StatusAction, StatusBody, UserList, Us
         super::users::delete_user,
         super::roles::list_roles,
         super::roles::add_members,
+        super::imports::create,
+        super::imports::apply,
+        super::imports::get,
+        super::imports::result_csv,
     ),
     components(schemas(
         ErrorBody,
@@ -37,10 +42,15 @@ use super::users::{ApiUser, DeleteAction, StatusAction, StatusBody, UserList, Us
         RoleList,
         Member,
         MembersBody,
-        MembersAdded
+        MembersAdded,
+        Job,
+        JobRow,
+        JobState,
+        Outcome,
+        ImportUpload
     )),
     modifiers(&Document),
-    tags((name = "Users"), (name = "Roles"))
+    tags((name = "Users"), (name = "Roles"), (name = "Imports"))
 )]
 pub struct ApiDoc;
 
