@@ -15,7 +15,11 @@ fi
 
 venv=target/api-check-venv
 if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-  python3 -m venv "$venv"
+  # Debian's python3 needs python3-venv for `-m venv`.
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$venv"
+  fi
   "$venv/bin/pip" install -q schemathesis openapi-spec-validator
 fi
 
