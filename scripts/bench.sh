@@ -37,6 +37,8 @@ else
   export DATABASE_URL=$work/bench.db
 fi
 export OFFBOARD_DEMO_PASSWORD=bench-password-1
+# The REST API section measures the server, not the per-token rate limit.
+export OFFBOARD_API_RATE=${OFFBOARD_API_RATE:-1000000}
 cd "$work"
 
 echo "== seeding $N users on $BACKEND"
@@ -174,6 +176,30 @@ for spec in "newest first|/audit" "filtered by action|/audit?action=delete" "fil
   printf '%-34s %10s %9s %9s %8s\n' "$name" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" "$(awk '$1=="50%"{print $2}' <<<"$out")" \
     "$(awk '$1=="99%"{print $2}' <<<"$out")" "$(awk '/Non-2xx/{print $5}' <<<"$out")"
 done
+
+# The REST API (issue 14): GET /v2/users pages (target p99 < 10 ms) and
+# PUT status throughput, each request deactivating another user.
+token=$("$BIN" api-token create --owner owner@bench.example --name bench --scopes user:read,user:write | awk 'END { print $NF }')
+echo
+printf '%-34s %10s %9s %9s %8s\n' "REST API (concurrency $C, ${D}s)" "req/s" "p50" "p99" "non-2xx"
+for spec in "GET /v2/users|/v2/users" "GET /v2/users?page_size=2000|/v2/users?page_size=2000" \
+            "GET /v2/users/{email}|/v2/users/u0000042%40bench.example"; do
+  name=${spec%%|*}; path=${spec#*|}
+  out=$(wrk -t1 -c"$C" -d"${D}s" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT$path")
+  printf '%-34s %10s %9s %9s %8s\n' "$name" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" "$(awk '$1=="50%"{print $2}' <<<"$out")" \
+    "$(awk '$1=="99%"{print $2}' <<<"$out")" "$(awk '/Non-2xx/{print $5}' <<<"$out")"
+done
+cat >"$work/status.lua" <<LUA
+local i = $(( N / 2 ))
+request = function()
+  i = i + 1
+  return wrk.format("PUT", string.format("/v2/users/u%07d%%40bench.example/status", i),
+    {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json"}, '{"action":"deactivate"}')
+end
+LUA
+out=$(wrk -t1 -c"$C" -d"${D}s" --latency -s "$work/status.lua" "http://127.0.0.1:$PORT")
+printf '%-34s %10s %9s %9s %8s\n' "PUT /v2/users/{id}/status" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" "$(awk '$1=="50%"{print $2}' <<<"$out")" \
+  "$(awk '$1=="99%"{print $2}' <<<"$out")" "$(awk '/Non-2xx/{print $5}' <<<"$out")"
 
 echo
 read -r st0 tot0 <<<"$cpu0"; read -r st1 tot1 <<<"$(cpu_sample)"

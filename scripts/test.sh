@@ -41,3 +41,5 @@ echo "== unit tests, integration tests and browser tests on SQLite"
 OFFBOARD_TEST_DB=sqlite OFFBOARD_BROWSER=require cargo test --quiet
 echo "== integration tests on PostgreSQL"
 OFFBOARD_TEST_DB=postgres cargo test --quiet --test it
+echo "== REST API against its OpenAPI document (schemathesis; OFFBOARD_SKIP_API_CHECK=1 skips)"
+bash scripts/api-check.sh

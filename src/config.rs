@@ -51,6 +51,8 @@ pub struct Config {
     pub import_batch: i64,
     /// The demo and benchmark accounts' password (`OFFBOARD_DEMO_PASSWORD`; else one is generated).
     pub demo_password: Option<String>,
+    /// Requests per second per API token (`OFFBOARD_API_RATE`, default 100).
+    pub api_rate: u32,
 }
 
 /// The SMTP server and the sender, checked at start.
@@ -62,6 +64,7 @@ pub struct MailSettings {
 }
 
 pub const DEFAULT_DATABASE: &str = "offboard.db";
+pub const DEFAULT_API_RATE: u32 = 100;
 
 impl Config {
     /// Every setting (this module is the one place that reads the
@@ -91,6 +94,7 @@ impl Config {
         config.session_idle = chrono::Duration::minutes(setting("OFFBOARD_SESSION_IDLE_MINUTES", 30, 1..=525_600)?);
         config.session_lifetime = chrono::Duration::hours(setting("OFFBOARD_SESSION_MAX_HOURS", 12, 1..=8_760)?);
         config.password_checks = setting("OFFBOARD_PASSWORD_CHECKS", default_password_checks(), 1..=1_024)?;
+        config.api_rate = setting("OFFBOARD_API_RATE", DEFAULT_API_RATE, 1..=1_000_000)?;
         if let Some(list) = var("OFFBOARD_TRUSTED_PROXIES") {
             config.trusted_proxies = IpNet::parse_list(&list).ok_or(ConfigError::BadSetting {
                 name: "OFFBOARD_TRUSTED_PROXIES",
@@ -130,6 +134,7 @@ impl Config {
             job_retention_days: DEFAULT_JOB_RETENTION_DAYS,
             import_batch: DEFAULT_IMPORT_BATCH,
             demo_password: None,
+            api_rate: DEFAULT_API_RATE,
         }
     }
 }

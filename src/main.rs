@@ -52,6 +52,9 @@ enum Command {
         #[command(subcommand)]
         command: WebhookCommand,
     },
+    /// Create or revoke an API token (the REST API under /v2).
+    #[command(subcommand)]
+    ApiToken(ApiTokenCommand),
 }
 
 #[derive(Subcommand)]
@@ -73,6 +76,30 @@ enum WebhookCommand {
         owner: String,
         #[arg(long)]
         url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Create a token held by --owner; prints it as the last word (shown once).
+    Create {
+        /// The account owner, or an admin allowed to manage API tokens.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: user:read, user:write, user:delete, import, scim.
+        #[arg(long)]
+        scopes: String,
+        /// Days until it expires (1-365, default 90).
+        #[arg(long)]
+        days: Option<i64>,
+    },
+    /// Revoke the live token called NAME of --owner's account.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        owner: String,
     },
 }
 
@@ -183,6 +210,37 @@ fn run() -> Result<(), AnyError> {
                 "created account {} with owner {}",
                 seeded.account_id, seeded.owner_email
             );
+        }
+        Command::ApiToken(command) => api_token(command)?,
+    }
+    Ok(())
+}
+
+/// `api-token create|revoke`, under the same rights as on the API page.
+fn api_token(command: ApiTokenCommand) -> Result<(), AnyError> {
+    let config = Config::settings_from_env(DEFAULT_BIND)?;
+    let pool = db::connect(&config.database, 1)?;
+    let mut conn = pool.get()?;
+    let owner = match &command {
+        ApiTokenCommand::Create { owner, .. } | ApiTokenCommand::Revoke { owner, .. } => owner,
+    };
+    let user = services::users::find_any_by_email(&mut conn, owner)?.ok_or_else(|| format!("no user {owner}"))?;
+    let by = services::api_tokens::actor_info(&mut conn, &user, offboard::i18n::Lang::En, false)?;
+    let now = services::now();
+    match command {
+        ApiTokenCommand::Create { name, scopes, days, .. } => {
+            let created = services::api_tokens::create(&mut conn, &by, &name, &scopes, days, now)?;
+            println!(
+                "created API token {} ({}), expires {}; it is shown once:",
+                created.row.name,
+                created.row.scopes,
+                created.row.expires_at.format("%Y-%m-%d")
+            );
+            println!("{}", created.token);
+        }
+        ApiTokenCommand::Revoke { name, .. } => {
+            let name = services::api_tokens::revoke_by_name(&mut conn, &by, &name, now)?;
+            println!("revoked API token {name}");
         }
     }
     Ok(())

@@ -176,6 +176,10 @@ pub fn sweep_once(
     let mut conn = pool.get().map_err(crate::db::DbError::from)?;
     let report = auto_delete::sweep(&mut conn, now)?;
     let purged = import::purge_jobs(&mut conn, now, retention_days)?;
+    let token_warnings = crate::services::api_tokens::queue_expiry_warnings(&mut conn, now)?;
+    if token_warnings > 0 {
+        tracing::info!(mails = token_warnings, "API token expiry warnings queued");
+    }
     if purged > 0 {
         tracing::info!(jobs = purged, "expired import jobs removed");
     }

@@ -371,3 +371,35 @@ pub struct ScheduledAct {
     pub created_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
 }
+
+/// An API token of the account (B4): stored as its SHA-256 only.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiToken {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub token_hash: String,
+    pub last4: String,
+    pub created_by: Option<i64>,
+    pub created_by_email: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct NewApiToken {
+    pub account_id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub token_hash: String,
+    pub last4: String,
+    pub created_by: Option<i64>,
+    pub created_by_email: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}

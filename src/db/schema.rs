@@ -327,3 +327,22 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(scheduled_acts, users);
 diesel::allow_tables_to_appear_in_same_query!(scheduled_acts, accounts);
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        scopes -> Text,
+        token_hash -> Text,
+        last4 -> Text,
+        created_by -> Nullable<BigInt>,
+        created_by_email -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);

@@ -1,6 +1,7 @@
 //! The rules of SPEC.md as plain functions over plain data. No I/O here:
 //! services load the facts, ask these functions, and act on the answer.
 
+pub mod api_tokens;
 pub mod auto_delete;
 pub mod permissions;
 pub mod signin;
@@ -23,6 +24,7 @@ pub const ADVANCED_PRIVILEGE: &str = "account:advanced";
 pub const PRIVILEGES: &[(&str, &str)] = &[
     (BULK_PRIVILEGE, "Delete, unlink and deactivate users in bulk"),
     (ADVANCED_PRIVILEGE, "Change the Advanced settings of the Users page"),
+    (api_tokens::API_TOKENS_PRIVILEGE, "API tokens"),
 ];
 
 /// Why a rule said no. Each variant names the rule of SPEC.md it enforces.
@@ -72,6 +74,8 @@ pub enum Refusal {
     WebinarsNeedLicense,
     #[error("R11: only the account owner ends another user's sessions")]
     OnlyOwnerEndsSessions,
+    #[error("B4: only the owner and admins allowed to manage API tokens do this")]
+    NoApiTokenAccess,
 }
 
 impl Refusal {
@@ -91,6 +95,7 @@ impl Refusal {
             DeactivatedInBulk => "R44",
             TargetNotActive | TargetIsRemoved | TargetInBatch | TargetMissing => "R51",
             RecordingsNeedLicense | WebinarsNeedLicense => "R52",
+            NoApiTokenAccess => "B4",
             AlreadyDeactivated | NotDeactivated => "",
         }
     }
@@ -121,6 +126,7 @@ impl Refusal {
             TargetMissing => "refusal-target-missing",
             RecordingsNeedLicense => "refusal-recordings-need-license",
             WebinarsNeedLicense => "refusal-webinars-need-license",
+            NoApiTokenAccess => "refusal-no-api-token-access",
         }
     }
 

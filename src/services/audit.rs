@@ -20,7 +20,7 @@ pub fn by(by: &super::ActorInfo, action: &str, now: NaiveDateTime) -> NewAuditEn
         actor_id: Some(by.actor.id).filter(|id| *id != 0),
         actor_email: by.email.clone(),
         action: action.into(),
-        source: "single".into(),
+        source: by.source(&super::Origin::SINGLE).into(),
         ..Default::default()
     }
 }

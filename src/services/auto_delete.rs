@@ -164,6 +164,7 @@ fn sweeper(account_id: i64) -> ActorInfo {
         account_id,
         email: "automatic".into(),
         lang: crate::i18n::Lang::En,
+        via_api: false,
     }
 }
 

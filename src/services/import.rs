@@ -436,6 +436,7 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
         account_id: job.account_id,
         email: job.actor_email.clone(),
         lang: Lang::parse(&job.lang).unwrap_or_default(),
+        via_api: false,
     })
 }
 

@@ -2,6 +2,8 @@
 //! the audit row inside it, and takes a `&mut DbConn` so the same function
 //! serves a web request, a bulk job row and the CLI.
 
+pub mod api_tokens;
+pub mod api_users;
 pub mod audit;
 pub mod auth;
 pub mod auto_delete;
@@ -30,6 +32,19 @@ pub struct ActorInfo {
     pub email: String,
     /// The language the actor reads results in.
     pub lang: crate::i18n::Lang,
+    /// Acting through an API token: the audit log's source is `api`.
+    pub via_api: bool,
+}
+
+impl ActorInfo {
+    /// The audit source of an act asked for in `origin`.
+    pub fn source(&self, origin: &Origin) -> &'static str {
+        if self.via_api {
+            "api"
+        } else {
+            origin.source()
+        }
+    }
 }
 
 /// Where the request came from, for R5/R44 and the audit log.

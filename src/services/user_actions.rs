@@ -195,7 +195,7 @@ pub fn perform_in(conn: &mut DbConn, run: &Run<'_>, user_id: i64) -> ServiceResu
         &NewAuditEntry {
             target_id: Some(user.id),
             target_email: user.email.clone(),
-            source: origin.source().into(),
+            source: by.source(&origin).into(),
             job_id: origin.job_id,
             transfer_to_email: transfer_to.clone(),
             meetings_transferred: moved.meetings as i32,

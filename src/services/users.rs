@@ -259,6 +259,7 @@ fn actor_of(conn: &mut DbConn, user: &User) -> ServiceResult<super::ActorInfo> {
             .as_deref()
             .and_then(crate::i18n::Lang::parse)
             .unwrap_or_default(),
+        via_api: false,
     })
 }
 

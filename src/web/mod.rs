@@ -2,6 +2,8 @@
 //! where errors become responses.
 
 pub mod advanced;
+pub mod api;
+pub mod api_tokens;
 pub mod audit;
 pub mod audit_detail;
 pub mod auth;
@@ -41,6 +43,8 @@ pub struct AppState {
     pub config: Config,
     /// Bounds the argon2 checks running at once (each takes ~19 MB and a core).
     pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Per-token request counts of the REST API (this instance's share).
+    pub api_rate: std::sync::Arc<api::RateLimiter>,
 }
 
 impl AppState {
@@ -48,6 +52,7 @@ impl AppState {
         AppState {
             pool,
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(config.password_checks)),
+            api_rate: std::sync::Arc::new(api::RateLimiter::new(config.api_rate)),
             config,
         }
     }
@@ -108,6 +113,8 @@ pub fn app(
         .configure(roles::config)
         .configure(import::config)
         .configure(user_actions::config)
+        .configure(api_tokens::config)
+        .configure(api::config)
         .configure(webhooks::config)
         .configure(rooms::config)
         // Without its own default a missing file falls to `no_route`, which

@@ -17,6 +17,9 @@ pub struct Layout {
     pub csrf: String,
     pub me_email: String,
     pub is_admin: bool,
+    /// Shows the API link: the owner and admins without a custom role here;
+    /// [`super::session::Admin::layout`] knows custom roles' privileges too.
+    pub api_tokens: bool,
     pub flash: Option<String>,
 }
 
@@ -29,6 +32,7 @@ impl Layout {
             csrf: csrf.to_string(),
             me_email: user.email.clone(),
             is_admin: matches!(Some(user.role), Some(Role::Owner | Role::Admin)),
+            api_tokens: crate::domain::api_tokens::may_manage_tokens(user.role, user.custom_role_id.is_some(), false),
         }
     }
 }
@@ -362,4 +366,31 @@ impl AuditPage {
     pub fn detail(&self, e: &crate::db::models::AuditEntry) -> String {
         super::audit_detail::show(crate::i18n::current(), &e.action, &e.detail)
     }
+}
+
+/// The API page: the account's tokens, and a new token shown once.
+#[derive(Template, WebTemplate)]
+#[template(path = "api_tokens.html")]
+pub struct ApiTokensPage {
+    pub layout: Layout,
+    pub is_owner: bool,
+    pub tokens: Vec<ApiTokenRow>,
+    /// The token just created, shown this once.
+    pub created: Option<String>,
+    pub scopes: Vec<&'static str>,
+}
+
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub name: String,
+    pub scopes: String,
+    pub last4: String,
+    pub created_by: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: Option<String>,
+    pub state: String,
+    pub live: bool,
+    /// The creator can no longer use it: the owner may re-issue it.
+    pub reissue: bool,
 }

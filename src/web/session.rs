@@ -13,6 +13,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use rand::Rng;
 
 use crate::db::models::User;
+use crate::domain::api_tokens::{may_manage_tokens, API_TOKENS_PRIVILEGE};
 use crate::domain::signin::SessionLimits;
 use crate::domain::{Actor, Role, BULK_PRIVILEGE};
 use crate::services;
@@ -160,6 +161,8 @@ impl FromRequest for SignedIn {
 pub struct Admin {
     pub user: User,
     pub actor: Actor,
+    /// May manage API tokens (owner, admins without a custom role, or one holding `api:tokens`).
+    pub api_tokens: bool,
     pub csrf: String,
     pub flash: Option<String>,
 }
@@ -172,12 +175,15 @@ impl Admin {
             account_id: self.user.account_id,
             email: self.user.email.clone(),
             lang: crate::i18n::current(),
+            via_api: false,
         }
     }
 
     /// The page frame, its title translated from `title_key`.
     pub fn layout(&self, title_key: &str) -> super::pages::Layout {
-        super::pages::Layout::new(title_key, &self.user, &self.csrf, self.flash.clone())
+        let mut layout = super::pages::Layout::new(title_key, &self.user, &self.csrf, self.flash.clone());
+        layout.api_tokens = self.api_tokens;
+        layout
     }
 }
 
@@ -196,14 +202,20 @@ impl FromRequest for Admin {
             }
             let state = state.ok_or(WebError::Internal("no state".into()))?;
             let role_id = user.custom_role_id;
-            let custom_bulk_privilege = match role_id {
+            let (custom_bulk_privilege, custom_api_tokens) = match role_id {
                 Some(_) if role == Role::Admin => {
                     state
-                        .db(move |conn| services::roles::has_privilege(conn, role_id, BULK_PRIVILEGE))
+                        .db(move |conn| {
+                            Ok((
+                                services::roles::has_privilege(conn, role_id, BULK_PRIVILEGE)?,
+                                services::roles::has_privilege(conn, role_id, API_TOKENS_PRIVILEGE)?,
+                            ))
+                        })
                         .await?
                 }
-                _ => false,
+                _ => (false, false),
             };
+            let api_tokens = may_manage_tokens(role, role_id.is_some(), custom_api_tokens);
             let actor = Actor {
                 id: user.id,
                 role,
@@ -212,6 +224,7 @@ impl FromRequest for Admin {
             Ok(Admin {
                 user,
                 actor,
+                api_tokens,
                 csrf,
                 flash,
             })
@@ -230,7 +243,11 @@ pub async fn csrf_guard<B: MessageBody>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // The REST API authenticates each request with a bearer token, which a
+    // browser never sends on its own: no cross-site request can forge it.
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || super::errors::is_machine_interface(req.path())
+    {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     }
     let expected = req.get_session().get::<String>(CSRF).ok().flatten();

@@ -215,3 +215,53 @@ fn webhook_add_prints_the_secret_first_then_validates() {
     );
     assert!(!ok && text.contains("private"), "{text}");
 }
+#[test]
+fn api_token_create_prints_the_token_last_and_revoke_ends_it() {
+    let db = temp_db("api-token");
+    let (ok, out) = offboard(&db, &["seed", "--demo"], None);
+    assert!(ok, "{out}");
+    let create = [
+        "api-token",
+        "create",
+        "--owner",
+        "owner@acme.example",
+        "--name",
+        "HR",
+        "--scopes",
+        "user:read,user:write,user:delete",
+    ];
+    let (ok, out) = offboard(&db, &create, None);
+    assert!(ok, "{out}");
+    let token = out.split_whitespace().last().unwrap().to_string();
+    assert!(token.starts_with("obt_"), "{out}");
+    let pool = db::connect(&DbUrl::Sqlite(db.clone()), 1).unwrap();
+    let now = offboard::services::now();
+    let caller = offboard::services::api_tokens::authenticate(&mut pool.get().unwrap(), &token, now).unwrap();
+    assert_eq!(caller.unwrap().scopes.len(), 3);
+    // A member may not; a scope that does not exist is refused.
+    let (ok, out) = offboard(
+        &db,
+        &[
+            "api-token",
+            "create",
+            "--owner",
+            "owner@acme.example",
+            "--name",
+            "x",
+            "--scopes",
+            "user:all",
+        ],
+        None,
+    );
+    assert!(!ok && out.contains("user:all"), "{out}");
+    let (ok, out) = offboard(
+        &db,
+        &["api-token", "revoke", "HR", "--owner", "owner@acme.example"],
+        None,
+    );
+    assert!(ok && out.contains("revoked"), "{out}");
+    let caller = offboard::services::api_tokens::authenticate(&mut pool.get().unwrap(), &token, now).unwrap();
+    assert!(caller.is_none());
+    drop(pool);
+    let _ = std::fs::remove_file(&db);
+}

@@ -3,6 +3,8 @@
 
 mod access;
 mod advanced;
+mod api;
+mod api_tokens;
 mod audit;
 mod auth;
 mod bulk;

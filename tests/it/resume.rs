@@ -71,6 +71,7 @@ fn a_job_killed_mid_way_resumes_without_losing_or_repeating_a_row() {
         account_id: app.account_id,
         email: "owner@acme.test".into(),
         lang: offboard::i18n::Lang::En,
+        via_api: false,
     };
     let now = offboard::services::now();
     let job = import::validate(
