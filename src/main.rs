@@ -130,89 +130,105 @@ fn run() -> Result<(), AnyError> {
         workers: None,
     });
     match command {
-        Command::Serve { bind, demo, workers } => {
-            let config = Config::from_env(&bind)?;
-            let pool = db::connect(&config.database, 16)?;
-            if demo {
-                let mut conn = pool.get()?;
-                if !seed::has_accounts(&mut conn)? {
-                    print_demo(&seed_demo(&mut conn, &config)?, &config);
-                }
-            }
-            let mailer = offboard::mail::SmtpMailer::from_config(&config).transpose()?;
-            offboard::worker::spawn(pool.clone(), mailer, offboard::worker::Settings::of(&config))?;
-            offboard::webhooks::spawn(pool.clone(), config.webhooks.clone())?;
-            serve(AppState::new(pool, config), &bind, workers)?;
-        }
+        Command::Serve { bind, demo, workers } => serve_command(&bind, demo, workers),
         Command::Migrate => {
             let config = Config::settings_from_env(DEFAULT_BIND)?;
             db::connect(&config.database, 1)?;
             println!("migrations are up to date");
+            Ok(())
         }
-        Command::Seed { demo, users } => {
-            let config = Config::from_env(DEFAULT_BIND)?;
-            let pool = db::connect(&config.database, 2)?;
-            let mut conn = pool.get()?;
-            if demo {
-                print_demo(&seed_demo(&mut conn, &config)?, &config);
-            }
-            if let Some(n) = users {
-                let password = demo_password(&config);
-                let started = std::time::Instant::now();
-                let hash = services::auth::hash_password(&password, false)?;
-                let seeded = seed::seed_big(&mut conn, n, hash, services::now())?;
-                if let db::DbConn::Sqlite(_) = &mut *conn {
-                    diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
-                }
-                println!(
-                    "seeded {} users in {:.1} s",
-                    seeded.users,
-                    started.elapsed().as_secs_f64()
-                );
-                println!(
-                    "sign in at {}/login as {} with password {}",
-                    config.public_url, seeded.owner_email, password
-                );
-            }
-            if !demo && users.is_none() {
-                return Err("say what to seed: --demo or --users N".into());
-            }
-        }
-        Command::Sweep => {
-            let config = Config::settings_from_env(DEFAULT_BIND)?;
-            let pool = db::connect(&config.database, 2)?;
-            let mailer = offboard::mail::SmtpMailer::from_config(&config).transpose()?;
-            let report = offboard::worker::sweep_once(
-                &pool,
-                mailer.as_ref().map(|m| m as &dyn offboard::mail::Mailer),
-                config.job_retention_days,
-                services::now(),
-            )?;
-            println!(
-                "deleted {} users, skipped {}, queued {} warnings, sent {} mails ({} failed)",
-                report.0.deleted, report.0.skipped, report.0.warnings, report.1 .0, report.1 .1
-            );
-        }
-        Command::Webhook { command } => webhook(command)?,
-        Command::CreateOwner { email } => {
-            let email = offboard::email::parse(&email).ok_or_else(|| format!("'{email}' is not an email address"))?;
-            let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']).to_string();
-            if password.len() < 8 {
-                return Err("the password (read from standard input) needs at least 8 characters".into());
-            }
-            let config = Config::settings_from_env(DEFAULT_BIND)?;
-            let pool = db::connect(&config.database, 1)?;
-            let hash = services::auth::hash_password(&password, false)?;
-            let seeded = seed::create_owner(&mut *pool.get()?, &email, hash, services::now())?;
-            println!(
-                "created account {} with owner {}",
-                seeded.account_id, seeded.owner_email
-            );
-        }
-        Command::ApiToken(command) => api_token(command)?,
+        Command::Seed { demo, users } => seed_command(demo, users),
+        Command::Sweep => sweep_command(),
+        Command::Webhook { command } => webhook(command),
+        Command::CreateOwner { email } => create_owner(&email),
+        Command::ApiToken(command) => api_token(command),
     }
+}
+
+/// `serve`: the portal, its worker and its webhook sender.
+fn serve_command(bind: &str, demo: bool, workers: Option<usize>) -> Result<(), AnyError> {
+    let config = Config::from_env(bind)?;
+    let pool = db::connect(&config.database, 16)?;
+    if demo {
+        let mut conn = pool.get()?;
+        if !seed::has_accounts(&mut conn)? {
+            print_demo(&seed_demo(&mut conn, &config)?, &config);
+        }
+    }
+    let mailer = offboard::mail::SmtpMailer::from_config(&config).transpose()?;
+    offboard::worker::spawn(pool.clone(), mailer, offboard::worker::Settings::of(&config))?;
+    offboard::webhooks::spawn(pool.clone(), config.webhooks.clone())?;
+    serve(AppState::new(pool, config), bind, workers)?;
+    Ok(())
+}
+
+/// `seed --demo` and/or `seed --users N`.
+fn seed_command(demo: bool, users: Option<i64>) -> Result<(), AnyError> {
+    if !demo && users.is_none() {
+        return Err("say what to seed: --demo or --users N".into());
+    }
+    let config = Config::from_env(DEFAULT_BIND)?;
+    let pool = db::connect(&config.database, 2)?;
+    let mut conn = pool.get()?;
+    if demo {
+        print_demo(&seed_demo(&mut conn, &config)?, &config);
+    }
+    if let Some(n) = users {
+        let password = demo_password(&config);
+        let started = std::time::Instant::now();
+        let hash = services::auth::hash_password(&password, false)?;
+        let seeded = seed::seed_big(&mut conn, n, hash, services::now())?;
+        if let db::DbConn::Sqlite(_) = &mut *conn {
+            diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ANALYZE")?;
+        }
+        println!(
+            "seeded {} users in {:.1} s",
+            seeded.users,
+            started.elapsed().as_secs_f64()
+        );
+        println!(
+            "sign in at {}/login as {} with password {}",
+            config.public_url, seeded.owner_email, password
+        );
+    }
+    Ok(())
+}
+
+/// `sweep`: one pass of the sweeper and the mail outbox.
+fn sweep_command() -> Result<(), AnyError> {
+    let config = Config::settings_from_env(DEFAULT_BIND)?;
+    let pool = db::connect(&config.database, 2)?;
+    let mailer = offboard::mail::SmtpMailer::from_config(&config).transpose()?;
+    let report = offboard::worker::sweep_once(
+        &pool,
+        mailer.as_ref().map(|m| m as &dyn offboard::mail::Mailer),
+        config.job_retention_days,
+        services::now(),
+    )?;
+    println!(
+        "deleted {} users, skipped {}, queued {} warnings, sent {} mails ({} failed)",
+        report.0.deleted, report.0.skipped, report.0.warnings, report.1 .0, report.1 .1
+    );
+    Ok(())
+}
+
+/// `create-owner`: a new account and its owner, the password from stdin.
+fn create_owner(email: &str) -> Result<(), AnyError> {
+    let email = offboard::email::parse(email).ok_or_else(|| format!("'{email}' is not an email address"))?;
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    if password.len() < 8 {
+        return Err("the password (read from standard input) needs at least 8 characters".into());
+    }
+    let config = Config::settings_from_env(DEFAULT_BIND)?;
+    let pool = db::connect(&config.database, 1)?;
+    let hash = services::auth::hash_password(&password, false)?;
+    let seeded = seed::create_owner(&mut *pool.get()?, &email, hash, services::now())?;
+    println!(
+        "created account {} with owner {}",
+        seeded.account_id, seeded.owner_email
+    );
     Ok(())
 }
 

@@ -32,40 +32,7 @@ fn translate(lang: Lang, action: &str, detail: &str) -> Option<String> {
             ))
         }
         "activate" => (detail == "reactivated as Basic; licenses not restored").then(|| tr(lang, "detail-reactivated")),
-        "unlink" => {
-            let n = fields(
-                detail,
-                "moved to a new free account with {} meetings, {} webinars, {} events, {} recordings",
-            )?;
-            Some(tr_args(
-                lang,
-                "detail-unlinked",
-                &[
-                    arg("meetings", n[0]),
-                    arg("webinars", n[1]),
-                    arg("events", n[2]),
-                    arg("recordings", n[3]),
-                ],
-            ))
-        }
-        "delete" => {
-            let n = fields(
-                detail,
-                "deleted {} meetings ({} on the PMI), {} webinars, {} events, {} recordings; kept {} phone records",
-            )?;
-            Some(tr_args(
-                lang,
-                "detail-deleted",
-                &[
-                    arg("meetings", n[0]),
-                    arg("pmi", n[1]),
-                    arg("webinars", n[2]),
-                    arg("events", n[3]),
-                    arg("recordings", n[4]),
-                    arg("phone", n[5]),
-                ],
-            ))
-        }
+        "unlink" | "delete" => counts(lang, action, detail),
         "change_role" => {
             let (from, to) = detail.split_once(" -> ")?;
             Some(format!("{} -> {}", role(lang, from)?, role(lang, to)?))
@@ -94,6 +61,27 @@ fn translate(lang: Lang, action: &str, detail: &str) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The counts of an unlink or a delete, in the reader's words.
+fn counts(lang: Lang, action: &str, detail: &str) -> Option<String> {
+    let arg = |name: &'static str, value: &str| (name, value.to_string());
+    if action == "unlink" {
+        let n = fields(
+            detail,
+            "moved to a new free account with {} meetings, {} webinars, {} events, {} recordings",
+        )?;
+        let names = ["meetings", "webinars", "events", "recordings"];
+        let args: Vec<_> = names.iter().zip(&n).map(|(k, v)| arg(k, v)).collect();
+        return Some(tr_args(lang, "detail-unlinked", &args));
+    }
+    let n = fields(
+        detail,
+        "deleted {} meetings ({} on the PMI), {} webinars, {} events, {} recordings; kept {} phone records",
+    )?;
+    let names = ["meetings", "pmi", "webinars", "events", "recordings", "phone"];
+    let args: Vec<_> = names.iter().zip(&n).map(|(k, v)| arg(k, v)).collect();
+    Some(tr_args(lang, "detail-deleted", &args))
 }
 
 /// "on after 30 days, warning off" as the reader's words.

@@ -42,6 +42,36 @@ struct SuggestQuery {
 /// Suggestions shown at most.
 const SHOWN: usize = 8;
 
+/// One user as a suggestion: refused when they can take nothing (not
+/// active, being removed), limited when a license is missing.
+fn suggestion(u: &crate::db::models::User, account_id: i64, leaver: i64, removed: &[i64]) -> Suggestion {
+    // Meetings and events need no license: failing them is failing all.
+    let unlicensed = TransferChoice {
+        meetings: true,
+        events: true,
+        ..Default::default()
+    };
+    let every_kind = TransferChoice {
+        webinars: true,
+        recordings: true,
+        ..unlicensed
+    };
+    let lang = crate::i18n::current();
+    let target = transfer_target(u, account_id);
+    let check = |choice: &TransferChoice| {
+        check_transfer(leaver, choice, Some(&target), removed)
+            .err()
+            .map(|r| r.text(lang))
+    };
+    let refusal = check(&unlicensed);
+    Suggestion {
+        email: u.email.clone(),
+        name: u.full_name(),
+        limit: refusal.is_none().then(|| check(&every_kind)).flatten(),
+        refusal,
+    }
+}
+
 async fn suggest(
     state: web::Data<AppState>,
     admin: Admin,
@@ -75,37 +105,11 @@ async fn suggest(
             Ok(user_queries::list_users(conn, account_id, &query)?.users)
         })
         .await?;
-    // Meetings and events need no license: failing them is failing all.
-    let unlicensed = TransferChoice {
-        meetings: true,
-        events: true,
-        ..Default::default()
-    };
-    let every_kind = TransferChoice {
-        webinars: true,
-        recordings: true,
-        ..unlicensed
-    };
     let leaver = q.removed.first().copied().unwrap_or(0);
-    let lang = crate::i18n::current();
     let mut items: Vec<Suggestion> = found
         .iter()
         .filter(|u| !u.is_room)
-        .map(|u| {
-            let target = transfer_target(u, account_id);
-            let check = |choice: &TransferChoice| {
-                check_transfer(leaver, choice, Some(&target), &q.removed)
-                    .err()
-                    .map(|r| r.text(lang))
-            };
-            let refusal = check(&unlicensed);
-            Suggestion {
-                email: u.email.clone(),
-                name: u.full_name(),
-                limit: refusal.is_none().then(|| check(&every_kind)).flatten(),
-                refusal,
-            }
-        })
+        .map(|u| suggestion(u, account_id, leaver, &q.removed))
         .collect();
     // Eligible for everything first, then with a limit, then refused; by email within.
     items.sort_by_key(|s| (s.refusal.is_some(), s.limit.is_some()));

@@ -156,61 +156,12 @@ pub async fn add_members(
     let lang = caller.lang();
     let role_key = path.into_inner();
     let body = super::json_object(&body, lang)?;
-    let bad_members = || {
-        ApiError::validation(
-            lang,
-            vec![FieldError {
-                field: "members".into(),
-                message: tr(lang, "api-too-many-members"),
-            }],
-        )
-    };
-    let members = match body.get("members") {
-        Some(serde_json::Value::Array(m)) if (1..=30).contains(&m.len()) => m.clone(),
-        _ => return Err(bad_members()),
-    };
-    let mut keys = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        let key = match (m.get("id"), m.get("email")) {
-            (Some(serde_json::Value::String(id)), _) => id.clone(),
-            (None, Some(serde_json::Value::String(email))) => email.clone(),
-            _ => {
-                return Err(ApiError::validation(
-                    lang,
-                    vec![FieldError {
-                        field: format!("members[{i}]"),
-                        message: tr(lang, "api-field-required"),
-                    }],
-                ))
-            }
-        };
-        keys.push(key);
-    }
+    let keys = member_keys(&body, lang)?;
     let role = RoleRef::parse(&role_key).ok_or_else(|| ApiError::role_not_found(lang, &role_key))?;
     let by = caller.0.by.clone();
-    let result = run(&state, move |conn| {
-        if !api_users::role_exists(conn, by.account_id, role)? {
-            return Ok(Err(Step::NoRole));
-        }
-        let mut users = Vec::new();
-        for key in &keys {
-            match api_users::find(conn, by.account_id, key) {
-                Ok(u) => users.push(u),
-                Err(ServiceError::NotFound) => return Ok(Err(Step::NoUser(key.clone()))),
-                Err(e) => return Err(e),
-            }
-        }
-        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-        match api_users::set_role(conn, &by, role, &ids, services::now()) {
-            Ok(()) => Ok(Ok(ids)),
-            Err(MemberError { user_id, error }) => {
-                let email = users.iter().find(|u| Some(u.id) == user_id).map(|u| u.email.clone());
-                Ok(Err(Step::Refused(email, error)))
-            }
-        }
-    })
-    .await
-    .map_err(|e| ApiError::service(lang, e, None))?;
+    let result = run(&state, move |conn| assign(conn, &by, role, &keys))
+        .await
+        .map_err(|e| ApiError::service(lang, e, None))?;
     match result {
         Ok(ids) => Ok(json(
             StatusCode::CREATED,
@@ -231,6 +182,63 @@ pub async fn add_members(
                 );
             }
             Err(e)
+        }
+    }
+}
+
+/// The `members` of the body, each `{"id"}` or `{"email"}`, 1 to 30.
+fn member_keys(
+    body: &serde_json::Map<String, serde_json::Value>,
+    lang: crate::i18n::Lang,
+) -> Result<Vec<String>, ApiError> {
+    let field = |field: String, key: &str| {
+        ApiError::validation(
+            lang,
+            vec![FieldError {
+                field,
+                message: tr(lang, key),
+            }],
+        )
+    };
+    let members = match body.get("members") {
+        Some(serde_json::Value::Array(m)) if (1..=30).contains(&m.len()) => m,
+        _ => return Err(field("members".into(), "api-too-many-members")),
+    };
+    members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| match (m.get("id"), m.get("email")) {
+            (Some(serde_json::Value::String(id)), _) => Ok(id.clone()),
+            (None, Some(serde_json::Value::String(email))) => Ok(email.clone()),
+            _ => Err(field(format!("members[{i}]"), "api-field-required")),
+        })
+        .collect()
+}
+
+/// The role change of the members, or the step that stopped it.
+fn assign(
+    conn: &mut crate::db::DbConn,
+    by: &crate::services::ActorInfo,
+    role: RoleRef,
+    keys: &[String],
+) -> Result<Result<Vec<i64>, Step>, ServiceError> {
+    if !api_users::role_exists(conn, by.account_id, role)? {
+        return Ok(Err(Step::NoRole));
+    }
+    let mut users = Vec::new();
+    for key in keys {
+        match api_users::find(conn, by.account_id, key) {
+            Ok(u) => users.push(u),
+            Err(ServiceError::NotFound) => return Ok(Err(Step::NoUser(key.clone()))),
+            Err(e) => return Err(e),
+        }
+    }
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    match api_users::set_role(conn, by, role, &ids, services::now()) {
+        Ok(()) => Ok(Ok(ids)),
+        Err(MemberError { user_id, error }) => {
+            let email = users.iter().find(|u| Some(u.id) == user_id).map(|u| u.email.clone());
+            Ok(Err(Step::Refused(email, error)))
         }
     }
 }

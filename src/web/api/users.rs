@@ -174,6 +174,43 @@ fn invalid(lang: Lang, name: &str, value: &str) -> FieldError {
     )
 }
 
+/// `status`, `page_size` and `role_id` of `GET /v2/users`, every bad one named.
+fn list_params(
+    params: &std::collections::HashMap<String, String>,
+    lang: crate::i18n::Lang,
+) -> Result<(UserStatus, i64, Option<RoleRef>), ApiError> {
+    let mut errors = Vec::new();
+    let status = match params.get("status").map(String::as_str) {
+        None | Some("active") => UserStatus::Active,
+        Some("inactive") => UserStatus::Inactive,
+        Some("pending") => UserStatus::Pending,
+        Some(other) => {
+            errors.push(invalid(lang, "status", other));
+            UserStatus::Active
+        }
+    };
+    let page_size = match params.get("page_size").map(|v| (v, v.parse::<i64>())) {
+        None => 30,
+        Some((_, Ok(n))) if (1..=2000).contains(&n) => n,
+        Some((v, _)) => {
+            errors.push(invalid(lang, "page_size", v));
+            30
+        }
+    };
+    let role = match params.get("role_id") {
+        None => None,
+        Some(v) => RoleRef::parse(v).or_else(|| {
+            errors.push(invalid(lang, "role_id", v));
+            None
+        }),
+    };
+    if errors.is_empty() {
+        Ok((status, page_size, role))
+    } else {
+        Err(ApiError::validation(lang, errors))
+    }
+}
+
 /// List users
 ///
 /// One page of the account's users by status, ordered by email; keyset
@@ -202,40 +239,7 @@ pub async fn list_users(
     caller.require(Scope::UserRead)?;
     let lang = caller.lang();
     let params = query_params(&req, lang)?;
-    let mut errors = Vec::new();
-    let status = match params.get("status").map(String::as_str) {
-        None => UserStatus::Active,
-        Some("active") => UserStatus::Active,
-        Some("inactive") => UserStatus::Inactive,
-        Some("pending") => UserStatus::Pending,
-        Some(other) => {
-            errors.push(invalid(lang, "status", other));
-            UserStatus::Active
-        }
-    };
-    let page_size = match params.get("page_size") {
-        None => 30,
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (1..=2000).contains(&n) => n,
-            _ => {
-                errors.push(invalid(lang, "page_size", v));
-                30
-            }
-        },
-    };
-    let role = match params.get("role_id") {
-        None => None,
-        Some(v) => match RoleRef::parse(v) {
-            Some(r) => Some(r),
-            None => {
-                errors.push(invalid(lang, "role_id", v));
-                None
-            }
-        },
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(lang, errors));
-    }
+    let (status, page_size, role) = list_params(&params, lang)?;
     let account_id = caller.0.by.account_id;
     let scope = format!(
         "{account_id}|{}|{}",
