@@ -53,6 +53,9 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// Requests per second per API token (`OFFBOARD_API_RATE`, default 100).
     pub api_rate: u32,
+    /// How long `GET /v2/users` reuses a counted `total_records`
+    /// (`OFFBOARD_API_TOTAL_SECONDS`, 30; 0 counts on every request).
+    pub api_total_fresh: std::time::Duration,
 }
 
 /// The SMTP server and the sender, checked at start.
@@ -95,6 +98,7 @@ impl Config {
         config.session_lifetime = chrono::Duration::hours(setting("OFFBOARD_SESSION_MAX_HOURS", 12, 1..=8_760)?);
         config.password_checks = setting("OFFBOARD_PASSWORD_CHECKS", default_password_checks(), 1..=1_024)?;
         config.api_rate = setting("OFFBOARD_API_RATE", DEFAULT_API_RATE, 1..=1_000_000)?;
+        config.api_total_fresh = std::time::Duration::from_secs(setting("OFFBOARD_API_TOTAL_SECONDS", 30, 0..=3_600)?);
         if let Some(list) = var("OFFBOARD_TRUSTED_PROXIES") {
             config.trusted_proxies = IpNet::parse_list(&list).ok_or(ConfigError::BadSetting {
                 name: "OFFBOARD_TRUSTED_PROXIES",
@@ -135,6 +139,8 @@ impl Config {
             import_batch: DEFAULT_IMPORT_BATCH,
             demo_password: None,
             api_rate: DEFAULT_API_RATE,
+            // Tests count every time; `settings_from_env` sets the default.
+            api_total_fresh: std::time::Duration::ZERO,
         }
     }
 }

@@ -74,6 +74,8 @@ pub struct Query {
     /// Keyset cursor: the last email of the previous page.
     pub after: Option<String>,
     pub page_size: i64,
+    /// How long a counted total is reused (0: count every time).
+    pub total_fresh: std::time::Duration,
 }
 
 pub struct Page {
@@ -101,6 +103,35 @@ fn filtered(account_id: i64, q: &Query) -> users::BoxedQuery<'static, Backend> {
     b
 }
 
+type Totals = std::sync::Mutex<HashMap<(i64, &'static str, i64), (i64, std::time::Instant)>>;
+
+/// The number of users a list query matches. Counting a million rows takes
+/// a few hundred milliseconds, so each instance keeps a count for
+/// `OFFBOARD_API_TOTAL_SECONDS` (30): `total_records` may lag by that much,
+/// the pages never do.
+fn total_of(conn: &mut DbConn, account_id: i64, q: &Query) -> ServiceResult<i64> {
+    static TOTALS: std::sync::OnceLock<Totals> = std::sync::OnceLock::new();
+    let totals = TOTALS.get_or_init(Default::default);
+    let role = match q.role {
+        None => -1,
+        Some(RoleRef::Owner) => -2,
+        Some(RoleRef::Admin) => -3,
+        Some(RoleRef::Member) => -4,
+        Some(RoleRef::Custom(id)) => id,
+    };
+    let key = (account_id, q.status.as_str(), role);
+    if let Some((n, at)) = totals.lock().ok().and_then(|t| t.get(&key).copied()) {
+        if at.elapsed() < q.total_fresh {
+            return Ok(n);
+        }
+    }
+    let n: i64 = filtered(account_id, q).count().get_result(conn)?;
+    if let Ok(mut t) = totals.lock() {
+        t.insert(key, (n, std::time::Instant::now()));
+    }
+    Ok(n)
+}
+
 /// One page ordered by email (the `(account_id, status, email)` index): no OFFSET.
 pub fn list(conn: &mut DbConn, account_id: i64, q: &Query) -> ServiceResult<Page> {
     let mut page = filtered(account_id, q)
@@ -111,7 +142,7 @@ pub fn list(conn: &mut DbConn, account_id: i64, q: &Query) -> ServiceResult<Page
         page = page.filter(users::email.gt(after.clone()));
     }
     let mut found: Vec<User> = page.load(conn)?;
-    let total: i64 = filtered(account_id, q).count().get_result(conn)?;
+    let total = total_of(conn, account_id, q)?;
     let next_after = if found.len() as i64 > q.page_size {
         found.truncate(q.page_size as usize);
         found.last().map(|u| u.email.clone())

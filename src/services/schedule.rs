@@ -161,8 +161,9 @@ pub fn run_due(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<(usize, u
     let (mut done, mut refused) = (0, 0);
     for plan in &due {
         match run_one(conn, plan, now)? {
-            ScheduleState::Done => done += 1,
-            _ => refused += 1,
+            Some(ScheduleState::Done) => done += 1,
+            Some(_) => refused += 1,
+            None => {}
         }
     }
     Ok((done, refused))
@@ -170,8 +171,19 @@ pub fn run_due(conn: &mut DbConn, now: NaiveDateTime) -> ServiceResult<(usize, u
 
 /// One plan, in one transaction with its outcome: the act (a savepoint of
 /// its own), then the plan's state, and on a refusal the mail.
-fn run_one(conn: &mut DbConn, plan: &ScheduledAct, now: NaiveDateTime) -> ServiceResult<ScheduleState> {
+fn run_one(conn: &mut DbConn, plan: &ScheduledAct, now: NaiveDateTime) -> ServiceResult<Option<ScheduleState>> {
     write_transaction(conn, |conn| {
+        // Claimed first: another runner that got here before has changed the state.
+        let claimed = diesel::update(
+            sa::table
+                .filter(sa::id.eq(plan.id))
+                .filter(sa::state.eq(ScheduleState::Scheduled)),
+        )
+        .set(sa::state.eq(ScheduleState::Scheduled))
+        .execute(conn)?;
+        if claimed == 0 {
+            return Ok(None);
+        }
         let outcome = match super::users::actor_by_id(conn, plan.account_id, plan.scheduled_by_id)? {
             None => Err(tr(Lang::En, "schedule-scheduler-gone")),
             Some(by) => act_now(conn, &by, plan, now),
@@ -190,7 +202,7 @@ fn run_one(conn: &mut DbConn, plan: &ScheduledAct, now: NaiveDateTime) -> Servic
         if state == ScheduleState::Refused {
             mail_refusal(conn, plan, &text, now)?;
         }
-        Ok(state)
+        Ok(Some(state))
     })
 }
 

@@ -259,6 +259,7 @@ pub async fn list_users(
         role,
         after,
         page_size,
+        total_fresh: state.config.api_total_fresh,
     };
     let (page, names) = run(&state, move |conn| {
         Ok((
