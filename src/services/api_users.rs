@@ -125,6 +125,15 @@ fn total_of(conn: &mut DbConn, account_id: i64, q: &Query) -> ServiceResult<i64>
             return Ok(n);
         }
     }
+    // One count at a time: requests that missed together wait for it
+    // instead of each counting the same rows.
+    static COUNTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = COUNTING.lock();
+    if let Some((n, at)) = totals.lock().ok().and_then(|t| t.get(&key).copied()) {
+        if at.elapsed() < q.total_fresh {
+            return Ok(n);
+        }
+    }
     let n: i64 = filtered(account_id, q).count().get_result(conn)?;
     if let Ok(mut t) = totals.lock() {
         t.insert(key, (n, std::time::Instant::now()));
