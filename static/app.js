@@ -70,6 +70,8 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   function choose(input, option) {
     input.value = option.getAttribute("data-email");
+    // The dialog's "what the target will own afterwards" listens for it.
+    input.dispatchEvent(new Event("change", { bubbles: true }));
     var list = listFor(input);
     list.innerHTML = "";
     input.setAttribute("aria-expanded", "false");

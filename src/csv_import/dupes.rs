@@ -32,6 +32,7 @@ impl DupKey {
         for v in &r.transfer {
             v.as_ref().map_err(|cell| cell.trim().to_lowercase()).hash(&mut h);
         }
+        r.effective.trim().hash(&mut h);
         DupKey {
             line: r.line,
             email: r.email.trim().to_lowercase(),
@@ -76,6 +77,7 @@ mod tests {
             email: email.into(),
             transfer_to: to.into(),
             transfer: [super::super::parse_yes_no(meetings), Ok(false), Ok(false), Ok(false)],
+            effective: String::new(),
         })
     }
 

@@ -11,18 +11,30 @@ pub enum Column {
     Webinars,
     Events,
     Recordings,
+    /// Optional: the row is scheduled for this date instead of applied now (B7).
+    EffectiveDate,
 }
 
 /// The portal's one language type: the sample follows the admin's language.
 pub use crate::i18n::Lang;
 
-const ALL: [Column; 6] = [
+/// The sample's columns; the effective date is optional and not in it.
+const SAMPLE: [Column; 6] = [
     Column::Email,
     Column::TransferTo,
     Column::Meetings,
     Column::Webinars,
     Column::Events,
     Column::Recordings,
+];
+const ALL: [Column; 7] = [
+    Column::Email,
+    Column::TransferTo,
+    Column::Meetings,
+    Column::Webinars,
+    Column::Events,
+    Column::Recordings,
+    Column::EffectiveDate,
 ];
 
 /// The header each language's sample writes; the reader accepts all of them.
@@ -47,6 +59,9 @@ fn name(col: Column, lang: Lang) -> &'static str {
         (Recordings, Lang::En) => "Transfer recordings",
         (Recordings, Lang::Nl) => "Opnamen overdragen",
         (Recordings, Lang::Id) => "Transfer rekaman",
+        (EffectiveDate, Lang::En) => "Effective date",
+        (EffectiveDate, Lang::Nl) => "Ingangsdatum",
+        (EffectiveDate, Lang::Id) => "Tanggal efektif",
     }
 }
 
@@ -67,6 +82,11 @@ fn recognise(header: &str) -> Option<Column> {
         ("e mail", Column::Email),
         ("alamat email", Column::Email),
         ("transfer data to", Column::TransferTo),
+        ("effective on", Column::EffectiveDate),
+        ("date", Column::EffectiveDate),
+        ("datum", Column::EffectiveDate),
+        ("tanggal", Column::EffectiveDate),
+        ("tanggal berlaku", Column::EffectiveDate),
     ];
     ALL.iter()
         .copied()
@@ -91,7 +111,7 @@ pub fn map_columns(headers: &[String], action: Action) -> Result<Vec<Option<Colu
         if out.contains(&Some(col)) {
             return Err(FileError::DuplicateColumn(h.clone()));
         }
-        if action == Action::Deactivate && col != Column::Email {
+        if action == Action::Deactivate && !matches!(col, Column::Email | Column::EffectiveDate) {
             return Err(FileError::NotForDeactivate(h.clone()));
         }
         out.push(Some(col));
@@ -111,7 +131,7 @@ pub fn sample(action: Action, lang: Lang) -> String {
     let cols: &[Column] = if action == Action::Deactivate {
         &[Column::Email]
     } else {
-        &ALL
+        &SAMPLE
     };
     let (yes, no) = match lang {
         Lang::En => ("Yes", "No"),

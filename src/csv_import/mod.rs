@@ -97,6 +97,8 @@ pub struct CsvRow {
     pub transfer_to: String,
     /// meetings, webinars, events, recordings: Ok(yes) or the bad cell.
     pub transfer: [Result<bool, String>; 4],
+    /// The effective-date cell as written (empty: apply at once).
+    pub effective: String,
 }
 
 /// A file that reads without a file-level problem.
@@ -314,6 +316,7 @@ fn typed_row(r: &csv::StringRecord, columns: &[Option<Column>], line: u64) -> Cs
         email: cell(Column::Email),
         transfer_to: cell(Column::TransferTo),
         transfer,
+        effective: cell(Column::EffectiveDate),
     }
 }
 

@@ -16,6 +16,7 @@ pub struct Account {
     pub auto_delete_days: i32,
     pub auto_delete_warn: bool,
     pub created_at: NaiveDateTime,
+    pub time_zone: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -253,6 +254,8 @@ pub struct ImportRow {
     pub transfer_recordings: bool,
     pub state: RowState,
     pub reason: String,
+    /// The effective date of the row: scheduled for then instead of applied now.
+    pub due_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -10,6 +10,7 @@ diesel::table! {
         auto_delete_days -> Integer,
         auto_delete_warn -> Bool,
         created_at -> Timestamp,
+        time_zone -> Text,
     }
 }
 
@@ -208,6 +209,7 @@ diesel::table! {
         transfer_recordings -> Bool,
         state -> Text,
         reason -> Text,
+        due_at -> Nullable<Timestamp>,
     }
 }
 

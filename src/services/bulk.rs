@@ -200,7 +200,12 @@ pub fn previewed_ids(conn: &mut DbConn, by: &ActorInfo, token: &str) -> ServiceR
     Ok(ids.split(',').filter_map(|s| s.parse().ok()).collect())
 }
 
-fn transfer_target(conn: &mut DbConn, account_id: i64, transfer: &Transfer) -> ServiceResult<Option<TransferTarget>> {
+/// The facts of the transfer's target, when a transfer is chosen and the address is known.
+pub(super) fn transfer_target(
+    conn: &mut DbConn,
+    account_id: i64,
+    transfer: &Transfer,
+) -> ServiceResult<Option<TransferTarget>> {
     if !transfer.choice.any() {
         return Ok(None);
     }
@@ -243,12 +248,14 @@ struct StoredRun {
 /// Applies a previewed bulk action once. The first call flips the run from
 /// `previewed` to `applying`; any later call (a second click, a replayed
 /// request) finds it taken and returns the recorded counts.
+/// With `due_at`, the users are scheduled for that moment instead (B7).
 pub fn apply(
     conn: &mut DbConn,
     by: &ActorInfo,
     token: &str,
     action: Action,
     transfer: &Transfer,
+    due_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> ServiceResult<BulkResult> {
     if !by.actor.has_bulk_privilege() {
@@ -270,6 +277,18 @@ pub fn apply(
         });
     }
     let ids: Vec<i64> = stored.user_ids.split(',').filter_map(|s| s.parse().ok()).collect();
+    if let Some(due_at) = due_at {
+        let plan = super::schedule::Plan {
+            action,
+            transfer: transfer.clone(),
+            due_at,
+        };
+        let rows = super::schedule::schedule_many(conn, by, &ids, &plan, now)?
+            .into_iter()
+            .map(|(id, r)| row_result(conn, by.lang, id, r))
+            .collect();
+        return record(conn, token, action, rows);
+    }
     let mut batch = ids.clone();
     batch.sort_unstable();
     let domains = managed_domains(conn, by.account_id)?;
@@ -289,7 +308,11 @@ pub fn apply(
     for chunk in ids.chunks(APPLY_BATCH) {
         let items: Vec<(i64, Transfer)> = chunk.iter().map(|id| (*id, transfer.clone())).collect();
         let results = crate::db::write_transaction(conn, |conn| apply_many(conn, &run, &items))?;
-        rows.extend(results.into_iter().map(|(id, r)| row_result(conn, by.lang, id, r)));
+        rows.extend(
+            results
+                .into_iter()
+                .map(|(id, r)| row_result(conn, by.lang, id, r.map(|o| o.email))),
+        );
     }
     record(conn, token, action, rows)
 }
@@ -359,10 +382,10 @@ fn row_result(
     conn: &mut DbConn,
     lang: crate::i18n::Lang,
     id: i64,
-    result: ServiceResult<super::user_actions::Outcome>,
+    result: ServiceResult<String>,
 ) -> (String, RowResult) {
     match result {
-        Ok(outcome) => (outcome.email, RowResult::Done),
+        Ok(email) => (email, RowResult::Done),
         Err(ServiceError::Refused(r)) => (email_of(conn, id), RowResult::Skipped(r.text(lang))),
         Err(ServiceError::NotFound) => (
             format!("user {id}"),

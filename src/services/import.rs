@@ -92,7 +92,16 @@ pub fn validate(
     let file = csv_import::read(bytes, action)?;
     let (dups, found) = lookups(conn, &file)?;
     let domains = managed_domains(conn, by.account_id)?;
-    let checked = |r, dup| check_row(by, action, r, dup, &found, &domains);
+    let tz = super::schedule::time_zone(conn, by.account_id)?;
+    let checks = RowChecks {
+        by,
+        action,
+        found: &found,
+        domains: &domains,
+        tz,
+        now,
+    };
+    let checked = |r, dup| check_row(&checks, r, dup);
     let removed: HashSet<i64> = if action.removes() {
         file.rows()
             .zip(dups.iter().copied())
@@ -112,7 +121,7 @@ pub fn validate(
         let mut batch: Vec<ImportRow> = Vec::with_capacity(1_000);
         for (r, dup) in file.rows().zip(dups.iter().copied()) {
             let (mut row, choice) = checked(r, dup);
-            check_row_transfer(by, action, &mut row, &choice, &found, &removed);
+            check_row_transfer(&checks, &mut row, &choice, &removed);
             valid += i32::from(row.state == RowState::Pending);
             batch.push(ImportRow { job_id, ..row });
             if batch.len() == 1_000 {
@@ -188,22 +197,34 @@ fn insert_rows(conn: &mut DbConn, rows: &[ImportRow]) -> ServiceResult<()> {
 /// The transfer of a row that passed its own checks, against every user the
 /// file removes (R51).
 fn check_row_transfer(
-    by: &ActorInfo,
-    action: Action,
+    checks: &RowChecks<'_>,
     row: &mut ImportRow,
     choice: &Result<TransferChoice, String>,
-    found: &HashMap<String, User>,
     removed: &HashSet<i64>,
 ) {
     let Ok(choice) = choice else { return };
     if row.state != RowState::Pending {
         return;
     }
+    let by = checks.by;
     let to = row.transfer_to.clone().unwrap_or_default();
-    let target = found.get(&to).map(|t| super::users::transfer_target(t, by.account_id));
+    let target = checks
+        .found
+        .get(&to)
+        .map(|t| super::users::transfer_target(t, by.account_id));
     let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
     match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
-        Ok(()) => row.reason = plan(by.lang, action, choice, &to),
+        Ok(()) => {
+            let plan = plan(by.lang, checks.action, choice, &to);
+            row.reason = match row.due_at {
+                None => plan,
+                Some(at) => tr_args(
+                    by.lang,
+                    "plan-scheduled",
+                    &[("plan", plan), ("at", crate::domain::schedule::show(at, checks.tz))],
+                ),
+            };
+        }
         Err(refusal) => {
             row.state = RowState::Invalid;
             row.reason = refusal.text(by.lang);
@@ -233,17 +254,10 @@ fn transfer_choice(lang: Lang, r: &CsvRow) -> Result<TransferChoice, String> {
     }
 }
 
-fn check_row(
-    by: &ActorInfo,
-    action: Action,
-    mut r: CsvRow,
-    dup: Option<Dup>,
-    found: &HashMap<String, User>,
-    domains: &[String],
-) -> (ImportRow, Result<TransferChoice, String>) {
+fn check_row(checks: &RowChecks<'_>, mut r: CsvRow, dup: Option<Dup>) -> (ImportRow, Result<TransferChoice, String>) {
     let email = r.email.trim().to_lowercase();
     let to = r.transfer_to.trim().to_lowercase();
-    let lang = by.lang;
+    let lang = checks.by.lang;
     let choice = transfer_choice(lang, &r);
     let mut row = ImportRow {
         job_id: 0,
@@ -258,22 +272,21 @@ fn check_row(
         transfer_recordings: choice.as_ref().is_ok_and(|c| c.recordings),
         state: RowState::Invalid,
         reason: String::new(),
+        due_at: None,
     };
     if let Some(Dup::Repeat(first)) = dup {
         row.state = RowState::Skipped;
         row.reason = tr_args(lang, "reason-duplicate", &[("line", first.to_string())]);
         return (row, choice);
     }
-    let checks = RowChecks {
-        by,
-        action,
-        found,
-        domains,
-    };
-    match checks.verdict(&r, &email, &to, dup, &choice) {
-        Ok(id) => {
+    match checks
+        .verdict(&r, &email, &to, dup, &choice)
+        .and_then(|id| Ok((id, checks.due_at(&r)?)))
+    {
+        Ok((id, due_at)) => {
             row.user_id = Some(id);
             row.state = RowState::Pending;
+            row.due_at = due_at;
         }
         Err(reason) => row.reason = reason,
     }
@@ -281,15 +294,35 @@ fn check_row(
 }
 
 /// What a row is checked against: who uploads, the action, the users the
-/// file names and the account's managed domains.
+/// file names, the account's managed domains, and its time zone and the
+/// time for effective dates.
 struct RowChecks<'a> {
     by: &'a ActorInfo,
     action: Action,
     found: &'a HashMap<String, User>,
     domains: &'a [String],
+    tz: crate::domain::schedule::Tz,
+    now: NaiveDateTime,
 }
 
 impl RowChecks<'_> {
+    /// The row's effective date in UTC (None: apply at once), or why it is
+    /// refused. A moment that has passed is refused rather than applied now:
+    /// a mistyped year must not remove anyone early.
+    fn due_at(&self, r: &CsvRow) -> Result<Option<NaiveDateTime>, String> {
+        let cell = r.effective.trim();
+        if cell.is_empty() {
+            return Ok(None);
+        }
+        let lang = self.by.lang;
+        let at = crate::domain::schedule::parse_moment(cell, self.tz)
+            .ok_or_else(|| tr_args(lang, "reason-bad-date", &[("cell", echo(cell))]))?;
+        if at <= self.now {
+            return Err(tr_args(lang, "reason-date-passed", &[("cell", echo(cell))]));
+        }
+        Ok(Some(at))
+    }
+
     fn in_account(&self, email: &str) -> Option<&User> {
         self.found.get(email).filter(|u| u.account_id == self.by.account_id)
     }
@@ -507,8 +540,57 @@ fn run_rows(
         domains: &domains,
         now,
     };
-    let items: Vec<(i64, Transfer)> = rows.iter().map(|r| (r.user_id.unwrap_or(0), row_transfer(r))).collect();
-    Ok(apply_many(conn, &run, &items)?.into_iter().map(|(_, r)| r).collect())
+    // Rows with an effective date are scheduled; the others act now.
+    let (planned, now_rows): (Vec<&ImportRow>, Vec<&ImportRow>) = rows.iter().partition(|r| r.due_at.is_some());
+    let items: Vec<(i64, Transfer)> = now_rows
+        .iter()
+        .map(|r| (r.user_id.unwrap_or(0), row_transfer(r)))
+        .collect();
+    let mut acted = apply_many(conn, &run, &items)?.into_iter().map(|(_, r)| r);
+    let mut scheduled = schedule_rows(conn, &run, action, &planned)?.into_iter();
+    Ok(rows
+        .iter()
+        .filter_map(|r| match r.due_at {
+            Some(_) => scheduled.next(),
+            None => acted.next(),
+        })
+        .collect())
+}
+
+/// The rows with an effective date, each planned in a savepoint of its own.
+fn schedule_rows(
+    conn: &mut DbConn,
+    run: &Run<'_>,
+    action: Action,
+    rows: &[&ImportRow],
+) -> ServiceResult<Vec<ServiceResult<Outcome>>> {
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.user_id).collect();
+    ids.sort_unstable();
+    let ctx = super::schedule::Context {
+        origin: run.origin,
+        batch: &ids,
+        domains: run.domains,
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let plan = super::schedule::Plan {
+            action,
+            transfer: row_transfer(row),
+            due_at: row.due_at.unwrap_or(run.now),
+        };
+        let one = conn.transaction(|conn| {
+            let user = super::users::find_in_account(conn, run.by.account_id, row.user_id.unwrap_or(0))?;
+            super::schedule::schedule_in(conn, run.by, &user, &plan, &ctx, run.now)?;
+            Ok(Outcome {
+                action,
+                email: user.email,
+                moved: Default::default(),
+                transfer_to: None,
+            })
+        });
+        out.push(one);
+    }
+    Ok(out)
 }
 
 /// Done, skipped and failed rows of one batch.
@@ -533,10 +615,15 @@ fn record_outcomes(
     let mut done_lines = Vec::new();
     for (row, outcome) in rows.iter().zip(outcomes) {
         let (state, reason) = match outcome {
-            Ok(_) => {
+            // A scheduled row keeps its plan with the date as its reason.
+            Ok(_) if row.due_at.is_none() => {
                 counts.done += 1;
                 done_lines.push(row.line);
                 continue;
+            }
+            Ok(_) => {
+                counts.done += 1;
+                (RowState::Done, row.reason.clone())
             }
             Err(ServiceError::Refused(r)) => (RowState::Skipped, r.text(lang)),
             Err(ServiceError::NotFound) => (RowState::Skipped, tr(lang, "reason-gone")),
@@ -545,10 +632,10 @@ fn record_outcomes(
                 (RowState::Failed, tr(lang, "reason-failed"))
             }
         };
-        if state == RowState::Skipped {
-            counts.skipped += 1;
-        } else {
-            counts.failed += 1;
+        match state {
+            RowState::Skipped => counts.skipped += 1,
+            RowState::Failed => counts.failed += 1,
+            _ => {}
         }
         diesel::update(
             import_rows::table
@@ -652,7 +739,7 @@ pub fn result_csv(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<Vec<u8>> 
         for r in rows {
             let mut cells = fit_width(cells_of(&r.cells), width);
             cells.push(r.line.to_string());
-            cells.push(tr(lang, outcome_word(r.state, job.state)));
+            cells.push(tr(lang, outcome_word(r.state, job.state, r.due_at.is_some())));
             cells.push(r.reason);
             out.push_str(&style.line(&cells));
         }
@@ -705,8 +792,9 @@ pub fn purge_jobs(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) ->
 }
 
 /// The translation key of a row's outcome, as the report and page show it.
-pub fn outcome_word(row_state: RowState, job_state: JobState) -> &'static str {
+pub fn outcome_word(row_state: RowState, job_state: JobState, dated: bool) -> &'static str {
     match (row_state, job_state) {
+        (RowState::Done, _) if dated => "outcome-scheduled",
         (RowState::Invalid, _) => "outcome-not-applied",
         (RowState::Pending, JobState::Validated) => "outcome-ready",
         (RowState::Pending, _) => "outcome-waiting",

@@ -10,66 +10,209 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::models::{NewAuditEntry, ScheduledAct, User};
-use crate::db::schema::{mail_outbox, scheduled_acts as sa, users};
+use crate::db::schema::{accounts, mail_outbox, scheduled_acts as sa, users};
 use crate::db::{write_transaction, DbConn};
-use crate::domain::{check_action, Action, Mode, ScheduleState, TransferChoice};
+use crate::domain::schedule::{parse_zone, Tz};
+use crate::domain::{check_action, check_transfer, Action, Mode, Refusal, ScheduleState, TransferChoice};
 use crate::i18n::{tr, tr_args, Lang};
 
 use super::user_actions::{perform, Transfer};
 use super::users::{find_in_account, managed_domains, target_of};
 use super::{audit, ActorInfo, Origin, ServiceError, ServiceResult};
 
-/// What the Users page shows beside a user with a plan.
+/// What the Users page and the API show beside a user with a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
     pub action: Action,
     pub due_at: NaiveDateTime,
 }
 
-/// Plans `action` for `due_at` (UTC); a plan the user already had is
-/// replaced. Refused now if the rules refuse it now; checked again then.
+/// A plan as asked for: the act, its transfer choices and when (UTC).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub action: Action,
+    pub transfer: Transfer,
+    pub due_at: NaiveDateTime,
+}
+
+/// The account's time zone (UTC when the stored name is not one).
+pub fn time_zone(conn: &mut DbConn, account_id: i64) -> ServiceResult<Tz> {
+    let name: String = accounts::table
+        .find(account_id)
+        .select(accounts::time_zone)
+        .first(conn)?;
+    Ok(parse_zone(&name).unwrap_or(Tz::UTC))
+}
+
+/// Sets the account's time zone; who may change the Advanced settings may (R20, R22).
+pub fn set_time_zone(conn: &mut DbConn, by: &ActorInfo, user: &User, tz: Tz, now: NaiveDateTime) -> ServiceResult<()> {
+    if !super::auto_delete::may_change(conn, user, &by.actor)? {
+        return Err(Refusal::NoAccessToSetting.into());
+    }
+    write_transaction(conn, |conn| {
+        let old = time_zone(conn, by.account_id)?;
+        if old == tz {
+            return Ok(());
+        }
+        diesel::update(accounts::table.find(by.account_id))
+            .set(accounts::time_zone.eq(tz.name()))
+            .execute(conn)?;
+        let detail = format!("time zone {} -> {}", old.name(), tz.name());
+        audit::record(
+            conn,
+            &NewAuditEntry {
+                detail,
+                ..audit::by(by, "time_zone", now)
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Plans an act for one user (the row's Schedule dialog and the API); a
+/// plan the user already had is replaced. Refused now if the rules refuse
+/// it now; checked again when it is due.
 pub fn schedule(
     conn: &mut DbConn,
     by: &ActorInfo,
     user_id: i64,
-    action: Action,
-    transfer: &Transfer,
-    due_at: NaiveDateTime,
+    plan: &Plan,
     now: NaiveDateTime,
 ) -> ServiceResult<User> {
-    if !action.removes() && action != Action::Deactivate {
-        return Err(ServiceError::Invalid(tr(by.lang, "bad-schedule-action")));
-    }
-    if due_at <= now {
-        return Err(ServiceError::Invalid(tr(by.lang, "schedule-in-past")));
-    }
+    check_plan(by, plan, now)?;
     write_transaction(conn, |conn| {
         let user = find_in_account(conn, by.account_id, user_id)?;
         let domains = managed_domains(conn, by.account_id)?;
-        check_action(&by.actor, &target_of(&user, &domains), action, Mode::Single)?;
-        cancel_in(conn, user.id, ScheduleState::Cancelled, "replaced", now)?;
-        diesel::insert_into(sa::table)
-            .values((
-                sa::account_id.eq(by.account_id),
-                sa::user_id.eq(user.id),
-                sa::user_email.eq(&user.email),
-                sa::action.eq(action.as_str()),
-                sa::transfer_to.eq(transfer.to_email.as_deref().filter(|_| transfer.choice.any())),
-                sa::transfer_meetings.eq(transfer.choice.meetings),
-                sa::transfer_webinars.eq(transfer.choice.webinars),
-                sa::transfer_events.eq(transfer.choice.events),
-                sa::transfer_recordings.eq(transfer.choice.recordings),
-                sa::due_at.eq(due_at),
-                sa::scheduled_by_id.eq(by.actor.id),
-                sa::scheduled_by_email.eq(&by.email),
-                sa::state.eq(ScheduleState::Scheduled),
-                sa::created_at.eq(now),
-            ))
-            .execute(conn)?;
-        let detail = format!("{} at {} UTC", action.as_str(), due_at.format("%Y-%m-%d %H:%M"));
-        record(conn, by, "schedule", &user, detail, now)?;
+        schedule_in(
+            conn,
+            by,
+            &user,
+            plan,
+            &Context {
+                origin: Origin::SINGLE,
+                batch: &[],
+                domains: &domains,
+            },
+            now,
+        )?;
         Ok(user)
     })
+}
+
+/// Plans the same act for many users (the bulk bar's Schedule, after its
+/// preview): each user in a savepoint of its own, so one refusal skips
+/// that user only. Returns each user's outcome.
+pub fn schedule_many(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    ids: &[i64],
+    plan: &Plan,
+    now: NaiveDateTime,
+) -> ServiceResult<Vec<(i64, ServiceResult<String>)>> {
+    check_plan(by, plan, now)?;
+    let domains = managed_domains(conn, by.account_id)?;
+    let mut batch = ids.to_vec();
+    batch.sort_unstable();
+    let ctx = Context {
+        origin: Origin {
+            mode: Mode::Bulk,
+            job_id: None,
+        },
+        batch: &batch,
+        domains: &domains,
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        write_transaction(conn, |conn| {
+            for id in chunk {
+                let one = conn.transaction(|conn| {
+                    let user = find_in_account(conn, by.account_id, *id)?;
+                    schedule_in(conn, by, &user, plan, &ctx, now)?;
+                    Ok::<_, ServiceError>(user.email)
+                });
+                out.push((*id, one));
+            }
+            Ok::<_, ServiceError>(())
+        })?;
+    }
+    Ok(out)
+}
+
+fn check_plan(by: &ActorInfo, plan: &Plan, now: NaiveDateTime) -> ServiceResult<()> {
+    if !matches!(plan.action, Action::Deactivate | Action::Unlink | Action::Delete) {
+        return Err(ServiceError::Invalid(tr(by.lang, "bad-schedule-action")));
+    }
+    if plan.due_at <= now {
+        return Err(ServiceError::Invalid(tr(by.lang, "schedule-in-past")));
+    }
+    Ok(())
+}
+
+/// Where a plan comes from: the mode its rules are checked in, and the
+/// users planned together (a target among them is refused, R51).
+pub struct Context<'a> {
+    pub origin: Origin,
+    pub batch: &'a [i64],
+    pub domains: &'a [String],
+}
+
+/// Checks and stores one plan in the caller's transaction, audited.
+pub fn schedule_in(
+    conn: &mut DbConn,
+    by: &ActorInfo,
+    user: &User,
+    plan: &Plan,
+    ctx: &Context<'_>,
+    now: NaiveDateTime,
+) -> ServiceResult<()> {
+    check_action(&by.actor, &target_of(user, ctx.domains), plan.action, ctx.origin.mode)?;
+    let transfer = &plan.transfer;
+    if plan.action.removes() && transfer.choice.any() {
+        let target = super::bulk::transfer_target(conn, by.account_id, transfer)?;
+        let in_batch: Vec<i64> = target
+            .iter()
+            .map(|t| t.id)
+            .filter(|id| *id != user.id && ctx.batch.binary_search(id).is_ok())
+            .collect();
+        check_transfer(user.id, &transfer.choice, target.as_ref(), &in_batch)?;
+    }
+    cancel_in(conn, user.id, ScheduleState::Cancelled, "replaced", now)?;
+    diesel::insert_into(sa::table)
+        .values((
+            sa::account_id.eq(by.account_id),
+            sa::user_id.eq(user.id),
+            sa::user_email.eq(&user.email),
+            sa::action.eq(plan.action.as_str()),
+            sa::transfer_to.eq(transfer.to_email.as_deref().filter(|_| transfer.choice.any())),
+            sa::transfer_meetings.eq(transfer.choice.meetings),
+            sa::transfer_webinars.eq(transfer.choice.webinars),
+            sa::transfer_events.eq(transfer.choice.events),
+            sa::transfer_recordings.eq(transfer.choice.recordings),
+            sa::due_at.eq(plan.due_at),
+            sa::scheduled_by_id.eq(by.actor.id),
+            sa::scheduled_by_email.eq(&by.email),
+            sa::state.eq(ScheduleState::Scheduled),
+            sa::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let detail = format!(
+        "{} at {} UTC",
+        plan.action.as_str(),
+        plan.due_at.format("%Y-%m-%d %H:%M")
+    );
+    audit::record(
+        conn,
+        &NewAuditEntry {
+            target_id: Some(user.id),
+            target_email: user.email.clone(),
+            source: by.source(&ctx.origin).into(),
+            job_id: ctx.origin.job_id,
+            transfer_to_email: transfer.to_email.clone().filter(|_| transfer.choice.any()),
+            detail,
+            ..audit::by(by, "schedule", now)
+        },
+    )?;
+    Ok(())
 }
 
 fn record(

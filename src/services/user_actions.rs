@@ -76,6 +76,48 @@ pub fn data_summary(conn: &mut DbConn, user_id: i64) -> ServiceResult<DataSummar
     })
 }
 
+/// The chosen heir of a leaver's data: what they own now and would own
+/// after the transfer (PMI meetings never move, R42).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heir {
+    pub email: String,
+    pub now: DataSummary,
+    pub after: DataSummary,
+}
+
+/// The transfer's target as it stands, for the dialogs: what it will own
+/// afterwards, or why it cannot take the chosen data (R50-R53).
+pub fn heir(conn: &mut DbConn, account_id: i64, leaver_id: i64, transfer: &Transfer) -> ServiceResult<Heir> {
+    let leaver = user_queries::find_in_account(conn, account_id, leaver_id)?;
+    let email = transfer.to_email.as_deref().map(str::trim).unwrap_or("");
+    let found = match email {
+        "" => None,
+        e => user_queries::find_any_by_email(conn, e)?,
+    };
+    let facts = found.as_ref().map(|t| user_queries::transfer_target(t, account_id));
+    let any = TransferChoice {
+        meetings: true,
+        ..transfer.choice
+    };
+    check_transfer(leaver.id, &any, facts.as_ref(), &[])?;
+    let target = found.ok_or(ServiceError::Refused(crate::domain::Refusal::TargetMissing))?;
+    let (from, now) = (data_summary(conn, leaver.id)?, data_summary(conn, target.id)?);
+    let c = &transfer.choice;
+    let plus = |on: bool, n: i64| if on { n } else { 0 };
+    let after = DataSummary {
+        meetings: now.meetings + plus(c.meetings, from.meetings - from.pmi_meetings),
+        webinars: now.webinars + plus(c.webinars, from.webinars),
+        events: now.events + plus(c.events, from.events),
+        recordings: now.recordings + plus(c.recordings, from.recordings),
+        ..now
+    };
+    Ok(Heir {
+        email: target.email,
+        now,
+        after,
+    })
+}
+
 /// What an action did, for the flash message and the tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {

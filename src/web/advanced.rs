@@ -13,19 +13,21 @@ use super::{redirect, AppState, WebError};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/advanced", web::get().to(page))
-        .route("/users/advanced", web::post().to(save));
+        .route("/users/advanced", web::post().to(save))
+        .route("/users/advanced/time-zone", web::post().to(save_time_zone));
 }
 
 async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, WebError> {
     let account_id = admin.user.account_id;
     let (user, actor) = (admin.user.clone(), admin.actor);
-    let (setting, overview, may_change, outbox) = state
+    let (setting, overview, may_change, outbox, tz) = state
         .db(move |conn| {
             let setting = auto_delete::setting(conn, account_id)?;
             let overview = auto_delete::overview(conn, account_id, services::now())?;
             let may = auto_delete::may_change(conn, &user, &actor)?;
             let outbox = crate::mail::outbox(conn, account_id, 20)?;
-            Ok::<_, ServiceError>((setting, overview, may, outbox))
+            let tz = services::schedule::time_zone(conn, account_id)?;
+            Ok::<_, ServiceError>((setting, overview, may, outbox, tz))
         })
         .await?;
     let page = AdvancedPage {
@@ -39,6 +41,8 @@ async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, 
         next_count: overview.next_count,
         smtp_configured: state.config.mail.is_some(),
         outbox,
+        time_zone: tz.name().to_string(),
+        zones: crate::domain::schedule::zone_names().collect(),
     };
     super::render::html(&page)
 }
@@ -79,6 +83,36 @@ async fn save(
         } else {
             "flash-setting-off"
         }),
+    );
+    Ok(redirect("/users/advanced"))
+}
+
+#[derive(Deserialize)]
+struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// The account's time zone, in which scheduled moments are typed and shown.
+async fn save_time_zone(
+    session: Session,
+    state: web::Data<AppState>,
+    admin: Admin,
+    form: web::Form<TimeZoneForm>,
+) -> Result<HttpResponse, WebError> {
+    let tz = crate::domain::schedule::parse_zone(&form.time_zone).ok_or_else(|| {
+        WebError::BadRequest(crate::i18n::ta(
+            "bad-time-zone",
+            &[("value", crate::csv_import::echo(&form.time_zone))],
+        ))
+    })?;
+    let (info, user) = (admin.info(), admin.user.clone());
+    state
+        .db(move |conn| services::schedule::set_time_zone(conn, &info, &user, tz, services::now()))
+        .await?;
+    set_flash(
+        &session,
+        &crate::i18n::ta("flash-time-zone", &[("zone", tz.name().to_string())]),
     );
     Ok(redirect("/users/advanced"))
 }

@@ -55,6 +55,15 @@ fn translate(lang: Lang, action: &str, detail: &str) -> Option<String> {
                 .collect();
             Some(format!("{name}: {}", names?.join(", ")))
         }
+        "schedule" => {
+            let (act, at) = detail.split_once(" at ")?;
+            let act = matches!(act, "deactivate" | "unlink" | "delete").then(|| tr(lang, act))?;
+            Some(tr_args(lang, "detail-scheduled", &[arg("action", &act), arg("at", at)]))
+        }
+        "time_zone" => {
+            let change = detail.strip_prefix("time zone ")?;
+            Some(tr_args(lang, "detail-time-zone", &[arg("change", change)]))
+        }
         "auto_delete_setting" => {
             let (old, new) = detail.split_once(" -> ")?;
             Some(format!("{} -> {}", auto_delete(lang, old)?, auto_delete(lang, new)?))

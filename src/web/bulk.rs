@@ -4,10 +4,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use crate::domain::{Action, Status, TransferChoice};
-use crate::services;
+#[allow(unused_imports)]
+use crate::i18n::Translate;
 use crate::services::bulk::{self, Preview, RowResult};
 use crate::services::user_actions::Transfer;
 use crate::services::users::UserQuery;
+use crate::services::{self, ServiceError};
 
 use super::pages::{BulkPreviewDialog, BulkResultDialog, DialogPage, PreviewRowView};
 use super::render::page_or_partial;
@@ -113,14 +115,44 @@ fn respond(
     Ok(resp)
 }
 
+/// The moment of a scheduled bulk action (`at`, in the account's time zone)
+/// and how it reads; None without one.
+fn due(conn: &mut crate::db::DbConn, account_id: i64, at: Option<&str>) -> Result<Option<Due>, ServiceError> {
+    let Some(at) = at.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    let tz = services::schedule::time_zone(conn, account_id)?;
+    let due_at = super::schedule::moment(at, tz)?;
+    if due_at <= services::now() {
+        return Err(ServiceError::Invalid(crate::i18n::t("schedule-in-past")));
+    }
+    Ok(Some(Due {
+        at: at.to_string(),
+        due_at,
+        shown: crate::domain::schedule::show(due_at, tz),
+    }))
+}
+
+/// A bulk action planned for a moment: as typed, in UTC, as shown.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub at: String,
+    pub due_at: chrono::NaiveDateTime,
+    pub shown: String,
+}
+
 async fn preview(
     req: HttpRequest,
     state: web::Data<AppState>,
     admin: Admin,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, WebError> {
+    if form.iter().any(|(k, v)| k == "action" && v == "schedule") {
+        return schedule_dialog(&req, &state, &admin, Fields(form.into_inner())).await;
+    }
     let (fields, action, transfer) = parse(&admin, form)?;
     let info = admin.info();
+    let at = fields.get("at").map(str::to_string);
     let preview = if fields.get("all_matching") == Some("1") {
         let status = match fields.get("status").unwrap_or("") {
             "" | "scheduled" => None,
@@ -137,14 +169,24 @@ async fn preview(
         };
         state
             .db(move |conn| {
+                let due = due(conn, info.account_id, at.as_deref())?;
                 let ids = bulk::all_matching(conn, info.account_id, &query, info.lang)?;
-                bulk::preview(conn, &info, action, &ids, &transfer, services::now())
+                Ok::<_, ServiceError>((
+                    bulk::preview(conn, &info, action, &ids, &transfer, services::now())?,
+                    due,
+                ))
             })
             .await?
     } else {
         let ids = fields.user_ids()?;
         state
-            .db(move |conn| bulk::preview(conn, &info, action, &ids, &transfer, services::now()))
+            .db(move |conn| {
+                let due = due(conn, info.account_id, at.as_deref())?;
+                Ok::<_, ServiceError>((
+                    bulk::preview(conn, &info, action, &ids, &transfer, services::now())?,
+                    due,
+                ))
+            })
             .await?
     };
     respond(&req, &admin, "result", preview_dialog(&admin, preview, &fields), false)
@@ -161,17 +203,36 @@ async fn repreview(
     let (fields, action, transfer) = parse(&admin, form)?;
     let info = admin.info();
     let token = path.into_inner();
+    let at = fields.get("at").map(str::to_string);
     let preview = state
         .db(move |conn| {
+            let due = due(conn, info.account_id, at.as_deref())?;
             let ids = bulk::previewed_ids(conn, &info, &token)?;
-            bulk::preview(conn, &info, action, &ids, &transfer, services::now())
+            Ok::<_, ServiceError>((
+                bulk::preview(conn, &info, action, &ids, &transfer, services::now())?,
+                due,
+            ))
         })
         .await?;
     respond(&req, &admin, "result", preview_dialog(&admin, preview, &fields), false)
 }
 
-fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDialog {
+fn preview_dialog(admin: &Admin, (p, due): (Preview, Option<Due>), fields: &Fields) -> BulkPreviewDialog {
     let total = p.rows.len();
+    let will = match &due {
+        None => crate::i18n::t(&format!("will-be-{}", past(p.action))),
+        Some(d) => crate::i18n::ta(
+            "will-be-scheduled",
+            &[("action", crate::i18n::t(p.action.as_str())), ("at", d.shown.clone())],
+        ),
+    };
+    let (transfer_button, now_button) = match due {
+        None => (
+            format!("bulk-transfer-then-{}", p.action.as_str()),
+            format!("bulk-{}-now", p.action.as_str()),
+        ),
+        Some(_) => ("bulk-schedule-transfer".to_string(), "bulk-schedule-now".to_string()),
+    };
     let rows = p
         .rows
         .iter()
@@ -181,7 +242,7 @@ fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDial
             name: r.name.clone(),
             allowed: r.verdict.is_ok(),
             text: match r.verdict {
-                Ok(()) => crate::i18n::t(&format!("will-be-{}", past(p.action))),
+                Ok(()) => will.clone(),
                 Err(refusal) => format!(
                     "{}: {}",
                     crate::i18n::t("skipped"),
@@ -194,8 +255,9 @@ fn preview_dialog(admin: &Admin, p: Preview, fields: &Fields) -> BulkPreviewDial
         csrf: admin.csrf.clone(),
         token: p.token,
         action: p.action.as_str().into(),
-        transfer_button: format!("bulk-transfer-then-{}", p.action.as_str()),
-        now_button: format!("bulk-{}-now", p.action.as_str()),
+        transfer_button,
+        now_button,
+        at: due.map(|d| d.at).unwrap_or_default(),
         removes: p.action.removes(),
         total,
         allowed: p.allowed,
@@ -234,8 +296,12 @@ async fn apply(
     }
     let info = admin.info();
     let token = path.into_inner();
+    let at = fields.get("at").map(str::to_string);
     let result = state
-        .db(move |conn| bulk::apply(conn, &info, &token, action, &transfer, services::now()))
+        .db(move |conn| {
+            let due = due(conn, info.account_id, at.as_deref())?.map(|d| d.due_at);
+            bulk::apply(conn, &info, &token, action, &transfer, due, services::now())
+        })
         .await
         .map_err(|e| match e {
             WebError::NotFound => WebError::BadRequest(crate::i18n::t("bad-preview")),
@@ -269,4 +335,49 @@ fn past(a: Action) -> &'static str {
         Action::Unlink => "unlinked",
         Action::Delete => "deleted",
     }
+}
+
+/// The bulk bar's Schedule: what to plan for the selection, and when.
+#[derive(Template)]
+#[template(path = "_bulk_schedule.html")]
+pub struct BulkScheduleDialog {
+    pub csrf: String,
+    /// The selection as the bulk bar sent it (checked ids, or all matching).
+    pub selection: Vec<(String, String)>,
+    pub count: String,
+    pub zone: String,
+}
+
+async fn schedule_dialog(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    admin: &Admin,
+    fields: Fields,
+) -> Result<HttpResponse, WebError> {
+    require_privilege(admin)?;
+    let all = fields.get("all_matching") == Some("1");
+    let ids = fields.user_ids()?;
+    if !all && ids.is_empty() {
+        return Err(WebError::BadRequest(crate::i18n::t("bad-select-one")));
+    }
+    let account_id = admin.user.account_id;
+    let tz = state
+        .db(move |conn| services::schedule::time_zone(conn, account_id))
+        .await?;
+    let keep = ["user_ids", "all_matching", "q", "status"];
+    let dialog = BulkScheduleDialog {
+        csrf: admin.csrf.clone(),
+        selection: fields
+            .0
+            .into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .collect(),
+        count: if all {
+            crate::i18n::t("bulk-all-matching")
+        } else {
+            ids.len().to_string()
+        },
+        zone: tz.name().to_string(),
+    };
+    respond(req, admin, "schedule", dialog, false)
 }

@@ -216,6 +216,8 @@ pub struct BulkPreviewDialog {
     pub action: String,
     pub transfer_button: String,
     pub now_button: String,
+    /// The moment as typed when the bulk action is scheduled (sent again on confirm).
+    pub at: String,
     pub removes: bool,
     pub total: usize,
     pub allowed: usize,
@@ -279,8 +281,13 @@ pub struct JobPage {
 }
 
 impl JobPage {
-    pub fn outcome(&self, row_state: &crate::domain::RowState) -> &'static str {
-        crate::services::import::outcome_word(*row_state, self.job.state)
+    /// A row's effective date (UTC, ISO 8601) for `data-due-at`.
+    pub fn due_at(&self, row: &crate::db::models::ImportRow) -> Option<String> {
+        row.due_at.map(crate::web::api::timestamp)
+    }
+
+    pub fn outcome(&self, row: &crate::db::models::ImportRow) -> &'static str {
+        crate::services::import::outcome_word(row.state, self.job.state, row.due_at.is_some())
     }
 }
 
@@ -345,6 +352,9 @@ pub struct AdvancedPage {
     pub next_count: i64,
     pub smtp_configured: bool,
     pub outbox: Vec<crate::db::models::OutboxMail>,
+    /// The account's time zone (scheduled offboarding) and every choice.
+    pub time_zone: String,
+    pub zones: Vec<&'static str>,
 }
 
 #[derive(Template, WebTemplate)]

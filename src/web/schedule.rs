@@ -5,13 +5,15 @@
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+use crate::domain::schedule::{parse_moment, show, Tz};
 use crate::domain::Action;
 #[allow(unused_imports)]
 use crate::i18n::Translate;
-use crate::services::{self, users as user_queries};
+use crate::services::schedule::Plan;
+use crate::services::{self, users as user_queries, ServiceError};
 
 use super::render::page_or_partial;
 use super::session::Admin;
@@ -30,6 +32,8 @@ pub struct ScheduleDialog {
     pub csrf: String,
     pub user_id: i64,
     pub email: String,
+    /// The account's time zone, in which the moment is typed.
+    pub zone: String,
 }
 
 async fn dialog(
@@ -39,13 +43,17 @@ async fn dialog(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, WebError> {
     let (account_id, id) = (admin.user.account_id, path.into_inner());
-    let user = state
-        .db(move |conn| user_queries::find_in_account(conn, account_id, id))
+    let (user, tz) = state
+        .db(move |conn| {
+            let user = user_queries::find_in_account(conn, account_id, id)?;
+            Ok::<_, ServiceError>((user, services::schedule::time_zone(conn, account_id)?))
+        })
         .await?;
     let dialog = ScheduleDialog {
         csrf: admin.csrf.clone(),
         user_id: id,
         email: user.email,
+        zone: tz.name().to_string(),
     };
     page_or_partial(&req, dialog, |d| {
         Ok(super::pages::DialogPage {
@@ -65,21 +73,6 @@ struct ScheduleForm {
     transfer: ActionForm,
 }
 
-/// `2027-01-05T09:30` (the browser's date-time field) or `2027-01-05` (the
-/// start of that day), in UTC.
-pub fn parse_moment(text: &str) -> Option<NaiveDateTime> {
-    let t = text.trim();
-    NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-}
-
 async fn schedule(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -92,19 +85,27 @@ async fn schedule(
         Some(a @ (Action::Deactivate | Action::Unlink | Action::Delete)) => a,
         _ => return Err(WebError::BadRequest(crate::i18n::t("bad-schedule-action"))),
     };
-    let due = parse_moment(&form.at).ok_or_else(|| WebError::BadRequest(crate::i18n::t("bad-schedule-moment")))?;
     let transfer = form.transfer.transfer(action)?;
-    let (info, id) = (admin.info(), path.into_inner());
-    let user = state
-        .db(move |conn| services::schedule::schedule(conn, &info, id, action, &transfer, due, services::now()))
+    let (info, id, at) = (admin.info(), path.into_inner(), form.at.clone());
+    let (user, shown) = state
+        .db(move |conn| {
+            let tz = services::schedule::time_zone(conn, info.account_id)?;
+            let due_at = moment(&at, tz)?;
+            let plan = Plan {
+                action,
+                transfer,
+                due_at,
+            };
+            let user = services::schedule::schedule(conn, &info, id, &plan, services::now())?;
+            Ok::<_, ServiceError>((user, show(due_at, tz)))
+        })
         .await?;
-    let at = due.format("%Y-%m-%d %H:%M").to_string();
     let message = crate::i18n::ta(
         "flash-scheduled",
         &[
             ("email", user.email),
             ("action", crate::i18n::t(action.as_str())),
-            ("at", at),
+            ("at", shown),
         ],
     );
     done(&req, &session, message)
@@ -128,21 +129,7 @@ async fn cancel(
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn moments_as_browsers_and_people_type_them() {
-        let at = |s: &str| parse_moment(s).map(|d| d.format("%Y-%m-%d %H:%M").to_string());
-        assert_eq!(at("2027-01-05T09:30").as_deref(), Some("2027-01-05 09:30"));
-        assert_eq!(
-            at("2027-01-05").as_deref(),
-            Some("2027-01-05 00:00"),
-            "a date alone: the day's start"
-        );
-        assert_eq!(at(" 2027-01-05 17:00 ").as_deref(), Some("2027-01-05 17:00"));
-        assert_eq!(at("5-1-2027"), None);
-        assert_eq!(at(""), None);
-    }
+/// The moment typed in the dialog, in the account's zone, or a clear refusal.
+pub fn moment(text: &str, tz: Tz) -> Result<NaiveDateTime, ServiceError> {
+    parse_moment(text, tz).ok_or_else(|| ServiceError::Invalid(crate::i18n::t("bad-schedule-moment")))
 }

@@ -116,3 +116,55 @@ async fn suggest(
     items.truncate(SHOWN);
     super::render::html(&Suggestions { items })
 }
+
+/// What the chosen heir will own after the transfer, or why they cannot
+/// take the data: shown in the delete and unlink dialogs as the admin
+/// picks a target and the kinds.
+#[derive(Template)]
+#[template(path = "_heir.html")]
+pub struct HeirView {
+    pub heir: Option<crate::services::user_actions::Heir>,
+    pub refusal: Option<String>,
+}
+
+pub async fn heir(
+    state: web::Data<AppState>,
+    admin: Admin,
+    path: web::Path<i64>,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, WebError> {
+    let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string());
+    let transfer = crate::services::user_actions::Transfer {
+        choice: TransferChoice {
+            meetings: get("transfer_meetings").is_some(),
+            webinars: get("transfer_webinars").is_some(),
+            events: get("transfer_events").is_some(),
+            recordings: get("transfer_recordings").is_some(),
+        },
+        to_email: get("transfer_to").filter(|e| !e.is_empty()),
+    };
+    let (account_id, leaver) = (admin.user.account_id, path.into_inner());
+    let view = match transfer.to_email {
+        None => HeirView {
+            heir: None,
+            refusal: None,
+        },
+        Some(_) => {
+            let found = state
+                .db(move |conn| Ok(crate::services::user_actions::heir(conn, account_id, leaver, &transfer)))
+                .await?;
+            match found {
+                Ok(h) => HeirView {
+                    heir: Some(h),
+                    refusal: None,
+                },
+                Err(crate::services::ServiceError::Refused(r)) => HeirView {
+                    heir: None,
+                    refusal: Some(r.text(crate::i18n::current())),
+                },
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    super::render::html(&view)
+}

@@ -22,6 +22,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             r"/users/{id:\d+}/sign-out-everywhere",
             web::post().to(sign_out_everywhere),
         )
+        .route(r"/users/{id:\d+}/heir", web::get().to(super::suggest::heir))
         .route(r"/users/{id:\d+}/edit", web::get().to(edit_dialog))
         .route(r"/users/{id:\d+}/edit", web::post().to(edit))
         .route(r"/users/{id:\d+}/{action}", web::get().to(action_dialog))

@@ -80,13 +80,18 @@ async fn users_page(
 ) -> Result<HttpResponse, WebError> {
     let query = params.query()?;
     let account_id = admin.user.account_id;
-    let (page, domains, plans) = state
+    let (page, domains, (plans, tz)) = state
         .db(move |conn| {
             let page = user_service::list_users(conn, account_id, &query)?;
             let domains = services::users::managed_domains(conn, account_id)?;
             let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
             let plans = services::schedule::planned(conn, account_id, &ids)?;
-            Ok::<_, ServiceError>((page, domains, plans))
+            // The zone is read only when a plan is shown.
+            let tz = match plans.is_empty() {
+                true => crate::domain::schedule::Tz::UTC,
+                false => services::schedule::time_zone(conn, account_id)?,
+            };
+            Ok::<_, ServiceError>((page, domains, (plans, tz)))
         })
         .await?;
     let table = UsersTable {
@@ -96,7 +101,7 @@ async fn users_page(
             .map(|u| {
                 let mut row = UserRow::new(u, &admin.actor, &domains);
                 row.scheduled = plans.get(&u.id).map(|p| {
-                    let at = p.due_at.format("%Y-%m-%d %H:%M").to_string();
+                    let at = crate::domain::schedule::show(p.due_at, tz);
                     crate::i18n::ta(
                         "scheduled-badge",
                         &[("action", crate::i18n::t(p.action.as_str())), ("at", at)],

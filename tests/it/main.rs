@@ -4,6 +4,7 @@
 mod access;
 mod advanced;
 mod api;
+mod api_schedule;
 mod api_tokens;
 mod audit;
 mod auth;

@@ -30,7 +30,7 @@ async fn lists_every_user_of_the_account_with_contract_attributes() {
         4
     );
     let bulk = attr_values(&r.body, "data-bulk-action");
-    assert_eq!(bulk, ["deactivate", "unlink", "delete"]);
+    assert_eq!(bulk, ["deactivate", "unlink", "delete", "schedule"]);
     assert!(r.body.contains("id=\"select-all\""));
     // The More menu offers what the rules allow: nothing on the owner's own row.
     let actions = attr_values(&r.body, "data-action");

@@ -8,6 +8,7 @@ pub mod errors;
 pub mod imports;
 pub mod openapi;
 pub mod roles;
+pub mod schedule;
 pub mod users;
 
 use std::collections::HashMap;
@@ -37,6 +38,11 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                     .route(web::delete().to(users::delete_user)),
             )
             .service(resource("/users/{userId}/status", "PUT").route(web::put().to(users::set_status)))
+            .service(
+                resource("/users/{userId}/schedule", "PUT, DELETE")
+                    .route(web::put().to(schedule::put_schedule))
+                    .route(web::delete().to(schedule::delete_schedule)),
+            )
             .service(resource("/roles", "GET").route(web::get().to(roles::list_roles)))
             .service(resource("/roles/{roleId}/members", "POST").route(web::post().to(roles::add_members)))
             .service(resource("/imports", "POST").route(web::post().to(imports::create)))

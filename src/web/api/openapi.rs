@@ -8,7 +8,8 @@ use utoipa::OpenApi;
 use super::errors::{refusal_table, ErrorBody, FieldError};
 use super::imports::{ImportUpload, Job, JobRow, JobState, Outcome};
 use super::roles::{ApiRole, Member, MembersAdded, MembersBody, RoleList};
-use super::users::{ApiUser, DeleteAction, StatusAction, StatusBody, UserList, UserStatus};
+use super::schedule::ScheduleBody;
+use super::users::{ApiUser, DeleteAction, ScheduleAction, StatusAction, StatusBody, UserList, UserStatus};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +23,8 @@ use super::users::{ApiUser, DeleteAction, StatusAction, StatusBody, UserList, Us
         super::users::get_user,
         super::users::set_status,
         super::users::delete_user,
+        super::schedule::put_schedule,
+        super::schedule::delete_schedule,
         super::roles::list_roles,
         super::roles::add_members,
         super::imports::create,
@@ -38,6 +41,8 @@ use super::users::{ApiUser, DeleteAction, StatusAction, StatusBody, UserList, Us
         StatusBody,
         StatusAction,
         DeleteAction,
+        ScheduleAction,
+        ScheduleBody,
         ApiRole,
         RoleList,
         Member,

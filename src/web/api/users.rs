@@ -65,6 +65,59 @@ pub struct ApiUser {
     pub created_at: String,
     /// Not recorded by Offboard: always null.
     pub last_login_time: Option<String>,
+    /// When a planned removal is due (ISO 8601, UTC); null without one.
+    pub scheduled_at: Option<String>,
+    /// What is planned for `scheduled_at`; null without a plan.
+    pub scheduled_action: Option<ScheduleAction>,
+}
+
+/// What a plan does, in the API's words (`disassociate`: unlink).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleAction {
+    Deactivate,
+    Disassociate,
+    Delete,
+}
+
+impl ScheduleAction {
+    pub fn of(a: Action) -> Option<ScheduleAction> {
+        match a {
+            Action::Deactivate => Some(ScheduleAction::Deactivate),
+            Action::Unlink => Some(ScheduleAction::Disassociate),
+            Action::Delete => Some(ScheduleAction::Delete),
+            Action::Activate => None,
+        }
+    }
+    pub fn action(self) -> Action {
+        match self {
+            ScheduleAction::Deactivate => Action::Deactivate,
+            ScheduleAction::Disassociate => Action::Unlink,
+            ScheduleAction::Delete => Action::Delete,
+        }
+    }
+}
+
+/// The users as the API shows them, with their custom roles' names and plans.
+pub fn api_users_of(
+    conn: &mut crate::db::DbConn,
+    account_id: i64,
+    users: &[User],
+) -> Result<Vec<ApiUser>, ServiceError> {
+    let names = api_users::custom_role_names(conn, account_id)?;
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let plans = services::schedule::planned(conn, account_id, &ids)?;
+    Ok(users
+        .iter()
+        .map(|u| {
+            let mut out = api_user(u, &names);
+            if let Some(p) = plans.get(&u.id) {
+                out.scheduled_at = Some(timestamp(p.due_at));
+                out.scheduled_action = ScheduleAction::of(p.action);
+            }
+            out
+        })
+        .collect())
 }
 
 pub fn api_user(u: &User, custom_roles: &HashMap<i64, String>) -> ApiUser {
@@ -90,6 +143,8 @@ pub fn api_user(u: &User, custom_roles: &HashMap<i64, String>) -> ApiUser {
         status: UserStatus::of(u.status),
         created_at: timestamp(u.created_at),
         last_login_time: None,
+        scheduled_at: None,
+        scheduled_action: None,
     }
 }
 
@@ -156,14 +211,14 @@ fn decode_cursor(key: &[u8], scope: &str, token: &str, now: i64) -> Option<Strin
     (now - issued <= CURSOR_SECONDS && issued <= now + 60).then(|| email.to_string())
 }
 
-fn field(name: &str, message: String) -> FieldError {
+pub fn field(name: &str, message: String) -> FieldError {
     FieldError {
         field: name.into(),
         message,
     }
 }
 
-fn invalid(lang: Lang, name: &str, value: &str) -> FieldError {
+pub fn invalid(lang: Lang, name: &str, value: &str) -> FieldError {
     field(
         name,
         tr_args(
@@ -261,11 +316,10 @@ pub async fn list_users(
         page_size,
         total_fresh: state.config.api_total_fresh,
     };
-    let (page, names) = run(&state, move |conn| {
-        Ok((
-            api_users::list(conn, account_id, &query)?,
-            api_users::custom_role_names(conn, account_id)?,
-        ))
+    let (page, users) = run(&state, move |conn| {
+        let page = api_users::list(conn, account_id, &query)?;
+        let users = api_users_of(conn, account_id, &page.users)?;
+        Ok((page, users))
     })
     .await
     .map_err(|e| ApiError::service(lang, e, None))?;
@@ -278,7 +332,7 @@ pub async fn list_users(
                 .map(|email| encode_cursor(&key, &scope, &email, now))
                 .unwrap_or_default(),
             total_records: page.total,
-            users: page.users.iter().map(|u| api_user(u, &names)).collect(),
+            users,
         },
     ))
 }
@@ -314,14 +368,18 @@ pub async fn get_user(
     let k = key.clone();
     let user = run(&state, move |conn| {
         let u = api_users::find(conn, account_id, &k)?;
-        Ok(api_user(&u, &api_users::custom_role_names(conn, account_id)?))
+        first_of(api_users_of(conn, account_id, &[u])?)
     })
     .await
     .map_err(|e| not_found_or(lang, &key, e, None))?;
     Ok(json(StatusCode::OK, &user))
 }
 
-fn not_found_or(lang: Lang, key: &str, e: ServiceError, action: Option<Action>) -> ApiError {
+pub fn first_of(users: Vec<ApiUser>) -> Result<ApiUser, ServiceError> {
+    users.into_iter().next().ok_or(ServiceError::NotFound)
+}
+
+pub fn not_found_or(lang: Lang, key: &str, e: ServiceError, action: Option<Action>) -> ApiError {
     match e {
         ServiceError::NotFound => ApiError::user_not_found(lang, key),
         other => ApiError::service(lang, other, action),
@@ -409,7 +467,7 @@ pub async fn set_status(
             Err(e) => return Err(e),
         }
         let user = services::users::find_in_account(conn, by.account_id, user.id)?;
-        Ok(api_user(&user, &api_users::custom_role_names(conn, by.account_id)?))
+        first_of(api_users_of(conn, by.account_id, &[user])?)
     })
     .await
     .map_err(|e| not_found_or(lang, &key, e, Some(action)))?;
