@@ -26,6 +26,8 @@ async fn main_flows_in_a_real_browser() {
     w.run("transfer target type-ahead by keyboard", type_ahead(&w)).await;
     w.run("delete with transfer of meetings", delete_with_transfer(&w))
         .await;
+    w.run("schedule a deactivation in the dialog, then cancel it", schedule(&w))
+        .await;
     w.run("import, apply, progress, result", import_flow(&w)).await;
     w.run("advanced tab", advanced(&w)).await;
     w.run("no script from user data runs", inert_names(&w)).await;
@@ -256,6 +258,8 @@ async fn type_ahead(w: &World) -> Step {
         Ok(field.prop("value").await?.as_deref() == Some("admin@acme.example"))
     })
     .await?;
+    // The dialog says what the chosen heir will own afterwards.
+    w.el("#heir [data-heir='admin@acme.example']").await?;
     // Escape closes the dialog without deleting anyone.
     field.send_keys(Key::Escape + "").await?;
     w.ensure(
@@ -267,6 +271,61 @@ async fn type_ahead(w: &World) -> Step {
             == 1,
         "nobody was deleted",
     )
+}
+
+fn plans_of(w: &World, email: &str) -> Result<Vec<String>, Fail> {
+    use offboard::db::schema::scheduled_acts as sa;
+    Ok(sa::table
+        .filter(sa::user_email.eq(email))
+        .order(sa::id)
+        .select(sa::state)
+        .load(&mut *w.conn())
+        .map_err(|e| e.to_string())?)
+}
+
+/// The row's Schedule: a deactivation planned in the dialog shows as a
+/// badge on the row, and the row's Cancel plan ends it.
+async fn schedule(w: &World) -> Step {
+    let email: String = users::table
+        .filter(users::status.eq("active"))
+        .filter(users::role.eq("member"))
+        .filter(users::is_room.eq(false))
+        .order(users::email.desc())
+        .select(users::email)
+        .first(&mut *w.conn())
+        .map_err(|e| e.to_string())?;
+    w.goto(&format!("/users?q={}", email.split('@').next().unwrap_or("")))
+        .await?;
+    let row = format!("tr[data-user-email='{email}']");
+    w.click(&format!("{row} details summary")).await?;
+    w.click(&format!("{row} [data-action=schedule]")).await?;
+    let dialog = w.el("[data-dialog=schedule]").await?;
+    let at = dialog.find(By::Id("schedule-at")).await?;
+    // A date-time field's typing order follows the browser's locale: set it as a picker would.
+    w.driver
+        .execute(
+            "arguments[0].value = '2031-03-04T09:30'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![at.to_json()?],
+        )
+        .await?;
+    dialog
+        .find(By::Css("button[data-confirm=schedule]"))
+        .await?
+        .click()
+        .await?;
+    w.wait_text("#flash [role=alert]", "2031-03-04 09:30").await?;
+    w.wait_text(&format!("{row} [data-scheduled]"), "2031-03-04 09:30")
+        .await?;
+    w.ensure(plans_of(w, &email)? == ["scheduled"], "one plan stored")?;
+    w.click(&format!("{row} [data-action=cancel-schedule]")).await?;
+    w.wait_for("the badge to go", || async {
+        Ok(w.driver
+            .find_all(By::Css(format!("{row} [data-scheduled]")))
+            .await?
+            .is_empty())
+    })
+    .await?;
+    w.ensure(plans_of(w, &email)? == ["cancelled"], "the plan is cancelled")
 }
 
 async fn delete_with_transfer(w: &World) -> Step {
