@@ -89,10 +89,12 @@ echo "  server RSS before $((rss_before / 1024)) MB, peak during the flood $(( $
 deep=$(printf 'u%07d%%40bench.example' $((N * 9 / 10)))
 printf '\n%-34s %10s %9s %9s %8s\n' "page (concurrency $C, ${D}s)" "req/s" "p50" "p99" "non-2xx"
 for spec in "first page|/users" "search (email prefix)|/users?q=u00042" "search (first name)|/users?q=maria" \
-            "status filter|/users?status=deactivated" "deep page (90%)|/users?after=$deep"; do
+            "status filter|/users?status=deactivated" "deep page (90%)|/users?after=$deep" \
+            "transfer type-ahead (ma)|/users/suggest?transfer_to=ma" \
+            "transfer type-ahead (u0004)|/users/suggest?transfer_to=u0004"; do
   name=${spec%%|*}; path=${spec#*|}
   page=$(curl -s -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path")
-  grep -q 'data-user-email' <<<"$page" || { echo "$name returned no rows"; tail -5 "$work/serve.log"; exit 1; }
+  grep -q 'data-user-email\|data-email' <<<"$page" || { echo "$name returned no rows"; tail -5 "$work/serve.log"; exit 1; }
   out=$(wrk -t1 -c"$C" -d"${D}s" --latency -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path")
   rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
   p50=$(awk '$1=="50%"{print $2}' <<<"$out")
