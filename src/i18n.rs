@@ -118,6 +118,24 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
 }
 
 /// In the current request's language.
+/// A count as the language writes it: 12,345 in English, 12.345 in Dutch
+/// and Indonesian.
+pub fn number(lang: Lang, n: i64) -> String {
+    let sep = if lang == Lang::En { ',' } else { '.' };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn t(key: &str) -> String {
     tr(current(), key)
 }
@@ -141,6 +159,14 @@ impl<T: askama::Template> Translate for T {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped_as_each_language_writes_them() {
+        assert_eq!(number(Lang::En, 999_874), "999,874");
+        assert_eq!(number(Lang::Nl, 1_000_000), "1.000.000");
+        assert_eq!(number(Lang::Id, 12), "12");
+        assert_eq!(number(Lang::En, -1234), "-1,234");
+    }
 
     #[test]
     fn the_three_languages_and_their_fallbacks() {

@@ -113,3 +113,14 @@ document.addEventListener("DOMContentLoaded", function () {
     if (input) choose(input, option);
   });
 })();
+// The status tabs swap the table only: keep the filter form's status in step,
+// so the next search stays on the chosen tab.
+document.addEventListener("htmx:afterSwap", function (e) {
+  if (!e.detail.target || e.detail.target.id !== "users-table") return;
+  var current = document.querySelector('#users-table [data-status-tab][aria-current="page"]');
+  var select = document.getElementById("status");
+  if (current && select) {
+    var key = current.getAttribute("data-status-tab");
+    select.value = key === "all" ? "" : key;
+  }
+});

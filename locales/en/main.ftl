@@ -455,3 +455,5 @@ bulk-schedule-transfer = Schedule for { $count } users, with transfer
 bulk-schedule-now = Schedule for { $count } users
 heir-after = After the transfer, { $email } will own:
 heir-now = { $count } now
+showing = Showing { $from }-{ $to } of { $total }
+showing-none = No users found (0 of { $total })

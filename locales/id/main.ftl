@@ -455,3 +455,5 @@ bulk-schedule-transfer = Jadwalkan untuk { $count } pengguna, dengan transfer
 bulk-schedule-now = Jadwalkan untuk { $count } pengguna
 heir-after = Setelah transfer, { $email } akan memiliki:
 heir-now = saat ini { $count }
+showing = Menampilkan { $from }-{ $to } dari { $total }
+showing-none = Tidak ada pengguna ditemukan (0 dari { $total })

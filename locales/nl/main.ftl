@@ -455,3 +455,5 @@ bulk-schedule-transfer = Plannen voor { $count } gebruikers, met overdracht
 bulk-schedule-now = Plannen voor { $count } gebruikers
 heir-after = Na de overdracht is { $email } eigenaar van:
 heir-now = nu { $count }
+showing = { $from }-{ $to } van { $total }
+showing-none = Geen gebruikers gevonden (0 van { $total })

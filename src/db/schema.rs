@@ -348,3 +348,12 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, users);
+
+diesel::table! {
+    /// Users per account and status, kept by triggers (issue 18).
+    user_counts (account_id, status) {
+        account_id -> BigInt,
+        status -> Text,
+        n -> BigInt,
+    }
+}

@@ -119,6 +119,15 @@ fn total_of(conn: &mut DbConn, account_id: i64, q: &Query) -> ServiceResult<i64>
         Some(RoleRef::Member) => -4,
         Some(RoleRef::Custom(id)) => id,
     };
+    if q.role.is_none() {
+        // Kept exact by triggers (issue 18): no count, no cache.
+        return Ok(crate::db::schema::user_counts::table
+            .find((account_id, q.status.as_str()))
+            .select(crate::db::schema::user_counts::n)
+            .first(conn)
+            .optional()?
+            .unwrap_or(0));
+    }
     let key = (account_id, q.status.as_str(), role);
     if let Some((n, at)) = totals.lock().ok().and_then(|t| t.get(&key).copied()) {
         if at.elapsed() < q.total_fresh {

@@ -145,6 +145,117 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
     Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect())
 }
 
+/// The number of users per status tab, as the tabs list them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub all: i64,
+    pub active: i64,
+    pub deactivated: i64,
+    pub pending: i64,
+    pub scheduled: i64,
+}
+
+impl StatusCounts {
+    /// The count of the tab a query lists (`all` without a status).
+    pub fn of(&self, query: &UserQuery) -> i64 {
+        match (query.scheduled, query.status) {
+            (true, _) => self.scheduled,
+            (false, None) => self.all,
+            (false, Some(Status::Active)) => self.active,
+            (false, Some(Status::Deactivated)) => self.deactivated,
+            (false, Some(Status::Pending)) => self.pending,
+        }
+    }
+}
+
+/// The tabs' counts: the trigger-kept `user_counts` rows (one indexed read,
+/// exact at any size) and the account's waiting plans.
+pub fn status_counts(conn: &mut DbConn, account_id: i64) -> ServiceResult<StatusCounts> {
+    use crate::db::schema::user_counts as uc;
+    let rows: Vec<(String, i64)> = uc::table
+        .filter(uc::account_id.eq(account_id))
+        .select((uc::status, uc::n))
+        .load(conn)?;
+    let mut c = StatusCounts::default();
+    for (status, n) in rows {
+        match Status::parse(&status) {
+            Some(Status::Active) => c.active = n,
+            Some(Status::Deactivated) => c.deactivated = n,
+            Some(Status::Pending) => c.pending = n,
+            None => {}
+        }
+        c.all += n;
+    }
+    c.scheduled = sa::table
+        .filter(sa::account_id.eq(account_id))
+        .filter(sa::state.eq(ScheduleState::Scheduled))
+        .count()
+        .get_result(conn)?;
+    Ok(c)
+}
+
+/// How many users a search matches, for "Showing 1-50 of N". A common first
+/// name matches tens of thousands at a million users, so each instance
+/// keeps a count for 30 s per (account, term, tab): paging and the
+/// as-you-type requests that repeat it do not count again.
+pub fn search_count(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<Option<i64>> {
+    type Counted = std::sync::Mutex<std::collections::HashMap<(i64, String, String, bool), (i64, std::time::Instant)>>;
+    static COUNTED: std::sync::OnceLock<Counted> = std::sync::OnceLock::new();
+    let Some(term) = query
+        .search
+        .as_deref()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    let status = query.status.map(|s| s.as_str().to_string()).unwrap_or_default();
+    let key = (account_id, term.clone(), status, query.scheduled);
+    let counted = COUNTED.get_or_init(Default::default);
+    if let Some((n, at)) = counted.lock().ok().and_then(|c| c.get(&key).copied()) {
+        if at.elapsed() < std::time::Duration::from_secs(30) {
+            return Ok(Some(n));
+        }
+    }
+    let n = count_matches(conn, account_id, query, &term)?;
+    if let Ok(mut c) = counted.lock() {
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(key, (n, std::time::Instant::now()));
+    }
+    Ok(Some(n))
+}
+
+fn count_matches(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -> ServiceResult<i64> {
+    let mut q = users::table
+        .filter(users::account_id.eq(account_id))
+        .into_boxed::<Backend>();
+    if let Some(status) = query.status {
+        q = q.filter(users::status.eq(status.as_str()));
+    }
+    if query.scheduled {
+        q = q.filter(users::id.eq_any(planned_ids(account_id)));
+    }
+    let (lo, hi) = prefix_range(term);
+    q = match term.split_once(' ') {
+        _ if is_email_term(term) => q.filter(users::email.ge(lo).and(users::email.lt(hi))),
+        Some((first, last)) if !last.trim().is_empty() => {
+            let (llo, lhi) = prefix_range(last.trim());
+            q.filter(users::first_lc.eq(first.to_string()))
+                .filter(users::last_lc.ge(llo).and(users::last_lc.lt(lhi)))
+        }
+        _ => q.filter(
+            users::email
+                .ge(lo.clone())
+                .and(users::email.lt(hi.clone()))
+                .or(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone())))
+                .or(users::last_lc.ge(lo).and(users::last_lc.lt(hi))),
+        ),
+    };
+    Ok(q.count().get_result(conn)?)
+}
+
 /// The ids of the account's users with a waiting plan, as a subquery.
 type PlannedIds = diesel::dsl::Select<
     diesel::dsl::Filter<

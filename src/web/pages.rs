@@ -130,6 +130,9 @@ impl UserRow {
 #[template(path = "_users_table.html")]
 pub struct UsersTable {
     pub rows: Vec<UserRow>,
+    /// The status tabs' counts and "Showing 1-50 of N".
+    pub counts: crate::services::users::StatusCounts,
+    pub showing: String,
     pub q: String,
     pub status: String,
     pub next_url: Option<String>,
@@ -228,6 +231,50 @@ pub struct BulkPreviewDialog {
     pub transfer_to: String,
     /// The transfer checkboxes to show checked again.
     pub checked: Vec<String>,
+}
+
+/// One status tab of the Users table.
+pub struct StatusTab {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub n: i64,
+    pub shown: String,
+    pub url: String,
+    pub current: bool,
+}
+
+impl UsersTable {
+    /// All · Active · Deactivated · Pending · Scheduled, with their counts.
+    /// A tab lists its whole status (the search is left), so its number is
+    /// what it lists.
+    pub fn tabs(&self) -> Vec<StatusTab> {
+        let c = &self.counts;
+        let lang = crate::i18n::current();
+        [
+            ("all", "status-all", c.all),
+            ("active", "active", c.active),
+            ("deactivated", "deactivated", c.deactivated),
+            ("pending", "pending", c.pending),
+            ("scheduled", "status-scheduled", c.scheduled),
+        ]
+        .into_iter()
+        .map(|(key, label, n)| StatusTab {
+            key,
+            label,
+            n,
+            shown: crate::i18n::number(lang, n),
+            url: self.tab_url(if key == "all" { "" } else { key }),
+            current: self.status == key || (key == "all" && self.status.is_empty()),
+        })
+        .collect()
+    }
+
+    fn tab_url(&self, status: &str) -> String {
+        match status {
+            "" => "/users".into(),
+            s => format!("/users?status={s}"),
+        }
+    }
 }
 
 impl BulkPreviewDialog {

@@ -32,9 +32,19 @@ pub struct UsersParams {
     #[serde(default)]
     pub status: String,
     pub after: Option<String>,
+    /// The position of the page's first row, for "Showing 51-100 of N" (display only).
+    pub start: Option<String>,
 }
 
 impl UsersParams {
+    fn start(&self) -> i64 {
+        self.start
+            .as_deref()
+            .and_then(|s| s.parse::<i64>().ok())
+            .filter(|n| (1..=1_000_000_000).contains(n))
+            .unwrap_or(1)
+    }
+
     fn query(&self) -> Result<UserQuery, WebError> {
         let status = match self.status.as_str() {
             "" | "all" | "scheduled" => None,
@@ -52,16 +62,18 @@ impl UsersParams {
     }
 
     /// The URL of this listing with another cursor, so paging also works typed in.
-    fn url_after(&self, after: Option<&str>) -> String {
+    fn url_after(&self, after: Option<(&str, i64)>) -> String {
         let mut pairs = Vec::new();
+        let start = after.map(|(_, n)| n.to_string());
         if !self.q.is_empty() {
             pairs.push(("q", self.q.as_str()));
         }
         if !self.status.is_empty() {
             pairs.push(("status", self.status.as_str()));
         }
-        if let Some(a) = after {
+        if let (Some((a, _)), Some(n)) = (after, start.as_deref()) {
             pairs.push(("after", a));
+            pairs.push(("start", n));
         }
         let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         if qs.is_empty() {
@@ -80,9 +92,12 @@ async fn users_page(
 ) -> Result<HttpResponse, WebError> {
     let query = params.query()?;
     let account_id = admin.user.account_id;
-    let (page, domains, (plans, tz)) = state
+    let counted = query.clone();
+    let (page, domains, (plans, tz), (counts, found)) = state
         .db(move |conn| {
             let page = user_service::list_users(conn, account_id, &query)?;
+            let counts = user_service::status_counts(conn, account_id)?;
+            let found = user_service::search_count(conn, account_id, &query)?;
             let domains = services::users::managed_domains(conn, account_id)?;
             let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
             let plans = services::schedule::planned(conn, account_id, &ids)?;
@@ -91,7 +106,7 @@ async fn users_page(
                 true => crate::domain::schedule::Tz::UTC,
                 false => services::schedule::time_zone(conn, account_id)?,
             };
-            Ok::<_, ServiceError>((page, domains, (plans, tz)))
+            Ok::<_, ServiceError>((page, domains, (plans, tz), (counts, found)))
         })
         .await?;
     let table = UsersTable {
@@ -112,7 +127,16 @@ async fn users_page(
             .collect(),
         q: params.q.clone(),
         status: params.status.clone(),
-        next_url: page.next_after.as_deref().map(|a| params.url_after(Some(a))),
+        showing: showing(
+            params.start(),
+            page.users.len() as i64,
+            found.unwrap_or(counts.of(&counted)),
+        ),
+        counts,
+        next_url: page
+            .next_after
+            .as_deref()
+            .map(|a| params.url_after(Some((a, params.start() + user_service::PAGE_SIZE)))),
         first_url: params.after.as_ref().map(|_| params.url_after(None)),
         bulk_allowed: admin.actor.has_bulk_privilege(),
         csrf: admin.csrf.clone(),
@@ -124,6 +148,22 @@ async fn users_page(
             table,
         })
     })
+}
+
+/// "Showing 1-50 of 12,345", in the reader's words and digits.
+fn showing(start: i64, rows: i64, total: i64) -> String {
+    let lang = crate::i18n::current();
+    if rows == 0 {
+        return crate::i18n::ta("showing-none", &[("total", crate::i18n::number(lang, total))]);
+    }
+    crate::i18n::ta(
+        "showing",
+        &[
+            ("from", crate::i18n::number(lang, start)),
+            ("to", crate::i18n::number(lang, start + rows - 1)),
+            ("total", crate::i18n::number(lang, total.max(start + rows - 1))),
+        ],
+    )
 }
 
 async fn profile(me: SignedIn) -> impl Responder {

@@ -218,3 +218,67 @@ fn next_href(body: &str) -> Option<String> {
     let tag = &body[tag_start..];
     attr_values(tag, "href").into_iter().next()
 }
+
+/// The numbers of the status tabs, and what each tab lists.
+async fn tabs_and_lists(c: &Client<'_>) -> Vec<(String, i64, usize)> {
+    let page = c.get("/users").await;
+    let keys = attr_values(&page.body, "data-status-tab");
+    let counts = attr_values(&page.body, "data-count");
+    let mut out = Vec::new();
+    for (key, n) in keys.iter().zip(counts.iter()) {
+        let path = if key == "all" {
+            "/users".to_string()
+        } else {
+            format!("/users?status={key}")
+        };
+        let listed = c.get(&path).await.emails().len();
+        out.push((key.clone(), n.parse().expect("count"), listed));
+    }
+    out
+}
+
+#[actix_web::test]
+async fn the_status_tabs_count_what_they_list_after_every_kind_of_act() {
+    let app = TestApp::new();
+    let a = app.user(UserSpec::member("a@acme.test"));
+    let b = app.user(UserSpec::member("b@gmail.test"));
+    let d = app.user(UserSpec::member("d@acme.test"));
+    app.user(UserSpec::member("p@acme.test").status("pending"));
+    app.user(UserSpec::member("x@acme.test").status("deactivated"));
+    let c = app.signed_in("owner@acme.test").await;
+    c.post(&format!("/users/{a}/deactivate"), &[("mode", "now")]).await;
+    c.post(&format!("/users/{b}/unlink"), &[("mode", "now")]).await;
+    c.post(&format!("/users/{d}/delete"), &[("mode", "now")]).await;
+    let got = tabs_and_lists(&c).await;
+    let want: Vec<(&str, i64)> = vec![
+        ("all", 4),
+        ("active", 1),
+        ("deactivated", 2),
+        ("pending", 1),
+        ("scheduled", 0),
+    ];
+    for ((key, n, listed), (wkey, wn)) in got.iter().zip(&want) {
+        assert_eq!((key.as_str(), *n), (*wkey, *wn), "{got:?}");
+        assert_eq!(*n as usize, *listed, "tab {key} counts what it lists");
+    }
+    let page = c.get("/users?q=p").await;
+    assert!(page.body.contains("Showing 1-1 of 1"), "{}", page.body);
+    assert!(c.get("/users").await.body.contains("Showing 1-4 of 4"));
+}
+
+#[actix_web::test]
+async fn counts_are_written_with_the_readers_digits_and_pages_say_where_they_are() {
+    let app = TestApp::new();
+    for i in 0..60 {
+        app.user(UserSpec::member(&format!("m{i:02}@acme.test")));
+    }
+    let c = app.signed_in("owner@acme.test").await;
+    let first = c.get("/users").await;
+    assert!(first.body.contains("Showing 1-50 of 61"), "{}", first.body);
+    let next = attr_values(&first.body, "href")
+        .into_iter()
+        .find(|h| h.contains("after="))
+        .expect("next");
+    let second = c.get(&unescape(&next)).await;
+    assert!(second.body.contains("Showing 51-61 of 61"), "{}", second.body);
+}
