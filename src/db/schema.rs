@@ -357,3 +357,13 @@ diesel::table! {
         n -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Audit rows per account, day (UTC, `YYYY-MM-DD`) and action, kept by a trigger (issue 18).
+    audit_counts (account_id, day, action) {
+        account_id -> BigInt,
+        day -> Text,
+        action -> Text,
+        n -> BigInt,
+    }
+}

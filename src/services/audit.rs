@@ -94,3 +94,39 @@ pub fn csv_cells(e: &AuditEntry) -> Vec<String> {
     ]
     .into()
 }
+
+/// The kinds the audit chart stacks; other acts count as the last.
+pub const CHART_KINDS: [&str; 5] = ["deactivate", "activate", "unlink", "delete", "other"];
+
+/// Acts per day (UTC) of the last `days` days by kind, oldest first, from
+/// the trigger-kept `audit_counts` (a few hundred rows at any size of the log).
+pub fn per_day(
+    conn: &mut DbConn,
+    account_id: i64,
+    today: chrono::NaiveDate,
+    days: i64,
+) -> ServiceResult<Vec<(chrono::NaiveDate, [i64; 5])>> {
+    use crate::db::schema::audit_counts as ac;
+    let first = today - chrono::Duration::days(days - 1);
+    let rows: Vec<(String, String, i64)> = ac::table
+        .filter(ac::account_id.eq(account_id))
+        .filter(ac::day.ge(first.format("%Y-%m-%d").to_string()))
+        .select((ac::day, ac::action, ac::n))
+        .load(conn)?;
+    let mut out: Vec<(chrono::NaiveDate, [i64; 5])> =
+        (0..days).map(|i| (first + chrono::Duration::days(i), [0; 5])).collect();
+    for (day, action, n) in rows {
+        let Ok(d) = chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d") else {
+            continue;
+        };
+        let Some(slot) = out.get_mut((d - first).num_days() as usize) else {
+            continue;
+        };
+        let kind = CHART_KINDS
+            .iter()
+            .position(|k| *k == action)
+            .unwrap_or(CHART_KINDS.len() - 1);
+        slot.1[kind] += n;
+    }
+    Ok(out)
+}

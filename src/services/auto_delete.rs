@@ -90,6 +90,8 @@ pub struct Overview {
     pub due_now: i64,
     pub next_day: Option<NaiveDate>,
     pub next_count: i64,
+    /// Users due on each of the next 30 days (today first), for the chart.
+    pub next_days: Vec<(NaiveDate, i64)>,
 }
 
 /// A deactivated user as the sweeper sees them: id, email, deactivated at, language.
@@ -120,10 +122,14 @@ pub fn overview(conn: &mut DbConn, account_id: i64, now: NaiveDateTime) -> Servi
             *days.entry(when.date()).or_default() += 1;
         }
     }
-    if let Some((day, n)) = days.into_iter().next() {
-        o.next_day = Some(day);
-        o.next_count = n;
+    if let Some((day, n)) = days.iter().next() {
+        o.next_day = Some(*day);
+        o.next_count = *n;
     }
+    o.next_days = (0..30)
+        .map(|i| now.date() + chrono::Duration::days(i))
+        .map(|d| (d, days.get(&d).copied().unwrap_or(0)))
+        .collect();
     Ok(o)
 }
 

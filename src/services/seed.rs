@@ -154,12 +154,88 @@ pub fn seed_demo(conn: &mut DbConn, password_hash: &str, now: NaiveDateTime) -> 
             add_content(conn, account_id, id, &email, i, phone, now)?;
             count += 1;
         }
+        demo_history(conn, account_id, now)?;
         Ok(Seeded {
             account_id,
             owner_email: "owner@acme.example".into(),
             users: count,
         })
     })
+}
+
+/// A demo with a past: automatic deletion on after 75 days (some
+/// deactivated users fall due within the month, none today), four weeks of
+/// audit entries (the deactivations as they happened, a few unlinks,
+/// deletes and reactivations), and a leaver scheduled for next week.
+fn demo_history(conn: &mut DbConn, account_id: i64, now: NaiveDateTime) -> ServiceResult<()> {
+    diesel::update(accounts::table.find(account_id))
+        .set((
+            accounts::auto_delete_enabled.eq(true),
+            accounts::auto_delete_days.eq(75),
+        ))
+        .execute(conn)?;
+    let admin: (i64, String) = users::table
+        .filter(users::email.eq("admin@acme.example"))
+        .select((users::id, users::email))
+        .first(conn)?;
+    let gone: Vec<(i64, String, Option<NaiveDateTime>)> = users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::status.eq(Status::Deactivated))
+        .select((users::id, users::email, users::deactivated_at))
+        .load(conn)?;
+    let entry = |action: &str, email: String, target: Option<i64>, at: NaiveDateTime, source: &str| NewAuditEntry {
+        account_id,
+        at,
+        actor_id: Some(admin.0),
+        actor_email: admin.1.clone(),
+        action: action.into(),
+        target_id: target,
+        target_email: email,
+        source: source.into(),
+        ..Default::default()
+    };
+    let mut entries: Vec<NewAuditEntry> = gone
+        .iter()
+        .filter_map(|(id, email, at)| Some(entry("deactivate", email.clone(), Some(*id), (*at)?, "single")))
+        .filter(|e| e.at > now - Duration::days(28))
+        .collect();
+    for d in 0..28i64 {
+        let at = now - Duration::days(d) - Duration::hours(3);
+        let who = |kind: &str| format!("{kind}.leaver{d}@acme.example");
+        match d % 4 {
+            0 => entries.push(entry("delete", who("deleted"), None, at, "bulk")),
+            1 => entries.push(entry("unlink", who("unlinked"), None, at, "csv")),
+            2 => entries.push(entry("activate", who("back"), None, at, "single")),
+            _ => {}
+        }
+    }
+    entries.sort_by_key(|e| e.at);
+    for e in &entries {
+        crate::services::audit::record(conn, e)?;
+    }
+    let leaver: (i64, String) = users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::status.eq(Status::Active))
+        .filter(users::role.eq(Role::Member.as_str()))
+        .filter(users::is_room.eq(false))
+        .order(users::email.desc())
+        .offset(3)
+        .select((users::id, users::email))
+        .first(conn)?;
+    diesel::insert_into(scheduled_acts::table)
+        .values((
+            scheduled_acts::account_id.eq(account_id),
+            scheduled_acts::user_id.eq(leaver.0),
+            scheduled_acts::user_email.eq(&leaver.1),
+            scheduled_acts::action.eq("deactivate"),
+            scheduled_acts::due_at.eq(now + Duration::days(7)),
+            scheduled_acts::scheduled_by_id.eq(admin.0),
+            scheduled_acts::scheduled_by_email.eq(&admin.1),
+            scheduled_acts::state.eq(crate::domain::ScheduleState::Scheduled),
+            scheduled_acts::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The demo's managed domain and its custom role "Helpdesk" (bulk privilege).

@@ -43,8 +43,30 @@ async fn page(state: web::Data<AppState>, admin: Admin) -> Result<HttpResponse, 
         outbox,
         time_zone: tz.name().to_string(),
         zones: crate::domain::schedule::zone_names().collect(),
+        due_chart: due_chart(&overview.next_days),
+        due_days: overview
+            .next_days
+            .iter()
+            .map(|(d, n)| (d.format("%Y-%m-%d").to_string(), *n))
+            .collect(),
     };
     super::render::html(&page)
+}
+
+/// Users due for automatic deletion on each of the next 30 days.
+fn due_chart(days: &[(chrono::NaiveDate, i64)]) -> String {
+    super::charts::Chart {
+        title: crate::i18n::t("chart-due-title"),
+        series: vec![crate::i18n::t("chart-due-series")],
+        bars: days
+            .iter()
+            .map(|(d, n)| super::charts::Bar {
+                label: d.format("%Y-%m-%d").to_string(),
+                values: vec![*n],
+            })
+            .collect(),
+    }
+    .svg()
 }
 
 #[derive(Deserialize)]

@@ -107,8 +107,12 @@ async fn page(
 ) -> Result<HttpResponse, WebError> {
     let filter = params.filter()?;
     let account_id = admin.user.account_id;
-    let entries = state
-        .db(move |conn| audit::list(conn, account_id, &filter, PAGE + 1))
+    let today = crate::services::now().date();
+    let (entries, per_day) = state
+        .db(move |conn| {
+            let entries = audit::list(conn, account_id, &filter, PAGE + 1)?;
+            Ok((entries, audit::per_day(conn, account_id, today, 30)?))
+        })
         .await?;
     let more = entries.len() as i64 > PAGE;
     let entries: Vec<_> = entries.into_iter().take(PAGE as usize).collect();
@@ -129,8 +133,36 @@ async fn page(
         export_url: format!("/audit/export.csv?{}", params.query_string(None)),
         next_url: next,
         entries,
+        chart: acts_chart(&per_day),
+        kinds: audit::CHART_KINDS
+            .iter()
+            .map(|k| crate::i18n::t(&format!("chart-kind-{k}")))
+            .collect(),
+        per_day: per_day
+            .iter()
+            .map(|(d, n)| (d.format("%Y-%m-%d").to_string(), n.to_vec()))
+            .collect(),
     };
     super::render::html(&page)
+}
+
+/// Acts per day for the last 30 days, stacked by kind.
+fn acts_chart(per_day: &[(chrono::NaiveDate, [i64; 5])]) -> String {
+    super::charts::Chart {
+        title: crate::i18n::t("chart-acts-title"),
+        series: audit::CHART_KINDS
+            .iter()
+            .map(|k| crate::i18n::t(&format!("chart-kind-{k}")))
+            .collect(),
+        bars: per_day
+            .iter()
+            .map(|(d, n)| super::charts::Bar {
+                label: d.format("%Y-%m-%d").to_string(),
+                values: n.to_vec(),
+            })
+            .collect(),
+    }
+    .svg()
 }
 
 /// Streamed a chunk at a time: the export never holds the log in memory.

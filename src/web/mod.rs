@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_detail;
 pub mod auth;
 pub mod bulk;
+pub mod charts;
 pub mod client;
 pub mod errors;
 pub mod import;

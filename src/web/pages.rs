@@ -402,6 +402,9 @@ pub struct AdvancedPage {
     /// The account's time zone (scheduled offboarding) and every choice.
     pub time_zone: String,
     pub zones: Vec<&'static str>,
+    /// Users due for automatic deletion on each of the next 30 days: the SVG and the table.
+    pub due_chart: String,
+    pub due_days: Vec<(String, i64)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -416,6 +419,10 @@ pub struct AuditPage {
     pub entries: Vec<crate::db::models::AuditEntry>,
     pub next_url: Option<String>,
     pub export_url: String,
+    /// Acts per day of the last 30 days: the SVG, the kinds, and the same figures as a table.
+    pub chart: String,
+    pub kinds: Vec<String>,
+    pub per_day: Vec<(String, Vec<i64>)>,
 }
 
 impl AuditPage {
