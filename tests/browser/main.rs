@@ -5,6 +5,7 @@
 //! failure the screenshot and the page HTML are saved under
 //! target/browser-artifacts/.
 
+mod look;
 mod world;
 
 use std::time::Duration;
@@ -30,6 +31,13 @@ async fn main_flows_in_a_real_browser() {
         .await;
     w.run("import, apply, progress, result", import_flow(&w)).await;
     w.run("advanced tab", advanced(&w)).await;
+    w.run(
+        "accessibility: axe-core on every page and a dialog",
+        look::accessibility(&w),
+    )
+    .await;
+    w.run("screenshots, and no sideways scroll at 360 px", look::screenshots(&w))
+        .await;
     w.run("no script from user data runs", inert_names(&w)).await;
     w.run("language switch", language_switch(&w)).await;
     w.run("deactivated user is refused", deactivated_sign_in(&w)).await;
