@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use diesel::prelude::*;
 use offboard::db::schema::{import_jobs, users};
-use thirtyfour::prelude::*;
 
 use crate::world::{Fail, Step, World};
 

@@ -234,3 +234,41 @@ async fn details_licenses_and_export_columns_read_in_dutch() {
     // What is stored stays English: the log is evidence, not a page.
     assert!(app.audit().iter().any(|e| e.detail == "admin -> member"));
 }
+
+#[actix_web::test]
+async fn the_charts_show_the_same_figures_as_their_tables() {
+    let app = TestApp::new();
+    let a = app.user(UserSpec::member("a@acme.test"));
+    let b = app.user(UserSpec::member("b@acme.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    c.post(&format!("/users/{a}/deactivate"), &[]).await;
+    c.post(&format!("/users/{b}/deactivate"), &[]).await;
+    c.post(&format!("/users/{b}/activate"), &[]).await;
+    let page = c.get("/audit").await;
+    assert!(page.body.contains("<svg class=\"chart\"") && page.body.contains("<title id=\"chart-"));
+    let today = offboard::services::now().date().format("%Y-%m-%d").to_string();
+    let row = page
+        .body
+        .split(&format!("<tr data-acts-day=\"{today}\">"))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("today's row")
+        .to_string();
+    // Deactivated 2, activated 1, unlinked 0, deleted 0, other 0.
+    assert!(
+        row.contains("<td>2</td><td>1</td><td>0</td><td>0</td><td>0</td>"),
+        "{row}"
+    );
+    assert_eq!(page.body.matches("<rect").count(), 2, "one bar, two kinds");
+    // The Advanced tab: the deactivated user is due in N days.
+    c.post("/users/advanced", &[("enabled", "on"), ("days", "3")]).await;
+    let advanced = c.get("/users/advanced").await;
+    let due = (offboard::services::now() + chrono::Duration::days(3))
+        .date()
+        .format("%Y-%m-%d");
+    assert!(
+        advanced.body.contains(&format!("data-due-day=\"{due}\">1<")),
+        "{}",
+        advanced.body
+    );
+}

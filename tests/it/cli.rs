@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use diesel::prelude::*;
-use offboard::db::schema::{custom_roles, managed_domains, users};
+use offboard::db::schema::{custom_roles, managed_domains, scheduled_acts, users};
 use offboard::db::{self, DbUrl};
 use offboard::services::auth::{self, SignIn};
 
@@ -113,6 +113,25 @@ fn seed_demo_prints_the_sign_in_and_fills_every_kind_of_user() {
         .load(&mut *c)
         .unwrap();
     assert_eq!(domains, ["acme.example"]);
+    // A demo with a history (issue 18): weeks of audit entries, users due
+    // for automatic deletion within the month, a scheduled leaver.
+    let now = offboard::services::now();
+    let account: i64 = users::table
+        .filter(users::email.eq("owner@acme.example"))
+        .select(users::account_id)
+        .first(&mut *c)
+        .unwrap();
+    let days = offboard::services::audit::per_day(&mut c, account, now.date(), 30).unwrap();
+    let active_days = days.iter().filter(|(_, n)| n.iter().sum::<i64>() > 0).count();
+    assert!(active_days >= 14, "{days:?}");
+    let overview = offboard::services::auto_delete::overview(&mut c, account, now).unwrap();
+    assert_eq!(overview.due_now, 0, "nobody is due at once");
+    assert!(
+        overview.next_days.iter().map(|d| d.1).sum::<i64>() > 0,
+        "some are due this month"
+    );
+    let plans: i64 = scheduled_acts::table.count().get_result(&mut *c).unwrap();
+    assert_eq!(plans, 1);
     drop(c);
     let _ = std::fs::remove_file(&db);
 }
