@@ -314,12 +314,12 @@ fn warning_text(lang: Option<&str>, day: NaiveDate, users: &[(String, NaiveDateT
     let n = users.len();
     match lang.unwrap_or("en") {
         "nl" => (
-            format!("Offboard: {n} gedeactiveerde gebruikers worden op {day} definitief verwijderd"),
-            format!("Deze gedeactiveerde gebruikers worden over ten hoogste {WARN_DAYS} dagen, op {day}, definitief verwijderd:\n\n{list}\nActiveer een gebruiker om dit te voorkomen, of wijzig de instelling op het tabblad Geavanceerd.\n"),
+            format!("Offboard: {n} gedeactiveerde gebruikers worden op {day} permanent verwijderd"),
+            format!("Deze gedeactiveerde gebruikers worden over hoogstens {WARN_DAYS} dagen, op {day}, permanent verwijderd:\n\n{list}\nActiveer een gebruiker om dit te voorkomen, of wijzig de instelling op het tabblad Geavanceerd.\n"),
         ),
         "id" => (
-            format!("Offboard: {n} pengguna yang dinonaktifkan akan dihapus permanen pada {day}"),
-            format!("Pengguna yang dinonaktifkan ini akan dihapus permanen dalam {WARN_DAYS} hari, pada {day}:\n\n{list}\nAktifkan kembali pengguna untuk mencegahnya, atau ubah pengaturan di tab Lanjutan.\n"),
+            format!("Offboard: {n} pengguna yang dinonaktifkan akan dihapus secara permanen pada {day}"),
+            format!("Pengguna yang dinonaktifkan berikut akan dihapus secara permanen dalam {WARN_DAYS} hari, pada {day}:\n\n{list}\nAktifkan kembali pengguna untuk mencegahnya, atau ubah pengaturan di tab Lanjutan.\n"),
         ),
         _ => (
             format!("Offboard: {n} deactivated users will be permanently deleted on {day}"),

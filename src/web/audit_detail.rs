@@ -168,14 +168,14 @@ mod tests {
         assert_eq!(nl("change_role", "admin -> member"), "Beheerder -> Lid");
         assert_eq!(
             nl("deactivate", "licenses removed: licensed, webinar, phone"),
-            "licenties verwijderd: gelicentieerd, webinar, telefoon"
+            "licenties verwijderd: met licentie, webinar, telefoon"
         );
         assert_eq!(
             nl(
                 "delete",
                 "deleted 3 meetings (1 on the PMI), 0 webinars, 2 events, 1 recordings; kept 4 phone records"
             ),
-            "3 vergaderingen (1 met de persoonlijke vergader-ID), 0 webinars, 2 evenementen en 1 opnamen verwijderd; 4 telefoonopnamen bewaard"
+            "3 vergaderingen (1 met de persoonlijke vergadering-ID), 0 webinars, 2 evenementen en 1 opnames verwijderd; 4 gespreksopnames bewaard"
         );
         assert_eq!(
             nl("create_role", "Help: desk: users:bulk_remove"),

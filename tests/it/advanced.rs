@@ -224,7 +224,7 @@ async fn warnings_speak_the_admins_language() {
     turn_on(&app, 30, true);
     auto_delete::sweep(&mut app.conn(), at("2026-03-26 10:00:00")).unwrap();
     let mail = &outbox(&app)[0];
-    assert!(mail.subject.contains("definitief verwijderd"), "{}", mail.subject);
+    assert!(mail.subject.contains("permanent verwijderd"), "{}", mail.subject);
 }
 
 /// aiosmtpd (PyPI) on a loopback port, storing what it receives in a Maildir.

@@ -9,7 +9,7 @@ use crate::support::*;
 
 const NOT_FOUND_NL: &str = "Deze pagina bestaat niet.";
 const METHOD_NL: &str = "Dit adres accepteert dit soort verzoek niet.";
-const TOO_LARGE_NL: &str = "Wat u verstuurde is te groot.";
+const TOO_LARGE_NL: &str = "Wat je verstuurde, is te groot.";
 
 /// The full error page, in Dutch.
 fn assert_page(r: &Resp, status: StatusCode, text: &str, what: &str) {

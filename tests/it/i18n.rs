@@ -73,6 +73,24 @@ fn every_key_exists_in_every_language() {
     }
 }
 
+/// Dutch speaks to the admin with "je/jouw", as the source article does (issue 18):
+/// no formal "u"/"uw" in any Dutch message.
+#[test]
+fn dutch_addresses_the_admin_with_je() {
+    let dir = root().join("locales/nl");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let Some((key, value)) = line.split_once(" = ") else { continue };
+            let formal = value
+                .split(|c: char| !c.is_alphanumeric())
+                .find(|w| matches!(*w, "u" | "U" | "uw" | "Uw" | "uzelf"));
+            assert!(formal.is_none(), "{}: {key} says {formal:?}: {value}", path.display());
+        }
+    }
+}
+
 /// Removes `{{ ... }}`, `{% ... %}` and tags; returns the text a reader would see.
 fn visible_text(html: &str) -> String {
     let mut out = String::new();
@@ -190,7 +208,7 @@ async fn the_switch_is_remembered_for_the_user_and_translates_pages_refusals_and
     let r = c.post(&format!("/users/{}/deactivate", app.owner_id), &[]).await;
     assert_eq!(
         r.alert().as_deref(),
-        Some("de eigenaar van het account kan niet worden gedeactiveerd, ontkoppeld of verwijderd")
+        Some("de accounteigenaar kan niet worden gedeactiveerd, ontkoppeld of verwijderd")
     );
     c.post(&format!("/users/{m}/deactivate"), &[]).await;
     assert!(c
