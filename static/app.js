@@ -20,6 +20,15 @@ document.addEventListener("keydown", function (e) {
 var lastMenu = null;
 document.addEventListener("htmx:afterSwap", function (e) {
   if (e.detail.target && e.detail.target.id === "dialog") {
+    // A real modal: the page behind is inert, Escape closes it.
+    var d = e.detail.target.querySelector("dialog");
+    if (d && typeof d.showModal === "function") {
+      // Opened by its markup (for pages without JavaScript): reopen as a modal
+      // without close(), whose queued "close" event would empty it again.
+      d.removeAttribute("open");
+      d.showModal();
+      d.addEventListener("close", closeDialog);
+    }
     var first = e.detail.target.querySelector("input:not([type=hidden]), select, button, a");
     if (first) first.focus();
   }
@@ -39,7 +48,8 @@ document.addEventListener("click", function (e) {
 });
 function closeDialog() {
   var dialog = document.getElementById("dialog");
-  if (dialog) dialog.innerHTML = "";
+  if (!dialog || !dialog.firstChild) return;
+  dialog.innerHTML = "";
   if (lastMenu && document.body.contains(lastMenu)) lastMenu.focus();
 }
 document.addEventListener("keydown", function (e) {
