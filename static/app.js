@@ -134,3 +134,25 @@ document.addEventListener("htmx:afterSwap", function (e) {
     select.value = key === "all" ? "" : key;
   }
 });
+// The More menu is a menu button: aria-expanded follows it, ArrowDown on the
+// button opens it at its first item, arrows, Home and End move between the
+// items. Without JavaScript it is a plain disclosure (<details>).
+document.addEventListener("toggle", function (e) {
+  var d = e.target;
+  if (!d.classList || !d.classList.contains("more-menu")) return;
+  var s = d.querySelector("summary");
+  if (s) s.setAttribute("aria-expanded", d.open ? "true" : "false");
+}, true);
+document.addEventListener("keydown", function (e) {
+  var d = e.target.closest && e.target.closest("details.more-menu");
+  if (!d || ["ArrowDown", "ArrowUp", "Home", "End"].indexOf(e.key) < 0) return;
+  var items = Array.prototype.slice.call(d.querySelectorAll('[role="menuitem"]'));
+  if (!items.length) return;
+  e.preventDefault();
+  if (!d.open) d.open = true;
+  var i = items.indexOf(document.activeElement);
+  if (e.key === "Home" || (i < 0 && e.key === "ArrowDown")) i = 0;
+  else if (e.key === "End" || (i < 0 && e.key === "ArrowUp")) i = items.length - 1;
+  else i = e.key === "ArrowDown" ? (i + 1) % items.length : (i - 1 + items.length) % items.length;
+  items[i].focus();
+});

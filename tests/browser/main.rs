@@ -136,6 +136,17 @@ async fn keyboard(w: &World) -> Step {
             .is_some())
     })
     .await?;
+    w.ensure(
+        summary.attr("aria-expanded").await?.as_deref() == Some("true"),
+        "the menu button says it is expanded",
+    )?;
+    // ArrowDown reaches the items as in a menu; back to the button for Tab.
+    summary.send_keys(Key::Down + "").await?;
+    w.wait_for("ArrowDown to focus the first menu item", || async {
+        Ok(w.driver.active_element().await?.attr("role").await?.as_deref() == Some("menuitem"))
+    })
+    .await?;
+    summary.focus().await?;
     // Tab to the first item, Enter opens its dialog, which takes the focus.
     d.action_chain().send_keys(Key::Tab + "").perform().await?;
     w.wait_for("the focus on a menu item", || async {

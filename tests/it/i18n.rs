@@ -82,7 +82,9 @@ fn dutch_addresses_the_admin_with_je() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         for line in text.lines().filter(|l| !l.starts_with('#')) {
-            let Some((key, value)) = line.split_once(" = ") else { continue };
+            let Some((key, value)) = line.split_once(" = ") else {
+                continue;
+            };
             let formal = value
                 .split(|c: char| !c.is_alphanumeric())
                 .find(|w| matches!(*w, "u" | "U" | "uw" | "Uw" | "uzelf"));
