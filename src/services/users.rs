@@ -130,19 +130,109 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
                     .filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone())))
                     .load::<String>(conn)?,
             );
-            found.extend(
-                emails(query)
-                    .filter(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone())))
-                    .load::<String>(conn)?,
-            );
-            found.extend(
-                emails(query)
-                    .filter(users::last_lc.ge(lo).and(users::last_lc.lt(hi)))
-                    .load::<String>(conn)?,
-            );
+            for col in [NameCol::First, NameCol::Last] {
+                match by_each_name(conn, account_id, col, term, &|| emails(query))? {
+                    Some(names) => found.extend(names),
+                    None => found.extend(
+                        emails(query)
+                            .filter(col.range(lo.clone(), hi.clone()))
+                            .load::<String>(conn)?,
+                    ),
+                }
+            }
         }
     }
     Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect())
+}
+
+/// A name column of the Users table, each with its `(account_id, col, email)` index.
+#[derive(Clone, Copy)]
+enum NameCol {
+    First,
+    Last,
+}
+
+type NameFilter = Box<dyn BoxableExpression<users::table, Backend, SqlType = diesel::sql_types::Bool>>;
+
+impl NameCol {
+    fn range(self, lo: String, hi: String) -> NameFilter {
+        match self {
+            NameCol::First => Box::new(users::first_lc.ge(lo).and(users::first_lc.lt(hi))),
+            NameCol::Last => Box::new(users::last_lc.ge(lo).and(users::last_lc.lt(hi))),
+        }
+    }
+    fn is(self, value: String) -> NameFilter {
+        match self {
+            NameCol::First => Box::new(users::first_lc.eq(value)),
+            NameCol::Last => Box::new(users::last_lc.eq(value)),
+        }
+    }
+    /// The smallest value of the column above `after` (or from `lo`) below `hi`: one index seek.
+    fn next_value(
+        self,
+        conn: &mut DbConn,
+        account_id: i64,
+        after: Option<&str>,
+        lo: &str,
+        hi: &str,
+    ) -> ServiceResult<Option<String>> {
+        use diesel::dsl::min;
+        let q = users::table.filter(users::account_id.eq(account_id));
+        Ok(match (self, after) {
+            (NameCol::First, Some(a)) => q
+                .filter(users::first_lc.gt(a))
+                .filter(users::first_lc.lt(hi))
+                .select(min(users::first_lc))
+                .first(conn)?,
+            (NameCol::First, None) => q
+                .filter(users::first_lc.ge(lo))
+                .filter(users::first_lc.lt(hi))
+                .select(min(users::first_lc))
+                .first(conn)?,
+            (NameCol::Last, Some(a)) => q
+                .filter(users::last_lc.gt(a))
+                .filter(users::last_lc.lt(hi))
+                .select(min(users::last_lc))
+                .first(conn)?,
+            (NameCol::Last, None) => q
+                .filter(users::last_lc.ge(lo))
+                .filter(users::last_lc.lt(hi))
+                .select(min(users::last_lc))
+                .first(conn)?,
+        })
+    }
+}
+
+/// Distinct names a prefix may cover before a plain range is cheaper.
+const MAX_NAMES: usize = 64;
+
+/// The first page (by email) of the users whose name starts with `term`,
+/// one distinct name at a time: each name is an equality on the
+/// `(account_id, name, email)` index, so its rows come in email order and
+/// only a page of each is read. A range over the index would read every
+/// match (28,000 for a common first name at a million users) to sort them.
+/// None when the prefix covers more than `MAX_NAMES` names.
+fn by_each_name<'a>(
+    conn: &mut DbConn,
+    account_id: i64,
+    col: NameCol,
+    term: &str,
+    emails: &dyn Fn() -> users::BoxedQuery<'a, Backend, diesel::sql_types::Text>,
+) -> ServiceResult<Option<Vec<String>>> {
+    let (lo, hi) = prefix_range(term);
+    let mut page = std::collections::BTreeSet::new();
+    let mut value: Option<String> = None;
+    for _ in 0..MAX_NAMES {
+        value = col.next_value(conn, account_id, value.as_deref(), &lo, &hi)?;
+        let Some(v) = &value else {
+            return Ok(Some(page.into_iter().collect()));
+        };
+        page.extend(emails().filter(col.is(v.clone())).load::<String>(conn)?);
+        while page.len() > PAGE_SIZE as usize + 1 {
+            page.pop_last();
+        }
+    }
+    Ok(None)
 }
 
 /// The number of users per status tab, as the tabs list them.

@@ -282,3 +282,32 @@ async fn counts_are_written_with_the_readers_digits_and_pages_say_where_they_are
     let second = c.get(&unescape(&next)).await;
     assert!(second.body.contains("Showing 51-61 of 61"), "{}", second.body);
 }
+
+#[actix_web::test]
+async fn a_name_prefix_over_several_names_lists_them_in_email_order_across_pages() {
+    let app = TestApp::new();
+    let mut want = Vec::new();
+    // Three first names under "ann", their emails interleaved.
+    for i in 0..40 {
+        for (k, first) in ["ann", "anna", "anneke"].iter().enumerate() {
+            let email = format!("p{i:02}{k}@acme.test");
+            app.named(&email, first, "Jansen");
+            want.push(email);
+        }
+    }
+    app.named("bob@acme.test", "Bob", "Annema");
+    want.push("bob@acme.test".into());
+    want.sort();
+    let c = app.signed_in("owner@acme.test").await;
+    let mut got = Vec::new();
+    let mut path = "/users?q=ann".to_string();
+    loop {
+        let r = c.get(&path).await;
+        got.extend(r.emails());
+        match attr_values(&r.body, "href").into_iter().find(|h| h.contains("after=")) {
+            Some(next) => path = unescape(&next),
+            None => break,
+        }
+    }
+    assert_eq!(got, want, "first names and last names (Annema), by email, every page");
+}
