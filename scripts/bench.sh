@@ -103,6 +103,15 @@ for spec in "first page|/users" "search (email prefix)|/users?q=u00042" "search 
   printf '%-34s %10s %9s %9s %8s\n' "$name" "$rps" "$p50" "$p99" "${errs:-0}"
 done
 
+# The embedded stylesheet under its hashed name (gzip), beside the sign-in page.
+css=$(curl -s "http://127.0.0.1:$PORT/login" | grep -o '/static/app\.[0-9a-f]*\.css' | head -1)
+for spec in "static app.css (hashed, gzip)|$css" "sign-in page|/login"; do
+  name=${spec%%|*}; path=${spec#*|}
+  out=$(wrk -t1 -c"$C" -d"${D}s" --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT$path")
+  printf '%-34s %10s %9s %9s %8s\n' "$name" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
+    "$(awk '$1=="50%"{print $2}' <<<"$out")" "$(awk '$1=="99%"{print $2}' <<<"$out")" "$(awk '/Non-2xx/{print $5}' <<<"$out")"
+done
+
 # Bulk deactivate of every user matching a search (10,000 users), while
 # another admin keeps loading the first page.
 csrf=$(curl -s -H "Cookie: $cookie" http://127.0.0.1:$PORT/users | grep -o '"X-CSRF-Token": "[^"]*"' | cut -d'"' -f4)

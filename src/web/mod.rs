@@ -4,6 +4,7 @@
 pub mod advanced;
 pub mod api;
 pub mod api_tokens;
+pub mod assets;
 pub mod audit;
 pub mod audit_detail;
 pub mod auth;
@@ -118,9 +119,7 @@ pub fn app(
         .configure(api::config)
         .configure(webhooks::config)
         .configure(rooms::config)
-        // Without its own default a missing file falls to `no_route`, which
-        // sees /static as ours and would answer 405.
-        .service(actix_files::Files::new("/static", static_dir()).default_handler(web::to(no_file)))
+        .configure(assets::config)
         .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))
         // Inside the language middleware: error pages speak the admin's language.
@@ -166,17 +165,6 @@ pub const SECURITY_HEADERS: [(&str, &str); 4] = [
     ),
 ];
 
-/// `static/` is served from the crate folder in development and beside the
-/// binary's working directory otherwise.
-fn static_dir() -> String {
-    let here = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
-    if std::path::Path::new(here).exists() {
-        here.to_string()
-    } else {
-        "static".to_string()
-    }
-}
-
 /// No route took the request: 405 when the path is one of ours for another
 /// method (each route carries its method as a guard, so actix itself never
 /// says 405 here), else 404.
@@ -186,10 +174,6 @@ async fn no_route(req: actix_web::HttpRequest) -> Result<HttpResponse, WebError>
     } else {
         Err(WebError::NotFound)
     }
-}
-
-async fn no_file() -> Result<HttpResponse, WebError> {
-    Err(WebError::NotFound)
 }
 
 pub fn redirect(to: &str) -> HttpResponse {

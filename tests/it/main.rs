@@ -6,6 +6,7 @@ mod advanced;
 mod api;
 mod api_schedule;
 mod api_tokens;
+mod assets;
 mod audit;
 mod auth;
 mod bulk;

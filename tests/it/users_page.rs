@@ -38,7 +38,10 @@ async fn lists_every_user_of_the_account_with_contract_attributes() {
     assert!(actions.contains(&"activate".to_string()));
     assert!(actions.contains(&"delete".to_string()));
     assert!(actions.contains(&"edit".to_string()));
-    assert!(r.body.contains("/static/htmx.min.js"));
+    assert!(
+        r.body.contains(&offboard::web::assets::url("htmx.min.js")),
+        "the vendored htmx, by its hashed name"
+    );
 }
 
 #[actix_web::test]
