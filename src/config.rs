@@ -56,6 +56,9 @@ pub struct Config {
     /// How long `GET /v2/users` reuses a counted `total_records`
     /// (`OFFBOARD_API_TOTAL_SECONDS`, 30; 0 counts on every request).
     pub api_total_fresh: std::time::Duration,
+    /// The largest CSV file and row count one upload may have
+    /// (`OFFBOARD_CSV_MAX_MB`, 200; `OFFBOARD_CSV_MAX_ROWS`, 1,000,000).
+    pub csv_limits: crate::csv_import::Limits,
 }
 
 /// The SMTP server and the sender, checked at start.
@@ -118,6 +121,10 @@ impl Config {
         config.job_retention_days = setting("OFFBOARD_JOB_RETENTION_DAYS", DEFAULT_JOB_RETENTION_DAYS, 1..=3_650)?;
         config.import_batch = setting("OFFBOARD_IMPORT_BATCH", DEFAULT_IMPORT_BATCH, 1..=100_000)?;
         config.demo_password = var("OFFBOARD_DEMO_PASSWORD");
+        config.csv_limits = crate::csv_import::Limits {
+            max_bytes: setting("OFFBOARD_CSV_MAX_MB", 200usize, 1..=2_048)? * 1024 * 1024,
+            max_rows: setting("OFFBOARD_CSV_MAX_ROWS", 1_000_000usize, 1..=10_000_000)?,
+        };
         Ok(config)
     }
 
@@ -141,6 +148,7 @@ impl Config {
             api_rate: DEFAULT_API_RATE,
             // Tests count every time; `settings_from_env` sets the default.
             api_total_fresh: std::time::Duration::ZERO,
+            csv_limits: Default::default(),
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::{FileError, MAX_BYTES};
+use super::FileError;
 
 /// Mac Roman 0x80-0xFF (Apple's table as of 1998: 0xDB is the euro sign).
 /// encoding_rs has no Mac Roman.
@@ -139,14 +139,11 @@ fn looks_like_broken_utf8(bytes: &[u8]) -> bool {
     good > 0 && good >= bad
 }
 
-/// Bytes to text, borrowing when the file already is UTF-8 (a 50 MB
-/// upload is not copied).
+/// Bytes to text, borrowing when the file already is UTF-8 (a large
+/// upload is not copied). The size was checked by the caller.
 pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FileError> {
     if bytes.is_empty() {
         return Err(FileError::Empty);
-    }
-    if bytes.len() > MAX_BYTES {
-        return Err(FileError::TooLarge);
     }
     let text: Cow<'_, str> = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         Cow::Borrowed(std::str::from_utf8(rest).map_err(|_| FileError::UnknownEncoding)?)

@@ -20,8 +20,35 @@ pub use write::{csv_line, safe_cell, CsvStyle, BOM};
 use crate::domain::Action;
 use rows::RowCounter;
 
-pub const MAX_BYTES: usize = 50 * 1024 * 1024;
-pub const MAX_ROWS: usize = 200_000;
+/// The default limits of one file (issue 20: over six times the largest
+/// peer's); `OFFBOARD_CSV_MAX_MB` and `OFFBOARD_CSV_MAX_ROWS` change them.
+pub const MAX_BYTES: usize = 200 * 1024 * 1024;
+pub const MAX_ROWS: usize = 1_000_000;
+
+/// How large a file and how many rows one upload may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_bytes: usize,
+    pub max_rows: usize,
+}
+
+impl Limits {
+    /// The refusal of a file over `max_bytes`, in whole megabytes.
+    pub fn too_large(&self) -> FileError {
+        FileError::TooLarge {
+            mb: self.max_bytes / (1024 * 1024),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: MAX_BYTES,
+            max_rows: MAX_ROWS,
+        }
+    }
+}
 /// Longer cells, rows and header rows refuse the file: an address is at
 /// most 254 characters, and a file of the sample's shape never comes near.
 /// The limits keep what a row costs in memory and in the report bounded.
@@ -36,10 +63,10 @@ pub const ECHO_CHARS: usize = 100;
 pub enum FileError {
     #[error("The file is empty.")]
     Empty,
-    #[error("The file is larger than 50 MB. Split it into smaller files.")]
-    TooLarge,
-    #[error("The file has more than 200,000 rows. Split it into smaller files.")]
-    TooManyRows,
+    #[error("The file is larger than {mb} MB. Split it into smaller files.")]
+    TooLarge { mb: usize },
+    #[error("The file has more than {rows} rows. Split it into smaller files.")]
+    TooManyRows { rows: usize },
     #[error("This is not a CSV file (it holds binary data). Save the sheet as CSV and upload that.")]
     NotText,
     #[error("The file has a header row but no users.")]
@@ -70,8 +97,14 @@ impl FileError {
         use crate::i18n::{tr, tr_args};
         match self {
             FileError::Empty => tr(lang, "file-empty"),
-            FileError::TooLarge => tr(lang, "file-too-large"),
-            FileError::TooManyRows => tr(lang, "file-too-many-rows"),
+            FileError::TooLarge { mb } => {
+                tr_args(lang, "file-too-large", &[("mb", crate::i18n::number(lang, *mb as i64))])
+            }
+            FileError::TooManyRows { rows } => tr_args(
+                lang,
+                "file-too-many-rows",
+                &[("rows", crate::i18n::number(lang, *rows as i64))],
+            ),
             FileError::NotText => tr(lang, "file-not-text"),
             FileError::NoRows => tr(lang, "file-no-rows"),
             FileError::MissingColumn(c) => tr_args(lang, "file-missing-column", &[("column", echo(c))]),
@@ -184,6 +217,14 @@ fn check_size(r: &csv::StringRecord, line: u64) -> Result<(), FileError> {
 /// `CsvFile::rows` reads the rows again from the text, so a 50 MB file is
 /// never held as rows in memory.
 pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile<'_>, FileError> {
+    read_with(bytes, action, &Limits::default())
+}
+
+/// [`read`] under other limits than the defaults.
+pub fn read_with<'b>(bytes: &'b [u8], action: Action, limits: &Limits) -> Result<CsvFile<'b>, FileError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(limits.too_large());
+    }
     let text = decode(bytes)?;
     let separator = detect_separator(&text);
     let (headers, columns, len) = {
@@ -198,8 +239,8 @@ pub fn read(bytes: &[u8], action: Action) -> Result<CsvFile<'_>, FileError> {
         let mut len = 0;
         while let Some(record) = records.next_record() {
             let (r, line) = record?;
-            if len == MAX_ROWS {
-                return Err(FileError::TooManyRows);
+            if len == limits.max_rows {
+                return Err(FileError::TooManyRows { rows: limits.max_rows });
             }
             check_size(&r, line)?;
             len += 1;

@@ -102,16 +102,29 @@ fn file_level_problems_are_one_message() {
         read(b"Email,Transfer meetings\na@x,Yes\n", Action::Deactivate).unwrap_err(),
         FileError::NotForDeactivate("Transfer meetings".into())
     );
-    let big = vec![b'a'; MAX_BYTES + 1];
-    assert_eq!(read(&big, Action::Delete).unwrap_err(), FileError::TooLarge);
+    let small = Limits {
+        max_bytes: 1024 * 1024,
+        max_rows: 1_000,
+    };
+    let big = vec![b'a'; small.max_bytes + 1];
+    assert_eq!(
+        read_with(&big, Action::Delete, &small).unwrap_err(),
+        FileError::TooLarge { mb: 1 }
+    );
     let mut many = String::from("Email\n");
-    for i in 0..=MAX_ROWS {
+    for i in 0..=small.max_rows {
         many.push_str(&format!("u{i}@x\n"));
     }
     assert_eq!(
-        read(many.as_bytes(), Action::Deactivate).unwrap_err(),
-        FileError::TooManyRows
+        read_with(many.as_bytes(), Action::Deactivate, &small).unwrap_err(),
+        FileError::TooManyRows { rows: 1_000 }
     );
+    assert!(
+        read(many.as_bytes(), Action::Deactivate).is_ok(),
+        "the default allows a million rows"
+    );
+    assert_eq!(Limits::default().max_rows, 1_000_000);
+    assert_eq!(Limits::default().too_large(), FileError::TooLarge { mb: 200 });
 }
 
 #[test]

@@ -81,6 +81,7 @@ pub fn validate(
     action: Action,
     filename: &str,
     bytes: &[u8],
+    limits: &csv_import::Limits,
     now: NaiveDateTime,
 ) -> ServiceResult<i64> {
     if !by.actor.has_bulk_privilege() {
@@ -89,7 +90,7 @@ pub fn validate(
     if !matches!(action, Action::Deactivate | Action::Unlink | Action::Delete) {
         return Err(ServiceError::Invalid(tr(by.lang, "bad-import-action")));
     }
-    let file = csv_import::read(bytes, action)?;
+    let file = csv_import::read_with(bytes, action, limits)?;
     let (dups, found) = lookups(conn, &file)?;
     let domains = managed_domains(conn, by.account_id)?;
     let tz = super::schedule::time_zone(conn, by.account_id)?;

@@ -56,6 +56,16 @@ async fn import_page(state: web::Data<AppState>, admin: Admin) -> Result<HttpRes
         allowed: admin.actor.has_bulk_privilege(),
         jobs,
         retention_days: state.config.job_retention_days,
+        limits_text: {
+            let (l, lang) = (state.config.csv_limits, crate::i18n::current());
+            crate::i18n::ta(
+                "import-upload-label",
+                &[
+                    ("mb", crate::i18n::number(lang, (l.max_bytes / (1024 * 1024)) as i64)),
+                    ("rows", crate::i18n::number(lang, l.max_rows as i64)),
+                ],
+            )
+        },
     })
 }
 
@@ -101,22 +111,21 @@ async fn upload(
     form: Multipart,
 ) -> Result<HttpResponse, WebError> {
     require_privilege(&admin)?;
+    let limits = state.config.csv_limits;
     let Upload {
         action,
         filename,
         bytes,
         too_large,
-    } = read_upload(&req, form).await?;
+    } = read_upload(&req, form, limits.max_bytes).await?;
     let action = parse_action(action.trim())?;
     if too_large {
-        return Err(WebError::TooLarge(
-            csv_import::FileError::TooLarge.text(crate::i18n::current()),
-        ));
+        return Err(WebError::TooLarge(limits.too_large().text(crate::i18n::current())));
     }
     let info = admin.info();
     let job_id = state
         .db(move |conn| {
-            let job = import::validate(conn, &info, action, &filename, &bytes, services::now());
+            let job = import::validate(conn, &info, action, &filename, &bytes, &limits, services::now());
             drop(bytes);
             crate::release_free_memory();
             job
@@ -135,7 +144,7 @@ struct Upload {
 
 /// Reads the multipart body: the `csrf` field first (checked before anything
 /// else is read), then `action` and `file`, the file up to the size limit.
-async fn read_upload(req: &HttpRequest, mut form: Multipart) -> Result<Upload, WebError> {
+async fn read_upload(req: &HttpRequest, mut form: Multipart, max_bytes: usize) -> Result<Upload, WebError> {
     // Sized once from the request's length: growing by doubling would hold
     // up to 1.5 times the file while copying.
     let announced = req
@@ -147,7 +156,7 @@ async fn read_upload(req: &HttpRequest, mut form: Multipart) -> Result<Upload, W
     let mut up = Upload {
         action: String::new(),
         filename: String::from("upload.csv"),
-        bytes: Vec::with_capacity(announced.min(csv_import::MAX_BYTES + 1)),
+        bytes: Vec::with_capacity(announced.min(max_bytes + 1)),
         too_large: false,
     };
     let mut csrf_checked = req.headers().contains_key(super::session::CSRF_HEADER);
@@ -175,7 +184,7 @@ async fn read_upload(req: &HttpRequest, mut form: Multipart) -> Result<Upload, W
                 "action" if up.action.len() < 32 => up.action.push_str(&String::from_utf8_lossy(&chunk)),
                 "file" if !up.too_large => {
                     up.bytes.extend_from_slice(&chunk);
-                    if up.bytes.len() > csv_import::MAX_BYTES {
+                    if up.bytes.len() > max_bytes {
                         up.too_large = true;
                         up.bytes = Vec::new();
                     }

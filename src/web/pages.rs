@@ -315,6 +315,8 @@ pub struct ImportPage {
     pub jobs: Vec<crate::db::models::ImportJob>,
     /// Days finished jobs and their reports are kept (`Config::job_retention_days`).
     pub retention_days: i64,
+    /// "at most 200 MB and 1,000,000 rows", as configured.
+    pub limits_text: String,
 }
 
 #[derive(Template, WebTemplate)]

@@ -279,7 +279,7 @@ async fn validating_fifty_megabytes_stays_under_two_hundred_megabytes_above_idle
         b"Email,Transfer data to email,Transfer meetings,Transfer webinars,Transfer events,Transfer recordings\r\n"
             .to_vec();
     let mut i = 0;
-    while file.len() < offboard::csv_import::MAX_BYTES - 300 && i < offboard::csv_import::MAX_ROWS {
+    while file.len() < 50 * 1024 * 1024 - 300 {
         let local = format!("{i}.{}", "x".repeat(200));
         file.extend_from_slice(format!("{local}@gmail.test,heir@gmail.test,Yes,No,No,Yes\r\n").as_bytes());
         i += 1;

@@ -80,6 +80,7 @@ fn a_job_killed_mid_way_resumes_without_losing_or_repeating_a_row() {
         Action::Deactivate,
         "leavers.csv",
         csv.as_bytes(),
+        &Default::default(),
         now,
     )
     .unwrap();

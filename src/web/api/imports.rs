@@ -8,7 +8,6 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::csv_import;
 use crate::db::models::{ImportJob, ImportRow};
 use crate::domain::api_tokens::Scope;
 use crate::domain::Action;
@@ -146,6 +145,7 @@ fn bad_field(lang: crate::i18n::Lang, field: &str, key: &str) -> ApiError {
 pub async fn create(state: web::Data<AppState>, caller: Caller, mut form: Multipart) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Import)?;
     let lang = caller.lang();
+    let limits = state.config.csv_limits;
     let mut action = String::new();
     let mut filename = String::from("upload.csv");
     let mut bytes: Vec<u8> = Vec::new();
@@ -165,11 +165,11 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, mut form: Multip
                 "action" if action.len() < 32 => action.push_str(&String::from_utf8_lossy(&chunk)),
                 "file" => {
                     bytes.extend_from_slice(&chunk);
-                    if bytes.len() > csv_import::MAX_BYTES {
+                    if bytes.len() > limits.max_bytes {
                         return Err(ApiError::new(
                             StatusCode::BAD_REQUEST,
                             super::errors::code::VALIDATION,
-                            csv_import::FileError::TooLarge.text(lang),
+                            limits.too_large().text(lang),
                         ));
                     }
                 }
@@ -188,7 +188,7 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, mut form: Multip
     }
     let by = caller.0.by.clone();
     let (job, rows) = run(&state, move |conn| {
-        let id = import::validate(conn, &by, action, &filename, &bytes, services::now())?;
+        let id = import::validate(conn, &by, action, &filename, &bytes, &limits, services::now())?;
         drop(bytes);
         crate::release_free_memory();
         let job = import::find_job(conn, by.account_id, id)?;
