@@ -18,6 +18,7 @@ pub mod return_path;
 pub mod roles;
 pub mod rooms;
 pub mod schedule;
+pub mod scim;
 pub mod session;
 pub mod suggest;
 pub mod user_actions;
@@ -117,6 +118,7 @@ pub fn app(
         .configure(api::config)
         .configure(webhooks::config)
         .configure(rooms::config)
+        .configure(scim::config)
         // Without its own default a missing file falls to `no_route`, which
         // sees /static as ours and would answer 405.
         .service(actix_files::Files::new("/static", static_dir()).default_handler(web::to(no_file)))
