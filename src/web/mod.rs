@@ -46,6 +46,8 @@ pub struct AppState {
     pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
     /// Per-token request counts of the REST API (this instance's share).
     pub api_rate: std::sync::Arc<api::RateLimiter>,
+    /// SCIM requests not yet written to their log (`scim::log`).
+    pub scim_log: std::sync::Arc<scim::log::RequestLog>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             pool,
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(config.password_checks)),
             api_rate: std::sync::Arc::new(api::RateLimiter::new(config.api_rate)),
+            scim_log: Default::default(),
             config,
         }
     }

@@ -828,6 +828,7 @@ async fn the_request_log_keeps_the_last_fifty() {
     for _ in 0..53 {
         get(&app, "/scim/v2/ServiceProviderConfig", &t).await;
     }
+    offboard::web::scim::log::flush(&app.state).await;
     let kept = services::scim::requests::recent(&mut app.conn(), app.account_id).unwrap();
     assert_eq!(kept.len(), 50);
     assert_eq!((kept[0].token_name.as_str(), kept[0].status), ("Okta", 200));

@@ -36,27 +36,40 @@ pub struct NewScimRequest {
     pub detail: String,
 }
 
-/// Notes a request and drops the account's older ones beyond [`KEEP`].
-pub fn record(conn: &mut DbConn, entry: &NewScimRequest) -> ServiceResult<()> {
+/// Notes requests (a batch of the write-behind buffer) and drops each
+/// account's older ones beyond [`KEEP`], in one transaction.
+pub fn record(conn: &mut DbConn, entries: &[NewScimRequest]) -> ServiceResult<()> {
+    let mut accounts: Vec<i64> = entries.iter().map(|e| e.account_id).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
     crate::db::write_transaction(conn, |conn| {
-        diesel::insert_into(scim_requests::table).values(entry).execute(conn)?;
-        let cutoff: Option<i64> = scim_requests::table
-            .filter(scim_requests::account_id.eq(entry.account_id))
-            .select(scim_requests::id)
-            .order(scim_requests::id.desc())
-            .offset(KEEP)
-            .first(conn)
-            .optional()?;
-        if let Some(cutoff) = cutoff {
-            diesel::delete(
-                scim_requests::table
-                    .filter(scim_requests::account_id.eq(entry.account_id))
-                    .filter(scim_requests::id.le(cutoff)),
-            )
-            .execute(conn)?;
+        for entry in entries {
+            diesel::insert_into(scim_requests::table).values(entry).execute(conn)?;
+        }
+        for &account_id in &accounts {
+            trim(conn, account_id)?;
         }
         Ok(())
     })
+}
+
+fn trim(conn: &mut DbConn, account_id: i64) -> ServiceResult<()> {
+    let cutoff: Option<i64> = scim_requests::table
+        .filter(scim_requests::account_id.eq(account_id))
+        .select(scim_requests::id)
+        .order(scim_requests::id.desc())
+        .offset(KEEP)
+        .first(conn)
+        .optional()?;
+    if let Some(cutoff) = cutoff {
+        diesel::delete(
+            scim_requests::table
+                .filter(scim_requests::account_id.eq(account_id))
+                .filter(scim_requests::id.le(cutoff)),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The account's last requests, newest first.

@@ -6,6 +6,7 @@
 
 pub mod discovery;
 pub mod errors;
+pub mod log;
 pub mod page;
 pub mod users;
 
@@ -20,7 +21,7 @@ use futures_util::StreamExt;
 
 use crate::db::DbConn;
 use crate::domain::scim::ScimError;
-use crate::services::scim::requests::{self, NewScimRequest};
+use crate::services::scim::requests::NewScimRequest;
 use crate::services::scim::{self as service, ScimCaller, ScimFailure, ScimResult};
 use crate::services::{self, ServiceError};
 
@@ -174,10 +175,7 @@ async fn note_request<B: MessageBody + 'static>(
             status: i32::from(status),
             detail: detail.chars().take(500).collect(),
         };
-        // The answer stands whether or not the note is written.
-        if let Err(e) = db(&state, move |conn| Ok(requests::record(conn, &entry)?)).await {
-            tracing::warn!(error = %e, "could not note a SCIM request");
-        }
+        log::note(&state, entry);
     }
     Ok(res)
 }

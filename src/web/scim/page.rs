@@ -72,6 +72,7 @@ fn allowed(admin: &Admin) -> Result<(), WebError> {
 
 async fn render(state: &AppState, admin: &Admin, created: Option<String>) -> Result<HttpResponse, WebError> {
     let account_id = admin.user.account_id;
+    super::log::flush(state).await;
     let (views, chosen, log) = state
         .db(move |conn| {
             let now = services::now();
@@ -179,20 +180,21 @@ async fn test_connection(session: Session, state: web::Data<AppState>, admin: Ad
     let found = state
         .db(move |conn| {
             let conditions = filter::parse(&text).map_err(|e| ServiceError::Invalid(e.to_string()))?;
-            let page = service::list(conn, account_id, &conditions, 1, 1)?;
-            let entry = NewScimRequest {
-                account_id,
-                at: services::now(),
-                token_name: TEST_NAME.into(),
-                method: "GET".into(),
-                path,
-                status: 200,
-                detail: format!("totalResults {}", page.total),
-            };
-            requests::record(conn, &entry)?;
-            Ok(page.total)
+            Ok(service::list(conn, account_id, &conditions, 1, 1)?.total)
         })
         .await?;
+    super::log::note(
+        &state,
+        NewScimRequest {
+            account_id,
+            at: services::now(),
+            token_name: TEST_NAME.into(),
+            method: "GET".into(),
+            path,
+            status: 200,
+            detail: format!("totalResults {found}"),
+        },
+    );
     let message = if found == 1 {
         ta("scim-test-ok", &[("email", admin.user.email.clone())])
     } else {
