@@ -598,7 +598,12 @@ async fn entra_adds_replaces_and_removes_attributes_by_path() {
     assert_eq!(updates[0].source, "scim");
     assert_eq!(events(&app), vec!["user.updated", "user.updated"]);
     // Filterable by the externalId Entra set.
-    let found = get(&app, "/scim/v2/Users?filter=externalId%20eq%20%22aad-1%22", &t).await;
+    let found = get(
+        &app,
+        "/scim/v2/Users?aadOptscim062020&filter=externalId%20eq%20%22aad-1%22",
+        &t,
+    )
+    .await;
     assert_eq!(found.json["totalResults"], 1);
 }
 
@@ -841,4 +846,78 @@ fn attr_text(html: &str, attr: &str) -> String {
     let open = rest.find('>').unwrap() + 1;
     let close = rest[open..].find('<').unwrap();
     rest[open..open + close].trim().to_string()
+}
+
+/// The SCIM acts × who holds the token × every kind of target: one exact
+/// status each, and a refusal changes nothing. (Helpdesk admins and members
+/// cannot hold a token: see tests/it/api_tokens.rs.)
+#[actix_web::test]
+async fn the_scim_matrix_of_token_holders_and_targets() {
+    // (target, PATCH active false, then DELETE with the default action)
+    let expected: [(&str, u16, u16); 8] = [
+        ("owner", 400, 400),
+        ("self", 400, 400),
+        ("admin", 400, 400),
+        ("member", 200, 204),
+        // Pending users read as active: false already: nothing to do (200);
+        // a delete would deactivate them, which R2 refuses.
+        ("pending", 200, 400),
+        ("external", 200, 204),
+        ("room", 200, 400),
+        ("stranger", 404, 404),
+    ];
+    for holder in ["owner", "admin"] {
+        let app = TestApp::new();
+        let admin = app.user(UserSpec::admin("admin@acme.test"));
+        let other_admin = app.user(UserSpec::admin("admin2@acme.test"));
+        let (other, _) = app.other_account("boss@other.test");
+        let targets = [
+            ("owner", app.owner_id),
+            ("self", if holder == "owner" { app.owner_id } else { admin }),
+            ("admin", if holder == "owner" { admin } else { other_admin }),
+            ("member", app.user(UserSpec::member("member@gmail.test"))),
+            (
+                "pending",
+                app.user(UserSpec::member("pending@gmail.test").status("pending")),
+            ),
+            ("external", app.user(UserSpec::member("guest@acme.test").external())),
+            ("room", app.user(UserSpec::member("room@gmail.test").room())),
+            ("stranger", app.user_in(other, UserSpec::member("stranger@other.test"))),
+        ];
+        let token = {
+            let mut conn = app.conn();
+            let email = if holder == "owner" {
+                "owner@acme.test"
+            } else {
+                "admin@acme.test"
+            };
+            let user = services::users::find_any_by_email(&mut conn, email).unwrap().unwrap();
+            let by = api_tokens::actor_info(&mut conn, &user, Lang::En, false).unwrap();
+            api_tokens::create(&mut conn, &by, "IdP", "scim", None, services::now())
+                .unwrap()
+                .token
+        };
+        for ((kind, id), (k, patched, deleted)) in targets.into_iter().zip(expected) {
+            assert_eq!(kind, k);
+            let before = app.load_user(id).unwrap().status;
+            let a = patch(&app, id, &token, json!([{"op": "replace", "value": {"active": false}}])).await;
+            assert_eq!(a.status.as_u16(), patched, "{holder} PATCH {kind}: {}", a.json);
+            if patched != 200 || kind == "pending" {
+                assert_eq!(
+                    app.load_user(id).unwrap().status,
+                    before,
+                    "{holder} PATCH {kind} changed nothing"
+                );
+            }
+            let a = send(
+                &app,
+                Method::DELETE,
+                &format!("/scim/v2/Users/{id}"),
+                Some(&token),
+                None,
+            )
+            .await;
+            assert_eq!(a.status.as_u16(), deleted, "{holder} DELETE {kind}: {}", a.json);
+        }
+    }
 }
