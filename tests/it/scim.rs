@@ -597,6 +597,19 @@ async fn entra_adds_replaces_and_removes_attributes_by_path() {
     assert_eq!(updates.len(), 2);
     assert_eq!(updates[0].source, "scim");
     assert_eq!(events(&app), vec!["user.updated", "user.updated"]);
+    // Entra names the manager by their SCIM id: stored and shown as their email.
+    let ops = json!([{"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": app.owner_id.to_string()}]);
+    let a = patch(&app, jan, &t, ops).await;
+    assert_eq!(
+        a.json["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["manager"]["value"],
+        "owner@acme.test"
+    );
+    let ops = json!([{"op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": {"value": "999999"}}]);
+    let a = patch(&app, jan, &t, ops).await;
+    assert_eq!(
+        (a.status, a.json["scimType"].clone()),
+        (StatusCode::BAD_REQUEST, json!("invalidValue"))
+    );
     // Filterable by the externalId Entra set.
     let found = get(
         &app,

@@ -116,7 +116,9 @@ pub fn active(value: &Value) -> Result<bool, ScimError> {
     }
 }
 
-/// The enterprise extension's manager: `{"value": EMAIL}`, a bare email, or null.
+/// The enterprise extension's manager: `{"value": EMAIL}`, a bare email, or
+/// null. Entra ID sends the manager's SCIM id instead: digits are kept as
+/// they are for the service to turn into that user's email ([`is_user_id`]).
 pub fn manager(value: &Value) -> Result<Option<String>, ScimError> {
     let inner = match value {
         Value::Object(m) => get_ci(m, "value").unwrap_or(&Value::Null),
@@ -125,11 +127,17 @@ pub fn manager(value: &Value) -> Result<Option<String>, ScimError> {
     match inner {
         Value::Null => Ok(None),
         Value::String(s) if s.trim().is_empty() => Ok(None),
+        Value::String(s) if is_user_id(s.trim()) => Ok(Some(s.trim().to_string())),
         Value::String(s) => crate::email::parse(s)
             .map(Some)
             .ok_or_else(|| ScimError::InvalidValue("manager.value must be the manager's email address".into())),
         _ => Err(ScimError::InvalidValue("manager.value must be a string".into())),
     }
+}
+
+/// A manager value naming a user by id rather than by email.
+pub fn is_user_id(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 18 && value.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The fields of a POST or PUT body. `active` defaults to true (a new user

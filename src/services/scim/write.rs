@@ -152,6 +152,7 @@ fn save_row(conn: &mut DbConn, row: &ScimRow) -> ScimResult<()> {
 }
 
 fn insert(conn: &mut DbConn, by: &ActorInfo, fields: &UserFields, now: NaiveDateTime) -> ScimResult<ScimUser> {
+    let fields = &with_manager_email(conn, by.account_id, fields)?;
     let new = NewUser::member(
         by.account_id,
         &fields.user_name,
@@ -195,6 +196,7 @@ fn change(
     now: NaiveDateTime,
 ) -> ScimResult<ScimUser> {
     let old = current.fields();
+    let new = &with_manager_email(conn, by.account_id, new)?;
     let relinked = current.extra.as_ref().is_some_and(|e| e.deprovisioned_at.is_some());
     let changed = changed_attributes(&old, new);
     if !changed.is_empty() || relinked {
@@ -219,6 +221,18 @@ fn change(
         act(conn, by, current.user.id, action, &Transfer::default(), now)?;
     }
     Ok(get(conn, by.account_id, current.user.id)?)
+}
+
+/// The manager as an email: a manager named by id (Entra ID) must be a user of the account.
+fn with_manager_email(conn: &mut DbConn, account_id: i64, fields: &UserFields) -> ScimResult<UserFields> {
+    let mut fields = fields.clone();
+    if let Some(id) = fields.manager.as_deref().filter(|m| resource::is_user_id(m)) {
+        let id: i64 = id.parse().unwrap_or(-1);
+        let manager = user_queries::find_in_account(conn, account_id, id)
+            .map_err(|_| ScimError::InvalidValue(format!("manager.value {id} names no user of this account")))?;
+        fields.manager = Some(manager.email);
+    }
+    Ok(fields)
 }
 
 /// The names of the attributes that differ, status aside.
