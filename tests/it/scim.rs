@@ -833,10 +833,34 @@ async fn the_provisioning_page_creates_a_token_sets_delete_tests_and_lists_reque
     assert_eq!(attr_values(&page.body, "data-scim-request").len(), 2);
     assert!(page.body.contains("no user with id 424242") || page.body.contains("no such user"));
     assert!(page.body.contains("value=\"unlink\" checked"));
-    // Members do not see it.
+    // The audit log names SCIM acts in the reader's words and filters on them.
+    let audit = c.get("/audit?action=scim_settings").await;
+    assert!(
+        audit.body.contains("SCIM delete setting") && audit.body.contains("deactivate -&#62; unlink"),
+        "{}",
+        audit.body
+    );
+    // Members and admins whose custom role lacks "API tokens" neither see nor change it.
     app.user(UserSpec::member("m@acme.test"));
-    let m = app.signed_in("m@acme.test").await;
-    assert_ne!(m.get("/provisioning").await.status, StatusCode::OK);
+    let helpdesk = app.custom_role("Helpdesk", &[offboard::domain::BULK_PRIVILEGE]);
+    app.user(UserSpec::admin("help@acme.test").custom_role(helpdesk));
+    for who in ["m@acme.test", "help@acme.test"] {
+        let m = app.signed_in(who).await;
+        assert_ne!(m.get("/provisioning").await.status, StatusCode::OK, "{who}");
+        let r = m
+            .post(
+                "/provisioning/settings",
+                &[("action", "delete"), ("transfer_to", "owner@acme.test")],
+            )
+            .await;
+        assert!(r.status.is_client_error(), "{who}: {}", r.status);
+        let r = m.post("/provisioning/token", &[("name", "Mine")]).await;
+        assert!(r.status.is_client_error(), "{who}: {}", r.status);
+    }
+    assert_eq!(
+        settings::load(&mut app.conn(), app.account_id).unwrap().action,
+        Action::Unlink
+    );
 }
 
 #[actix_web::test]
