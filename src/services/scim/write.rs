@@ -204,10 +204,14 @@ fn change(
             return Err(taken(&new.user_name));
         }
         write_profile(conn, &current, new, now)?;
-        let mut detail = format!("changed: {}", changed.join(", "));
+        let mut parts = Vec::new();
         if relinked {
-            detail = format!("linked again; {detail}");
+            parts.push("linked again".to_string());
         }
+        if !changed.is_empty() {
+            parts.push(format!("changed: {}", changed.join(", ")));
+        }
+        let detail = parts.join("; ");
         let user = user_queries::find_in_account(conn, by.account_id, current.user.id)?;
         record(conn, by, "scim_update", &user, detail, now)?;
         webhooks::emit(conn, by, EventKind::Updated, &[&user], now)?;

@@ -4,6 +4,7 @@
 //! `scim` scope only (no session, no CSRF: `is_machine_interface`).
 //! Every request an account's token makes is noted for the page.
 
+pub mod detail;
 pub mod discovery;
 pub mod errors;
 pub mod log;
