@@ -3,7 +3,11 @@
 # loopback port with a fresh SQLite database and the demo seed, creates a
 # token with the CLI, validates /v2/openapi.json (openapi-spec-validator) and
 # runs `schemathesis run --checks all` (no 5xx, no answer the document does
-# not describe). Python tools live in a virtualenv under target/.
+# not describe), then scim2-tester against /scim/v2 of the same server
+# (scripts/scim-check.sh, with a `scim` token of a second account that has
+# only its owner: scim2-tester looks for its users on a list's first page).
+# OFFBOARD_API_CHECK_ONLY=scim runs only the SCIM check.
+# Python tools live in a virtualenv under target/.
 # Skip with OFFBOARD_SKIP_API_CHECK=1 (local runs); CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,14 +18,16 @@ if [ "${OFFBOARD_SKIP_API_CHECK:-0}" = "1" ]; then
 fi
 
 venv=target/api-check-venv
-if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
+if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-spec-validator" ] \
+  || ! "$venv/bin/python" -c 'import scim2_tester, httpx2' 2>/dev/null; then
   # Debian's python3 needs python3-venv for `-m venv`.
   if ! python3 -m venv "$venv" >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
     python3 -m venv "$venv"
   fi
-  "$venv/bin/pip" install -q schemathesis openapi-spec-validator
+  "$venv/bin/pip" install -q schemathesis openapi-spec-validator "scim2-tester[httpx2]"
 fi
+only="${OFFBOARD_API_CHECK_ONLY:-}"
 
 cargo build --quiet --bin offboard
 bin=target/debug/offboard
@@ -43,6 +49,10 @@ export OFFBOARD_API_RATE="${OFFBOARD_API_RATE:-1000}"
 "$bin" seed --demo >/dev/null
 token=$("$bin" api-token create --owner owner@acme.example --name api-check \
   --scopes user:read,user:write,user:delete,import | awk 'END { print $NF }')
+# SCIM: a second account with only its owner, and a scim token of that owner.
+echo "scim-check-password" | "$bin" create-owner --email owner@scim-check.example >/dev/null
+scim_token=$("$bin" api-token create --owner owner@scim-check.example --name scim-check \
+  --scopes scim | awk 'END { print $NF }')
 
 "$bin" serve --bind "127.0.0.1:$port" --workers 2 >"$work/serve.log" 2>&1 &
 server=$!
@@ -53,6 +63,7 @@ for _ in $(seq 1 50); do
 done
 [ -s "$work/openapi.json" ] || { echo "offboard serve did not answer"; cat "$work/serve.log"; exit 1; }
 
+if [ "$only" != scim ]; then
 echo "== openapi-spec-validator"
 "$venv/bin/openapi-spec-validator" "$work/openapi.json"
 
@@ -65,6 +76,9 @@ root=$(pwd)
   --max-examples "${OFFBOARD_API_CHECK_EXAMPLES:-20}" \
   --request-timeout 10 \
   --no-color)
+fi
+
+OFFBOARD_SCIM_URL="$base/scim/v2" OFFBOARD_SCIM_TOKEN="$scim_token" bash scripts/scim-check.sh
 if grep -q "panicked" "$work/serve.log"; then
   echo "the server panicked:"; grep -A5 panicked "$work/serve.log"; exit 1
 fi

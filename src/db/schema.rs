@@ -367,3 +367,40 @@ diesel::table! {
         n -> BigInt,
     }
 }
+
+diesel::table! {
+    scim_users (user_id) {
+        user_id -> BigInt,
+        account_id -> BigInt,
+        external_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        manager_email -> Nullable<Text>,
+        deprovisioned_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_settings (account_id) {
+        account_id -> BigInt,
+        delete_action -> Text,
+        transfer_to -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_requests (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        at -> Timestamp,
+        token_name -> Text,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(scim_users -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(scim_users, users);

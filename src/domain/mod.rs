@@ -5,6 +5,7 @@ pub mod api_tokens;
 pub mod auto_delete;
 pub mod permissions;
 pub mod schedule;
+pub mod scim;
 pub mod signin;
 pub mod states;
 pub mod transfer;

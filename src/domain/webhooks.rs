@@ -19,6 +19,7 @@ text_enum!(
         Disassociated = "user.disassociated",
         Deleted = "user.deleted",
         Updated = "user.updated",
+        Created = "user.created",
     }
 );
 

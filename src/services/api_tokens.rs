@@ -83,6 +83,7 @@ pub fn actor_info(conn: &mut DbConn, user: &User, lang: Lang, via_api: bool) -> 
         email: user.email.clone(),
         lang,
         via_api,
+        via_scim: false,
     })
 }
 

@@ -171,6 +171,7 @@ fn sweeper(account_id: i64) -> ActorInfo {
         email: "automatic".into(),
         lang: crate::i18n::Lang::En,
         via_api: false,
+        via_scim: false,
     }
 }
 

@@ -471,6 +471,7 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
         email: job.actor_email.clone(),
         lang: Lang::parse(&job.lang).unwrap_or_default(),
         via_api: false,
+        via_scim: false,
     })
 }
 

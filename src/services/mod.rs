@@ -13,6 +13,7 @@ pub mod import;
 pub mod roles;
 pub mod rooms;
 pub mod schedule;
+pub mod scim;
 pub mod seed;
 pub mod sessions;
 pub mod user_actions;
@@ -34,12 +35,16 @@ pub struct ActorInfo {
     pub lang: crate::i18n::Lang,
     /// Acting through an API token: the audit log's source is `api`.
     pub via_api: bool,
+    /// Acting through a SCIM token: the audit log's source is `scim`.
+    pub via_scim: bool,
 }
 
 impl ActorInfo {
     /// The audit source of an act asked for in `origin`.
     pub fn source(&self, origin: &Origin) -> &'static str {
-        if self.via_api {
+        if self.via_scim {
+            "scim"
+        } else if self.via_api {
             "api"
         } else {
             origin.source()

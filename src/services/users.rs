@@ -461,6 +461,7 @@ fn actor_of(conn: &mut DbConn, user: &User) -> ServiceResult<super::ActorInfo> {
             .and_then(crate::i18n::Lang::parse)
             .unwrap_or_default(),
         via_api: false,
+        via_scim: false,
     })
 }
 

@@ -68,6 +68,7 @@ fn translate(lang: Lang, action: &str, detail: &str) -> Option<String> {
             let (old, new) = detail.split_once(" -> ")?;
             Some(format!("{} -> {}", auto_delete(lang, old)?, auto_delete(lang, new)?))
         }
+        scim if scim.starts_with("scim_") => super::scim::detail::show(lang, action, detail),
         _ => None,
     }
 }

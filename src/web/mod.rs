@@ -20,6 +20,7 @@ pub mod return_path;
 pub mod roles;
 pub mod rooms;
 pub mod schedule;
+pub mod scim;
 pub mod session;
 pub mod suggest;
 pub mod user_actions;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub password_checks: std::sync::Arc<tokio::sync::Semaphore>,
     /// Per-token request counts of the REST API (this instance's share).
     pub api_rate: std::sync::Arc<api::RateLimiter>,
+    /// SCIM requests not yet written to their log (`scim::log`).
+    pub scim_log: std::sync::Arc<scim::log::RequestLog>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             pool,
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(config.password_checks)),
             api_rate: std::sync::Arc::new(api::RateLimiter::new(config.api_rate)),
+            scim_log: Default::default(),
             config,
         }
     }
@@ -120,6 +124,7 @@ pub fn app(
         .configure(webhooks::config)
         .configure(rooms::config)
         .configure(assets::config)
+        .configure(scim::config)
         .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))
         // Inside the language middleware: error pages speak the admin's language.

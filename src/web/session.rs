@@ -176,6 +176,7 @@ impl Admin {
             email: self.user.email.clone(),
             lang: crate::i18n::current(),
             via_api: false,
+            via_scim: false,
         }
     }
 

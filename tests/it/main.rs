@@ -21,6 +21,7 @@ mod resume;
 mod roles;
 mod rooms;
 mod schedule;
+mod scim;
 mod snapshots;
 mod suggest;
 mod support;

@@ -72,6 +72,7 @@ fn a_job_killed_mid_way_resumes_without_losing_or_repeating_a_row() {
         email: "owner@acme.test".into(),
         lang: offboard::i18n::Lang::En,
         via_api: false,
+        via_scim: false,
     };
     let now = offboard::services::now();
     let job = import::validate(
