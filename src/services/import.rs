@@ -28,7 +28,75 @@ pub fn looks_like_email(s: &str) -> bool {
     crate::email::parse(s).is_some()
 }
 
-fn load_by_email(conn: &mut DbConn, emails: &[&str]) -> ServiceResult<HashMap<String, User>> {
+/// What the row checks read of a user named by the file: a million-row
+/// file keeps a million of these (about 100 bytes each with the key), so
+/// not the names, password hash or settings of a whole `User`.
+#[derive(Debug, Clone, Copy)]
+struct Named {
+    id: i64,
+    account_id: i64,
+    role: crate::domain::Role,
+    custom_role_id: Option<i64>,
+    status: crate::domain::Status,
+    user_type: crate::domain::UserType,
+    webinar_license: bool,
+    phone_license: bool,
+    large_meeting_license: bool,
+    is_external: bool,
+    is_room: bool,
+    session_epoch: i32,
+    created_at: NaiveDateTime,
+}
+
+impl Named {
+    fn of(u: &User) -> Named {
+        Named {
+            id: u.id,
+            account_id: u.account_id,
+            role: u.role,
+            custom_role_id: u.custom_role_id,
+            status: u.status,
+            user_type: u.user_type,
+            webinar_license: u.webinar_license,
+            phone_license: u.phone_license,
+            large_meeting_license: u.large_meeting_license,
+            is_external: u.is_external,
+            is_room: u.is_room,
+            session_epoch: u.session_epoch,
+            created_at: u.created_at,
+        }
+    }
+
+    /// A `User` for the rules (which take one), without what they don't read.
+    fn user(&self, email: &str) -> User {
+        User {
+            id: self.id,
+            account_id: self.account_id,
+            email: email.to_string(),
+            first_name: String::new(),
+            last_name: String::new(),
+            first_lc: String::new(),
+            last_lc: String::new(),
+            role: self.role,
+            custom_role_id: self.custom_role_id,
+            status: self.status,
+            user_type: self.user_type,
+            webinar_license: self.webinar_license,
+            phone_license: self.phone_license,
+            large_meeting_license: self.large_meeting_license,
+            is_external: self.is_external,
+            is_room: self.is_room,
+            deactivated_at: None,
+            password_hash: None,
+            settings: String::new(),
+            language: None,
+            session_epoch: self.session_epoch,
+            created_at: self.created_at,
+        }
+    }
+}
+
+fn load_by_email(conn: &mut DbConn, emails: &[&str]) -> ServiceResult<UsersByEmail> {
     let mut out = HashMap::with_capacity(emails.len());
     for chunk in emails.chunks(5_000) {
         for u in users::table
@@ -36,19 +104,7 @@ fn load_by_email(conn: &mut DbConn, emails: &[&str]) -> ServiceResult<HashMap<St
             .select(User::as_select())
             .load::<User>(conn)?
         {
-            // The checks need the user's role, status, licenses and flags:
-            // a million-row file keeps a million of these, so not the rest.
-            let u = User {
-                first_name: String::new(),
-                last_name: String::new(),
-                first_lc: String::new(),
-                last_lc: String::new(),
-                password_hash: None,
-                settings: String::new(),
-                language: None,
-                ..u
-            };
-            out.insert(u.email.clone(), u);
+            out.insert(u.email.clone().into_boxed_str(), Named::of(&u));
         }
     }
     Ok(out)
@@ -151,7 +207,7 @@ pub fn validate(
 }
 
 /// Users by their (lowercased) email.
-type UsersByEmail = HashMap<String, User>;
+type UsersByEmail = HashMap<Box<str>, Named>;
 
 /// The first reading of a file: which rows repeat or contradict another
 /// (R65), and the users its addresses and transfer addresses name.
@@ -223,8 +279,8 @@ fn check_row_transfer(
     let to = row.transfer_to.clone().unwrap_or_default();
     let target = checks
         .found
-        .get(&to)
-        .map(|t| super::users::transfer_target(t, by.account_id));
+        .get(to.as_str())
+        .map(|t| super::users::transfer_target(&t.user(&to), by.account_id));
     let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
     match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
         Ok(()) => {
@@ -312,7 +368,7 @@ fn check_row(checks: &RowChecks<'_>, mut r: CsvRow, dup: Option<Dup>) -> (Import
 struct RowChecks<'a> {
     by: &'a ActorInfo,
     action: Action,
-    found: &'a HashMap<String, User>,
+    found: &'a UsersByEmail,
     domains: &'a [String],
     tz: crate::domain::schedule::Tz,
     now: NaiveDateTime,
@@ -336,8 +392,11 @@ impl RowChecks<'_> {
         Ok(Some(at))
     }
 
-    fn in_account(&self, email: &str) -> Option<&User> {
-        self.found.get(email).filter(|u| u.account_id == self.by.account_id)
+    fn in_account(&self, email: &str) -> Option<User> {
+        self.found
+            .get(email)
+            .filter(|u| u.account_id == self.by.account_id)
+            .map(|u| u.user(email))
     }
 
     /// The row's user, or why it is refused, in the uploader's language.
@@ -369,7 +428,7 @@ impl RowChecks<'_> {
         if wants_transfer && !to.is_empty() && self.in_account(to).is_none() {
             return Err(tr_args(lang, "reason-target-not-in-account", &[("email", echo(to))]));
         }
-        check_action(&self.by.actor, &target_of(user, self.domains), self.action, Mode::Csv)
+        check_action(&self.by.actor, &target_of(&user, self.domains), self.action, Mode::Csv)
             .map_err(|e| e.text(lang))?;
         Ok(user.id)
     }
