@@ -27,15 +27,6 @@ const SAMPLE: [Column; 6] = [
     Column::Events,
     Column::Recordings,
 ];
-const ALL: [Column; 7] = [
-    Column::Email,
-    Column::TransferTo,
-    Column::Meetings,
-    Column::Webinars,
-    Column::Events,
-    Column::Recordings,
-    Column::EffectiveDate,
-];
 
 /// The header each language's sample writes; the reader accepts all of them.
 fn name(col: Column, lang: Lang) -> &'static str {
@@ -88,7 +79,9 @@ fn recognise(header: &str) -> Option<Column> {
         ("tanggal", Column::EffectiveDate),
         ("tanggal berlaku", Column::EffectiveDate),
     ];
-    ALL.iter()
+    SAMPLE
+        .iter()
+        .chain([Column::EffectiveDate].iter())
         .copied()
         .find(|c| {
             [Lang::En, Lang::Nl, Lang::Id]

@@ -56,7 +56,8 @@ pub async fn accessibility(w: &World) -> Step {
     w.ensure(all.is_empty(), format!("axe-core: {}", all.join("; ")))
 }
 
-async fn open_delete_dialog(w: &World) -> Result<String, Fail> {
+/// Opens the delete dialog of the first active member from its row; returns the email.
+pub async fn open_delete_dialog(w: &World) -> Result<String, Fail> {
     let email: String = users::table
         .filter(users::status.eq("active"))
         .filter(users::role.eq("member"))

@@ -250,19 +250,7 @@ fn meeting_count(w: &World, owner: i64, movable: bool) -> Result<i64, Fail> {
 /// The transfer field suggests users as the admin types; arrows and Enter
 /// take one without the mouse.
 async fn type_ahead(w: &World) -> Step {
-    let email: String = users::table
-        .filter(users::status.eq("active"))
-        .filter(users::role.eq("member"))
-        .filter(users::is_room.eq(false))
-        .select(users::email)
-        .first(&mut *w.conn())
-        .map_err(|e| e.to_string())?;
-    w.goto(&format!("/users?q={}", email.split('@').next().unwrap_or("")))
-        .await?;
-    w.click(&format!("tr[data-user-email='{email}'] details summary"))
-        .await?;
-    w.click(&format!("tr[data-user-email='{email}'] [data-action=delete]"))
-        .await?;
+    let email = look::open_delete_dialog(w).await?;
     let field = w.el("[data-dialog=delete] #transfer_to").await?;
     field.send_keys("admin@acme.ex").await?;
     w.el("#transfer-suggestions [role=option][data-email='admin@acme.example']")
