@@ -8,6 +8,7 @@
 #   BENCH_BACKEND=postgres scripts/bench.sh
 #   BENCH_USERS=20000 BENCH_ONLY=signin scripts/bench.sh   # only the sign-in flood
 #   BENCH_USERS=20000 BENCH_ONLY=scim scripts/bench.sh     # only the SCIM section
+#   BENCH_ONLY=pages scripts/bench.sh                      # sign-in flood, pages, type-ahead, static files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -169,6 +170,8 @@ for spec in "static app.css (hashed, gzip)|$css" "sign-in page|/login"; do
   printf '%-34s %10s %9s %9s %8s\n' "$name" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
     "$(awk '$1=="50%"{print $2}' <<<"$out")" "$(awk '$1=="99%"{print $2}' <<<"$out")" "$(awk '/Non-2xx/{print $5}' <<<"$out")"
 done
+
+[ "${BENCH_ONLY:-}" = pages ] && exit 0
 
 # Bulk deactivate of every user matching a search (10,000 users), while
 # another admin keeps loading the first page.
