@@ -21,6 +21,9 @@ pub enum ConfigError {
     KeyFile { path: PathBuf, source: std::io::Error },
 }
 
+/// `serve`'s database connections (`OFFBOARD_DB_POOL`).
+pub const DEFAULT_DB_POOL: u32 = 16;
+
 #[derive(Clone)]
 pub struct Config {
     pub database: DbUrl,
@@ -56,6 +59,9 @@ pub struct Config {
     /// How long `GET /v2/users` reuses a counted `total_records`
     /// (`OFFBOARD_API_TOTAL_SECONDS`, 30; 0 counts on every request).
     pub api_total_fresh: std::time::Duration,
+    /// Database connections `serve` keeps open (`OFFBOARD_DB_POOL`, 16): with
+    /// N instances on one PostgreSQL, N times this must fit its `max_connections`.
+    pub db_pool: u32,
 }
 
 /// The SMTP server and the sender, checked at start.
@@ -118,6 +124,7 @@ impl Config {
         config.job_retention_days = setting("OFFBOARD_JOB_RETENTION_DAYS", DEFAULT_JOB_RETENTION_DAYS, 1..=3_650)?;
         config.import_batch = setting("OFFBOARD_IMPORT_BATCH", DEFAULT_IMPORT_BATCH, 1..=100_000)?;
         config.demo_password = var("OFFBOARD_DEMO_PASSWORD");
+        config.db_pool = setting("OFFBOARD_DB_POOL", DEFAULT_DB_POOL, 4..=1_000)?;
         Ok(config)
     }
 
@@ -141,6 +148,7 @@ impl Config {
             api_rate: DEFAULT_API_RATE,
             // Tests count every time; `settings_from_env` sets the default.
             api_total_fresh: std::time::Duration::ZERO,
+            db_pool: DEFAULT_DB_POOL,
         }
     }
 }

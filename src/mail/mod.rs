@@ -120,7 +120,32 @@ pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> Se
     Ok((sent, failed))
 }
 
+/// On PostgreSQL a message another instance is claiming right now is
+/// skipped (`FOR UPDATE SKIP LOCKED`) instead of waited for; the update then
+/// claims it only if still unsent and unclaimed, as on SQLite.
 fn claim(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
+    if !matches!(conn, DbConn::Pg(_)) {
+        return claim_update(conn, id, now);
+    }
+    conn.transaction(|conn| {
+        if let DbConn::Pg(pg) = conn {
+            let free = mail_outbox::table
+                .filter(mail_outbox::id.eq(id))
+                .select(mail_outbox::id)
+                .for_update()
+                .skip_locked()
+                .first::<i64>(pg)
+                .optional()?;
+            if free.is_none() {
+                return Ok(false);
+            }
+        }
+        claim_update(conn, id, now)
+    })
+}
+
+/// The claim itself: a two-minute lease on a message still to send.
+fn claim_update(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
     let claimed = diesel::update(
         mail_outbox::table
             .filter(mail_outbox::id.eq(id))

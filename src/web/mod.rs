@@ -10,6 +10,7 @@ pub mod auth;
 pub mod bulk;
 pub mod client;
 pub mod errors;
+pub mod health;
 pub mod import;
 pub mod pages;
 pub mod render;
@@ -117,6 +118,7 @@ pub fn app(
         .configure(api::config)
         .configure(webhooks::config)
         .configure(rooms::config)
+        .configure(health::config)
         // Without its own default a missing file falls to `no_route`, which
         // sees /static as ours and would answer 405.
         .service(actix_files::Files::new("/static", static_dir()).default_handler(web::to(no_file)))
