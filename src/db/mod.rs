@@ -88,9 +88,11 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, DbError> {
             })?;
             // WAL lets readers go on while a bulk job writes; busy_timeout makes
             // concurrent writers wait instead of failing with SQLITE_BUSY.
+            // busy_timeout first: switching a new file to WAL takes a lock
+            // another process (a second `migrate`) may hold for a moment.
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(DbError::Query)?;
             Ok(DbConn::Sqlite(conn))
