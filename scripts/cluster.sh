@@ -31,7 +31,13 @@ BASE_PORT=${BASE_PORT:-18101}
 LB_PORT=${LB_PORT:-18100}
 PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A recorded process that still runs (a killed one may linger as a zombie until reaped).
+alive() {
+  [ -f "$1" ] || return 1
+  local stat
+  stat=$(cat "/proc/$(cat "$1")/stat" 2>/dev/null) || return 1
+  [ "$(awk '{print $3}' <<<"$stat")" != Z ]
+}
 
 ensure_postgres() {
   pg_isready -q -h 127.0.0.1 -p 5432 && return 0
@@ -171,8 +177,8 @@ stop_pid() { # pid file, name
   local pid
   pid=$(cat "$1")
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do alive "$1" || break; sleep 0.2; done
+  alive "$1" && kill -KILL "$pid" 2>/dev/null || true
   echo "stopped $2 ($pid)"
   rm -f "$1"
 }
@@ -194,7 +200,9 @@ case "${1:-start}" in
       [ -e "$f" ] || continue
       if alive "$f"; then echo "$(basename "$f" .pid) $(cat "$f") up"; else echo "$(basename "$f" .pid) down"; fi
     done ;;
-  kill) kill -KILL "$(cat "$DIR/instance-$2.pid")" 2>/dev/null || true ;;
+  kill)
+    kill -KILL "$(cat "$DIR/instance-$2.pid")" 2>/dev/null || true
+    for _ in $(seq 1 50); do alive "$DIR/instance-$2.pid" || break; sleep 0.1; done ;;
   instance) start_instance "$2" ;;
   *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
