@@ -3,8 +3,9 @@
 the secret read from SECRET_FILE (waiting for it up to 5 s), verifies each
 event's signature, and keeps the number of distinct event ids in COUNT_FILE.
 
-    scripts/webhook-receiver.py PORT SECRET_FILE COUNT_FILE
-Listens on 127.0.0.1 only."""
+    scripts/webhook-receiver.py PORT SECRET_FILE COUNT_FILE [IDS_FILE]
+With IDS_FILE, every event's x-offboard-event-id is appended to it, one a line,
+so duplicates (at-least-once delivery) can be counted. Listens on 127.0.0.1 only."""
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, SECRET_FILE, COUNT_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+IDS = open(sys.argv[4], "a", buffering=1) if len(sys.argv) > 4 else None
 seen, bad, lock = set(), [0], threading.Lock()
 
 
@@ -59,6 +61,8 @@ class Hook(BaseHTTPRequestHandler):
             if expected not in self.headers.get("x-zm-signature", "").split(","):
                 bad[0] += 1
             seen.add(self.headers.get("x-offboard-event-id"))
+            if IDS:
+                IDS.write(f"{self.headers.get('x-offboard-event-id')}\n")
             last[0] = time.time()
         self.answer(200, b"")
 

@@ -21,6 +21,9 @@ pub enum ConfigError {
     KeyFile { path: PathBuf, source: std::io::Error },
 }
 
+/// `serve`'s database connections (`OFFBOARD_DB_POOL`).
+pub const DEFAULT_DB_POOL: u32 = 16;
+
 #[derive(Clone)]
 pub struct Config {
     pub database: DbUrl,
@@ -59,6 +62,9 @@ pub struct Config {
     /// The largest CSV file and row count one upload may have
     /// (`OFFBOARD_CSV_MAX_MB`, 200; `OFFBOARD_CSV_MAX_ROWS`, 1,000,000).
     pub csv_limits: crate::csv_import::Limits,
+    /// Database connections `serve` keeps open (`OFFBOARD_DB_POOL`, 16): with
+    /// N instances on one PostgreSQL, N times this must fit its `max_connections`.
+    pub db_pool: u32,
 }
 
 /// The SMTP server and the sender, checked at start.
@@ -125,6 +131,7 @@ impl Config {
             max_bytes: setting("OFFBOARD_CSV_MAX_MB", 200usize, 1..=2_048)? * 1024 * 1024,
             max_rows: setting("OFFBOARD_CSV_MAX_ROWS", 1_000_000usize, 1..=10_000_000)?,
         };
+        config.db_pool = setting("OFFBOARD_DB_POOL", DEFAULT_DB_POOL, 4..=1_000)?;
         Ok(config)
     }
 
@@ -149,6 +156,7 @@ impl Config {
             // Tests count every time; `settings_from_env` sets the default.
             api_total_fresh: std::time::Duration::ZERO,
             csv_limits: Default::default(),
+            db_pool: DEFAULT_DB_POOL,
         }
     }
 }

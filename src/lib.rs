@@ -2,6 +2,7 @@
 //! This file wires the parts together and holds nothing else.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod cluster;
 pub mod config;
 pub mod csv_import;
 pub mod db;

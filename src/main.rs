@@ -148,7 +148,9 @@ fn run() -> Result<(), AnyError> {
 /// `serve`: the portal, its worker and its webhook sender.
 fn serve_command(bind: &str, demo: bool, workers: Option<usize>) -> Result<(), AnyError> {
     let config = Config::from_env(bind)?;
-    let pool = db::connect(&config.database, 16)?;
+    let pool = db::connect(&config.database, config.db_pool)?;
+    // Named by host and address: restarted there, it takes its own CSV job back at once.
+    offboard::cluster::set_instance(format!("{}/{bind}", offboard::cluster::host_name()));
     if demo {
         let mut conn = pool.get()?;
         if !seed::has_accounts(&mut conn)? {

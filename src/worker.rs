@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
-use crate::db::Pool;
+use crate::cluster;
+use crate::db::{DbConn, Pool};
 use crate::domain::signin::SessionLimits;
 use crate::mail::{self, Mailer, SmtpMailer};
 use crate::services::auto_delete::{self, SweepReport};
@@ -96,9 +97,12 @@ pub fn spawn(
 const PLANS_EVERY: Duration = Duration::from_secs(30);
 
 /// Carries out the scheduled acts due at `now`; returns (done, refused).
+/// One runner at a time over all instances (`cluster::PLANS_LOCK`): another
+/// instance's runner busy right now means (0, 0) here; its plans are claimed
+/// one by one besides, so even overlapping runs never act twice.
 pub fn run_plans(pool: &Pool, now: NaiveDateTime) -> Result<(usize, usize), ServiceError> {
-    let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-    let outcome = services::schedule::run_due(&mut conn, now)?;
+    let outcome = cluster::singleton(pool, cluster::PLANS_LOCK, |conn| services::schedule::run_due(conn, now))?
+        .unwrap_or_default();
     if outcome != (0, 0) {
         tracing::info!(done = outcome.0, refused = outcome.1, "scheduled acts");
     }
@@ -113,21 +117,28 @@ pub fn forget_expired(pool: &Pool, limits: SessionLimits, now: NaiveDateTime) ->
     Ok(())
 }
 
-/// One batch (of `batch` rows) of the oldest running job; false when there was nothing to do.
+/// One batch (of `batch` rows) of the oldest running job this instance may
+/// run (`import::next_job_for`: its own, or one whose lease ran out); false
+/// when there was nothing to do.
 pub fn work_once(pool: &Pool, batch: i64) -> Result<bool, ServiceError> {
+    work_once_leased(pool, batch, &cluster::Lease::this_instance())
+}
+
+/// `work_once` under `lease` (tests run two "instances" in one process).
+pub fn work_once_leased(pool: &Pool, batch: i64, lease: &cluster::Lease) -> Result<bool, ServiceError> {
     let job_id = {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        import::next_running_job(&mut conn)?
+        import::next_job_for(&mut conn, lease, services::now())?
     };
     match job_id {
         Some(job_id) => {
             let more = run_guarded(pool, job_id, |conn| {
-                import::apply_batch(conn, job_id, batch, services::now())
+                import::apply_batch_leased(conn, job_id, batch, services::now(), lease)
             })?;
             if !more {
                 crate::release_free_memory();
             }
-            Ok(true)
+            Ok(more)
         }
         None => Ok(false),
     }
@@ -163,6 +174,20 @@ where
     }
 }
 
+/// The sweeper's own work: due users, expired jobs, token warnings.
+fn sweep_locked(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -> Result<SweepReport, ServiceError> {
+    let report = auto_delete::sweep(conn, now)?;
+    let purged = import::purge_jobs(conn, now, retention_days)?;
+    let token_warnings = crate::services::api_tokens::queue_expiry_warnings(conn, now)?;
+    if token_warnings > 0 {
+        tracing::info!(mails = token_warnings, "API token expiry warnings queued");
+    }
+    if purged > 0 {
+        tracing::info!(jobs = purged, "expired import jobs removed");
+    }
+    Ok(report)
+}
+
 /// Deletes due users, queues warnings, removes expired import jobs
 /// (`import::purge_jobs`; finished ones after `retention_days`), and sends
 /// due mail when a mailer is configured (without one, mail waits in the
@@ -173,16 +198,12 @@ pub fn sweep_once(
     retention_days: i64,
     now: NaiveDateTime,
 ) -> Result<(SweepReport, (usize, usize)), ServiceError> {
+    // One sweeper per run over all instances; the mail below is claimed per message.
+    let swept = cluster::singleton(pool, cluster::SWEEPER_LOCK, |conn| {
+        sweep_locked(conn, now, retention_days)
+    })?;
+    let report = swept.unwrap_or_default();
     let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-    let report = auto_delete::sweep(&mut conn, now)?;
-    let purged = import::purge_jobs(&mut conn, now, retention_days)?;
-    let token_warnings = crate::services::api_tokens::queue_expiry_warnings(&mut conn, now)?;
-    if token_warnings > 0 {
-        tracing::info!(mails = token_warnings, "API token expiry warnings queued");
-    }
-    if purged > 0 {
-        tracing::info!(jobs = purged, "expired import jobs removed");
-    }
     let delivered = match mailer {
         Some(m) => mail::deliver(&mut conn, m, now)?,
         None => (0, 0),

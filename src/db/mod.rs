@@ -38,6 +38,11 @@ pub enum DbError {
     Pool(#[from] r2d2::PoolError),
     #[error("migrations failed: {0}")]
     Migrate(String),
+    #[error(
+        "the database schema is newer than this binary (migrations {0} are unknown to it): \
+         a newer Offboard has migrated it; run that version (or newer), never an older one"
+    )]
+    NewerSchema(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
 }
@@ -83,9 +88,11 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, DbError> {
             })?;
             // WAL lets readers go on while a bulk job writes; busy_timeout makes
             // concurrent writers wait instead of failing with SQLITE_BUSY.
+            // busy_timeout first: switching a new file to WAL takes a lock
+            // another process (a second `migrate`) may hold for a moment.
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(DbError::Query)?;
             Ok(DbConn::Sqlite(conn))
@@ -131,12 +138,84 @@ pub fn connect(url: &DbUrl, max_size: u32) -> Result<Pool, DbError> {
         .map_err(|e| DbError::Migrate(e.to_string()))
 }
 
+/// Brings the schema up to date, refusing a database that a newer Offboard
+/// already migrated further. On PostgreSQL several instances starting
+/// together serialise on an advisory lock, so the migrations run once.
 pub fn run_migrations(conn: &mut DbConn) -> Result<(), DbError> {
-    let result = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
-    };
-    result.map_err(|e| DbError::Migrate(e.to_string()))
+    match conn {
+        DbConn::Pg(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+            let result = refuse_newer(c, POSTGRES_MIGRATIONS).and_then(|()| {
+                c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|_| ())
+                    .map_err(|e| DbError::Migrate(e.to_string()))
+            });
+            // Released also when the connection closes (a crash mid-way).
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+            result
+        }
+        DbConn::Sqlite(c) => {
+            refuse_newer(c, SQLITE_MIGRATIONS)?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|_| ())
+                .map_err(|e| DbError::Migrate(e.to_string()))
+        }
+    }
+}
+
+/// The advisory lock key that serialises migrations ("offboard" in ASCII, 1).
+pub const MIGRATION_LOCK: i64 = 0x6f66_6662_6f61_0001;
+
+/// The versions applied to the database that this binary does not carry.
+fn unknown_versions<C>(conn: &mut C, known: EmbeddedMigrations) -> Result<Vec<String>, DbError>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: diesel::migration::MigrationSource<C::Backend>,
+{
+    let ours: Vec<String> = diesel::migration::MigrationSource::<C::Backend>::migrations(&known)
+        .map_err(|e| DbError::Migrate(e.to_string()))?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let applied = conn.applied_migrations().map_err(|e| DbError::Migrate(e.to_string()))?;
+    Ok(applied
+        .iter()
+        .map(|v| v.to_string())
+        .filter(|v| !ours.contains(v))
+        .collect())
+}
+
+fn refuse_newer<C>(conn: &mut C, known: EmbeddedMigrations) -> Result<(), DbError>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+    EmbeddedMigrations: diesel::migration::MigrationSource<C::Backend>,
+{
+    let unknown = unknown_versions(conn, known)?;
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(DbError::NewerSchema(unknown.join(", ")))
+    }
+}
+
+/// Whether the schema is exactly the one this binary was built for (`/readyz`):
+/// Err names what is wrong (pending or unknown migrations).
+pub fn schema_current(conn: &mut DbConn) -> Result<(), DbError> {
+    let pending = match conn {
+        DbConn::Pg(c) => {
+            refuse_newer(c, POSTGRES_MIGRATIONS)?;
+            c.has_pending_migration(POSTGRES_MIGRATIONS)
+        }
+        DbConn::Sqlite(c) => {
+            refuse_newer(c, SQLITE_MIGRATIONS)?;
+            c.has_pending_migration(SQLITE_MIGRATIONS)
+        }
+    }
+    .map_err(|e| DbError::Migrate(e.to_string()))?;
+    if pending {
+        return Err(DbError::Migrate("migrations are pending".into()));
+    }
+    Ok(())
 }
 
 /// Errors that say "run the whole transaction again": PostgreSQL's

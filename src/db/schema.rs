@@ -192,6 +192,8 @@ diesel::table! {
         finished_at -> Nullable<Timestamp>,
         lang -> Text,
         error -> Nullable<Text>,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
     }
 }
 

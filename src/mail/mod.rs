@@ -15,6 +15,19 @@ use crate::services::ServiceResult;
 /// Something that delivers one message; SMTP in production, a sink in tests.
 pub trait Mailer: Send + Sync {
     fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), SendError>;
+
+    /// `send` for the outbox message `id`: the same message sent twice (its
+    /// sender died mid-send, the claim was taken over) carries the same
+    /// Message-ID, so mail clients and archives can drop the repeat.
+    fn send_message(&self, id: &str, to: &str, subject: &str, body: &str) -> Result<(), SendError> {
+        let _ = id;
+        self.send(to, subject, body)
+    }
+}
+
+/// The outbox row's stable id, the local part of its Message-ID.
+pub fn message_id(outbox_id: i64) -> String {
+    format!("outbox-{outbox_id}")
 }
 
 /// Why a message did not go out, and whether trying again can help.
@@ -75,8 +88,21 @@ impl SmtpMailer {
 
 impl Mailer for SmtpMailer {
     fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), SendError> {
+        self.send_with(None, to, subject, body)
+    }
+
+    fn send_message(&self, id: &str, to: &str, subject: &str, body: &str) -> Result<(), SendError> {
+        // `<outbox-42@sender.domain>`: stable per message, unique per sender domain.
+        let domain = self.from.email.domain();
+        self.send_with(Some(format!("<{id}@{domain}>")), to, subject, body)
+    }
+}
+
+impl SmtpMailer {
+    fn send_with(&self, message_id: Option<String>, to: &str, subject: &str, body: &str) -> Result<(), SendError> {
         use lettre::Transport;
         let message = lettre::Message::builder()
+            .message_id(message_id)
             .from(self.from.clone())
             .to(to.parse().map_err(|e| SendError::permanent(format!("{to}: {e}")))?)
             .subject(subject)
@@ -109,7 +135,8 @@ pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> Se
         if !claim(conn, mail.id, now)? {
             continue;
         }
-        let outcome = mailer.send(&mail.to_email, &mail.subject, &mail.body);
+        let id = message_id(mail.id);
+        let outcome = mailer.send_message(&id, &mail.to_email, &mail.subject, &mail.body);
         if outcome.is_ok() {
             sent += 1;
         } else {
@@ -120,7 +147,32 @@ pub fn deliver(conn: &mut DbConn, mailer: &dyn Mailer, now: NaiveDateTime) -> Se
     Ok((sent, failed))
 }
 
+/// On PostgreSQL a message another instance is claiming right now is
+/// skipped (`FOR UPDATE SKIP LOCKED`) instead of waited for; the update then
+/// claims it only if still unsent and unclaimed, as on SQLite.
 fn claim(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
+    if !matches!(conn, DbConn::Pg(_)) {
+        return claim_update(conn, id, now);
+    }
+    conn.transaction(|conn| {
+        if let DbConn::Pg(pg) = conn {
+            let free = mail_outbox::table
+                .filter(mail_outbox::id.eq(id))
+                .select(mail_outbox::id)
+                .for_update()
+                .skip_locked()
+                .first::<i64>(pg)
+                .optional()?;
+            if free.is_none() {
+                return Ok(false);
+            }
+        }
+        claim_update(conn, id, now)
+    })
+}
+
+/// The claim itself: a two-minute lease on a message still to send.
+fn claim_update(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> ServiceResult<bool> {
     let claimed = diesel::update(
         mail_outbox::table
             .filter(mail_outbox::id.eq(id))

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::cluster::Lease;
 use crate::csv_import::{self, cells_line, cells_of, echo, CsvRow, CsvStyle, Dup, DupKey};
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
@@ -546,13 +547,37 @@ fn actor_now(conn: &mut DbConn, job: &ImportJob) -> ServiceResult<ActorInfo> {
     })
 }
 
+/// A job `$lease`'s holder may run: never leased, leased to it, or its
+/// lease ran out (a macro: the expression's type differs per backend).
+macro_rules! claimable {
+    ($lease:expr, $now:expr) => {
+        import_jobs::claimed_until
+            .is_null()
+            .or(import_jobs::claimed_until.lt($now))
+            .or(import_jobs::claimed_by.eq($lease.holder.as_str()))
+    };
+}
+
 /// Applies the next batch of a running job. The batch's transaction holds
 /// the users' changes, their audit rows and the rows' new states together:
 /// a crash loses the whole batch, which then runs again from its first row.
 /// `batch` rows at most (`Config::import_batch`). Returns whether rows are left.
+/// Runs under this instance's lease (`cluster::Lease::this_instance`).
 pub fn apply_batch(conn: &mut DbConn, job_id: i64, batch: i64, now: NaiveDateTime) -> ServiceResult<bool> {
+    apply_batch_leased(conn, job_id, batch, now, &Lease::this_instance())
+}
+
+/// `apply_batch` under `lease`. Returns false also when the job is not this
+/// holder's to run now (another instance holds its lease or is in a batch).
+pub fn apply_batch_leased(
+    conn: &mut DbConn,
+    job_id: i64,
+    batch: i64,
+    now: NaiveDateTime,
+    lease: &Lease,
+) -> ServiceResult<bool> {
     crate::db::write_transaction(conn, |conn| {
-        let Some(job) = claim_job(conn, job_id)? else {
+        let Some(job) = claim_job(conn, job_id, lease, now)? else {
             return Ok(false);
         };
         let rows: Vec<ImportRow> = import_rows::table
@@ -569,25 +594,50 @@ pub fn apply_batch(conn: &mut DbConn, job_id: i64, batch: i64, now: NaiveDateTim
     })
 }
 
-/// Takes the running job for this worker (several processes serialise on
-/// it); None when it is no longer running.
-fn claim_job(conn: &mut DbConn, job_id: i64) -> ServiceResult<Option<ImportJob>> {
-    let claimed = diesel::update(
-        import_jobs::table
-            .filter(import_jobs::id.eq(job_id))
-            .filter(import_jobs::state.eq(JobState::Running)),
-    )
-    .set(import_jobs::state.eq(JobState::Running))
-    .execute(conn)?;
-    if claimed == 0 {
-        return Ok(None);
+/// Takes the running job for this batch; None when it is no longer running
+/// or not ours to run. On PostgreSQL the job row is locked `FOR UPDATE SKIP
+/// LOCKED` for the batch's transaction, so two instances never run batches
+/// of one job at once (the second skips instead of waiting, and after the
+/// first commits reads the rows it left pending), and the lease is renewed;
+/// a job leased to another instance is left alone until that lease runs out.
+/// On SQLite (one process) a no-op update serialises the writers.
+fn claim_job(conn: &mut DbConn, job_id: i64, lease: &Lease, now: NaiveDateTime) -> ServiceResult<Option<ImportJob>> {
+    let DbConn::Pg(pg) = conn else {
+        let claimed = diesel::update(
+            import_jobs::table
+                .filter(import_jobs::id.eq(job_id))
+                .filter(import_jobs::state.eq(JobState::Running)),
+        )
+        .set(import_jobs::state.eq(JobState::Running))
+        .execute(conn)?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        return Ok(Some(
+            import_jobs::table
+                .find(job_id)
+                .select(ImportJob::as_select())
+                .first(conn)?,
+        ));
+    };
+    let job: Option<ImportJob> = import_jobs::table
+        .filter(import_jobs::id.eq(job_id))
+        .filter(import_jobs::state.eq(JobState::Running))
+        .filter(claimable!(lease, now))
+        .select(ImportJob::as_select())
+        .for_update()
+        .skip_locked()
+        .first(pg)
+        .optional()?;
+    if job.is_some() {
+        diesel::update(import_jobs::table.find(job_id))
+            .set((
+                import_jobs::claimed_by.eq(Some(&lease.holder)),
+                import_jobs::claimed_until.eq(Some(now + lease.length)),
+            ))
+            .execute(pg)?;
     }
-    Ok(Some(
-        import_jobs::table
-            .find(job_id)
-            .select(ImportJob::as_select())
-            .first(conn)?,
-    ))
+    Ok(job)
 }
 
 /// The rows' users through the same batch function as bulk actions.
@@ -775,6 +825,22 @@ fn row_transfer(row: &ImportRow) -> Transfer {
 pub fn next_running_job(conn: &mut DbConn) -> ServiceResult<Option<i64>> {
     Ok(import_jobs::table
         .filter(import_jobs::state.eq(JobState::Running))
+        .order(import_jobs::id)
+        .select(import_jobs::id)
+        .first(conn)
+        .optional()?)
+}
+
+/// The oldest running job `lease`'s holder may run (`claimable`): with
+/// several instances each keeps to its own job, and takes over a job whose
+/// instance stopped renewing its lease. On SQLite, the oldest running job.
+pub fn next_job_for(conn: &mut DbConn, lease: &Lease, now: NaiveDateTime) -> ServiceResult<Option<i64>> {
+    if let DbConn::Sqlite(_) = conn {
+        return next_running_job(conn);
+    }
+    Ok(import_jobs::table
+        .filter(import_jobs::state.eq(JobState::Running))
+        .filter(claimable!(lease, now))
         .order(import_jobs::id)
         .select(import_jobs::id)
         .first(conn)

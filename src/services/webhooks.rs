@@ -242,12 +242,17 @@ fn wanted(conn: &mut DbConn, account_id: i64, kind: EventKind) -> ServiceResult<
 /// returns how many events were handled.
 pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ServiceResult<usize> {
     write_transaction(conn, |conn| {
-        let events: Vec<(i64, i64, EventKind)> = ev::table
+        let pending = ev::table
             .filter(ev::fanned_out.eq(false))
             .order(ev::id)
             .limit(limit)
-            .select((ev::id, ev::account_id, ev::event))
-            .load(conn)?;
+            .select((ev::id, ev::account_id, ev::event));
+        // On PostgreSQL two instances fanning out at once take different
+        // events (SKIP LOCKED): none gets two deliveries per endpoint.
+        let events: Vec<(i64, i64, EventKind)> = match conn {
+            DbConn::Pg(pg) => pending.for_update().skip_locked().load(pg)?,
+            DbConn::Sqlite(_) => pending.load(conn)?,
+        };
         let mut endpoints: std::collections::HashMap<i64, Vec<WebhookEndpoint>> = Default::default();
         let mut rows = Vec::new();
         for (id, account_id, kind) in &events {
@@ -309,7 +314,7 @@ type DueRow = (
 /// so a delivery is repeated only if its sender died mid-send.
 pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64, lease: Duration) -> ServiceResult<Vec<Due>> {
     write_transaction(conn, |conn| {
-        let rows: Vec<DueRow> = wd::table
+        let due = wd::table
             .inner_join(we::table)
             .inner_join(ev::table)
             .filter(wd::delivered_at.is_null())
@@ -328,8 +333,13 @@ pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64, lease: Durat
                 we::old_secret,
                 we::old_secret_until,
                 ev::body,
-            ))
-            .load(conn)?;
+            ));
+        // On PostgreSQL instances claiming at once take different deliveries
+        // (SKIP LOCKED) instead of reading the same ones and sending twice.
+        let rows: Vec<DueRow> = match conn {
+            DbConn::Pg(pg) => due.for_update().skip_locked().load(pg)?,
+            DbConn::Sqlite(_) => due.load(conn)?,
+        };
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         diesel::update(wd::table.filter(wd::id.eq_any(&ids)))
             .set(wd::claimed_until.eq(Some(now + lease)))

@@ -250,6 +250,9 @@ impl ResponseError for WebError {
 /// errors as JSON from their own handlers, never the HTML error page.
 pub fn is_machine_interface(path: &str) -> bool {
     path.starts_with("/v2/") || path == "/v2" || path.starts_with("/scim/v2/") || path == "/scim/v2"
+        // The load balancer's checks read their plain-text reason.
+        || path == "/healthz"
+        || path == "/readyz"
 }
 
 /// Every 4xx and 5xx of the portal's pages as the portal's own page in the

@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod charts;
 pub mod client;
 pub mod errors;
+pub mod health;
 pub mod import;
 pub mod pages;
 pub mod render;
@@ -125,6 +126,7 @@ pub fn app(
         .configure(rooms::config)
         .configure(assets::config)
         .configure(scim::config)
+        .configure(health::config)
         .default_service(web::to(no_route))
         .wrap(from_fn(session::csrf_guard))
         // Inside the language middleware: error pages speak the admin's language.

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod bulk;
 mod cli;
+mod cluster;
 mod errors;
 mod i18n;
 mod import;
