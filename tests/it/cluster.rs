@@ -13,25 +13,10 @@ use diesel::prelude::*;
 use offboard::cluster::{self, Lease};
 use offboard::db::schema::{audit_log, import_jobs};
 use offboard::db::{DbConn, DbUrl};
-use offboard::domain::{Action, Actor, Role};
-use offboard::services::{import, ActorInfo};
+use offboard::domain::Action;
+use offboard::services::import;
 
 use crate::support::*;
-
-fn owner(app: &TestApp) -> ActorInfo {
-    ActorInfo {
-        actor: Actor {
-            id: app.owner_id,
-            role: Role::Owner,
-            custom_bulk_privilege: false,
-        },
-        account_id: app.account_id,
-        email: "owner@acme.test".into(),
-        lang: offboard::i18n::Lang::En,
-        via_api: false,
-        via_scim: false,
-    }
-}
 
 /// A running deactivation job over `n` new members; returns its id.
 fn running_job(app: &TestApp, n: usize) -> i64 {
@@ -42,7 +27,7 @@ fn running_job(app: &TestApp, n: usize) -> i64 {
         csv.push_str(&email);
         csv.push('\n');
     }
-    let by = owner(app);
+    let by = app.owner_info();
     let now = offboard::services::now();
     let job = import::validate(
         &mut app.conn(),

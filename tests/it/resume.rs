@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use offboard::db::schema::{audit_log, import_jobs, import_rows, users};
 use offboard::db::DbUrl;
-use offboard::domain::{Action, Actor, Role};
-use offboard::services::{import, ActorInfo};
+use offboard::domain::Action;
+use offboard::services::import;
 
 use crate::support::*;
 
@@ -62,18 +62,7 @@ fn a_job_killed_mid_way_resumes_without_losing_or_repeating_a_row() {
         csv.push_str(&email);
         csv.push('\n');
     }
-    let by = ActorInfo {
-        actor: Actor {
-            id: app.owner_id,
-            role: Role::Owner,
-            custom_bulk_privilege: false,
-        },
-        account_id: app.account_id,
-        email: "owner@acme.test".into(),
-        lang: offboard::i18n::Lang::En,
-        via_api: false,
-        via_scim: false,
-    };
+    let by = app.owner_info();
     let now = offboard::services::now();
     let job = import::validate(
         &mut app.conn(),

@@ -219,6 +219,22 @@ impl TestApp {
         app
     }
 
+    /// The account owner as the services see them (English, not through the API).
+    pub fn owner_info(&self) -> offboard::services::ActorInfo {
+        offboard::services::ActorInfo {
+            actor: offboard::domain::Actor {
+                id: self.owner_id,
+                role: offboard::domain::Role::Owner,
+                custom_bulk_privilege: false,
+            },
+            account_id: self.account_id,
+            email: "owner@acme.test".into(),
+            lang: offboard::i18n::Lang::En,
+            via_api: false,
+            via_scim: false,
+        }
+    }
+
     pub fn conn(&self) -> db::PooledConn {
         self.state.pool.get().expect("conn")
     }

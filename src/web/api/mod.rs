@@ -111,7 +111,8 @@ impl Caller {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+/// The token of `Authorization: Bearer TOKEN` (the REST API and SCIM).
+pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)?

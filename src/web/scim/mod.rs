@@ -95,25 +95,12 @@ where
 /// The caller behind `Authorization: Bearer TOKEN` with the `scim` scope; else 401.
 pub struct Scim(pub ScimCaller);
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-        .filter(|t| !t.is_empty())
-}
-
 impl FromRequest for Scim {
     type Error = ScimError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ScimError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req);
+        let token = crate::web::api::bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {
