@@ -270,7 +270,8 @@ pub fn list(conn: &mut DbConn, account_id: i64, now: NaiveDateTime) -> ServiceRe
         .load(conn)?;
     rows.into_iter()
         .map(|row| {
-            let facts = facts_of(conn, &row)?;
+            let creator = creator_of(conn, &row)?;
+            let facts = facts_of(conn, &row, creator.as_ref())?;
             Ok(TokenView {
                 unusable: check_usable(&facts, now).err(),
                 row,
@@ -286,9 +287,9 @@ fn creator_of(conn: &mut DbConn, token: &ApiToken) -> ServiceResult<Option<User>
     Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
 }
 
-fn facts_of(conn: &mut DbConn, token: &ApiToken) -> ServiceResult<TokenFacts> {
-    let creator = match creator_of(conn, token)? {
-        Some(u) => creator_facts(conn, &u, token.account_id)?,
+fn facts_of(conn: &mut DbConn, token: &ApiToken, creator: Option<&User>) -> ServiceResult<TokenFacts> {
+    let creator = match creator {
+        Some(u) => creator_facts(conn, u, token.account_id)?,
         None => None,
     };
     Ok(TokenFacts {
@@ -312,11 +313,12 @@ pub fn authenticate(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> Servi
     let Some(row) = found else {
         return Ok(None);
     };
-    let facts = facts_of(conn, &row)?;
+    let creator = creator_of(conn, &row)?;
+    let facts = facts_of(conn, &row, creator.as_ref())?;
     if check_usable(&facts, now).is_err() {
         return Ok(None);
     }
-    let Some(creator) = creator_of(conn, &row)? else {
+    let Some(creator) = creator else {
         return Ok(None);
     };
     if touch_due(row.last_used_at, now) {

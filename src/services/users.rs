@@ -22,6 +22,15 @@ pub struct UserQuery {
     pub after: Option<String>,
     /// Only users with a waiting plan (B7).
     pub scheduled: bool,
+    /// Rows wanted when fewer than a page will do (the type-ahead).
+    pub rows: Option<i64>,
+}
+
+impl UserQuery {
+    /// Rows of one page: a full page unless fewer were asked for.
+    fn size(&self) -> i64 {
+        self.rows.map_or(PAGE_SIZE, |r| r.clamp(1, PAGE_SIZE))
+    }
 }
 
 pub struct UserPage {
@@ -45,7 +54,7 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
             .filter(users::account_id.eq(account_id))
             .select(User::as_select())
             .order(users::email.asc())
-            .limit(PAGE_SIZE + 1)
+            .limit(query.size() + 1)
             .into_boxed();
         if let Some(status) = query.status {
             q = q.filter(users::status.eq(status.as_str()));
@@ -80,8 +89,9 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
         }
         None => page(query).load(conn)?,
     };
-    let next_after = if users.len() as i64 > PAGE_SIZE {
-        users.truncate(PAGE_SIZE as usize);
+    let size = query.size();
+    let next_after = if users.len() as i64 > size {
+        users.truncate(size as usize);
         users.last().map(|u| u.email.clone())
     } else {
         None
@@ -98,7 +108,7 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
             .filter(users::account_id.eq(account_id))
             .select(users::email)
             .order(users::email.asc())
-            .limit(PAGE_SIZE + 1)
+            .limit(query.size() + 1)
             .into_boxed::<Backend>();
         if let Some(status) = query.status {
             q = q.filter(users::status.eq(status.as_str()));
@@ -131,7 +141,7 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
                     .load::<String>(conn)?,
             );
             for col in [NameCol::First, NameCol::Last] {
-                match by_each_name(conn, account_id, col, term, &|| emails(query))? {
+                match by_each_name(conn, account_id, col, term, query.size(), &|| emails(query))? {
                     Some(names) => found.extend(names),
                     None => found.extend(
                         emails(query)
@@ -142,7 +152,7 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
             }
         }
     }
-    Ok(found.into_iter().take(PAGE_SIZE as usize + 1).collect())
+    Ok(found.into_iter().take(query.size() as usize + 1).collect())
 }
 
 /// A name column of the Users table, each with its `(account_id, col, email)` index.
@@ -217,6 +227,7 @@ fn by_each_name<'a>(
     account_id: i64,
     col: NameCol,
     term: &str,
+    size: i64,
     emails: &dyn Fn() -> users::BoxedQuery<'a, Backend, diesel::sql_types::Text>,
 ) -> ServiceResult<Option<Vec<String>>> {
     let (lo, hi) = prefix_range(term);
@@ -228,7 +239,7 @@ fn by_each_name<'a>(
             return Ok(Some(page.into_iter().collect()));
         };
         page.extend(emails().filter(col.is(v.clone())).load::<String>(conn)?);
-        while page.len() > PAGE_SIZE as usize + 1 {
+        while page.len() > size as usize + 1 {
             page.pop_last();
         }
     }
@@ -482,6 +493,7 @@ pub fn directory_search(conn: &mut DbConn, account_id: i64, term: &str) -> Servi
         search: Some(term.to_string()),
         status: Some(Status::Active),
         after: None,
+        rows: None,
     };
     Ok(list_users(conn, account_id, &query)?.users)
 }

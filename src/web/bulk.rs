@@ -166,6 +166,7 @@ async fn preview(
             search: fields.get("q").map(str::to_string),
             status,
             after: None,
+            rows: None,
         };
         state
             .db(move |conn| {

@@ -101,6 +101,8 @@ async fn suggest(
                 status: None,
                 after: None,
                 scheduled: false,
+                // Enough to rank eligible users first among the nearest addresses.
+                rows: Some(SHOWN as i64 * 3),
             };
             Ok(user_queries::list_users(conn, account_id, &query)?.users)
         })

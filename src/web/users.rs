@@ -58,6 +58,7 @@ impl UsersParams {
             search: Some(self.q.clone()).filter(|q| !q.trim().is_empty()),
             status,
             after: self.after.clone().filter(|a| !a.is_empty()),
+            rows: None,
         })
     }
 
