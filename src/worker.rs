@@ -83,7 +83,7 @@ pub fn spawn(
                 }
                 match work_once(&pool, settings.import_batch) {
                     Ok(true) => {}
-                    Ok(false) => std::thread::sleep(Duration::from_millis(250)),
+                    Ok(false) => nap(Duration::from_millis(250)),
                     Err(e) => {
                         tracing::error!(error = %e, "worker");
                         std::thread::sleep(Duration::from_secs(2));
@@ -91,6 +91,29 @@ pub fn spawn(
                 }
             }
         })
+}
+
+/// Set when a job was started in this process; the worker naps until then.
+static STARTED: (std::sync::Mutex<bool>, std::sync::Condvar) = (std::sync::Mutex::new(false), std::sync::Condvar::new());
+
+/// Tells the worker a job was started, so it begins now rather than at its
+/// next look (another instance's worker finds it at its own next look).
+pub fn wake() {
+    let (started, signal) = &STARTED;
+    if let Ok(mut s) = started.lock() {
+        *s = true;
+        signal.notify_all();
+    }
+}
+
+/// Sleeps for `d` or until [`wake`].
+fn nap(d: Duration) {
+    let (started, signal) = &STARTED;
+    if let Ok(s) = started.lock() {
+        if let Ok((mut s, _)) = signal.wait_timeout_while(s, d, |s| !*s) {
+            *s = false;
+        }
+    }
 }
 
 /// How often the worker looks for scheduled acts that are due.

@@ -265,6 +265,7 @@ async fn apply(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>) -
     state
         .db(move |conn| import::start(conn, &info, id, services::now()))
         .await?;
+    crate::worker::wake();
     Ok(redirect(&format!("/import/jobs/{id}")))
 }
 

@@ -258,6 +258,7 @@ pub async fn apply(
     })
     .await
     .map_err(|e| job_not_found(lang, e))?;
+    crate::worker::wake();
     Ok(json(StatusCode::ACCEPTED, &job_view(&job, rows, FIRST_ROWS)))
 }
 
