@@ -121,7 +121,6 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<(), AnyError> {
-    offboard::tune_allocator();
     // With the `tracing-log` feature `init` also forwards the `log` records
     // of the dependencies (r2d2's pool errors, actix-files) into tracing.
     tracing_subscriber::fmt()
