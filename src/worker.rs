@@ -94,7 +94,8 @@ pub fn spawn(
 }
 
 /// Set when a job was started in this process; the worker naps until then.
-static STARTED: (std::sync::Mutex<bool>, std::sync::Condvar) = (std::sync::Mutex::new(false), std::sync::Condvar::new());
+static STARTED: (std::sync::Mutex<bool>, std::sync::Condvar) =
+    (std::sync::Mutex::new(false), std::sync::Condvar::new());
 
 /// Tells the worker a job was started, so it begins now rather than at its
 /// next look (another instance's worker finds it at its own next look).
