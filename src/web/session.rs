@@ -139,7 +139,7 @@ impl FromRequest for SignedIn {
                 lifetime: state.config.session_lifetime,
             };
             let user = state
-                .db(move |conn| services::sessions::resume(conn, &id, epoch, limits, services::now()))
+                .read(move |conn| services::sessions::resume(conn, &id, epoch, limits, services::now()))
                 .await?;
             match user {
                 Some(user) => Ok(SignedIn {

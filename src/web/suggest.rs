@@ -95,7 +95,7 @@ async fn suggest(
     }
     let account_id = admin.user.account_id;
     let found = state
-        .db(move |conn| {
+        .read(move |conn| {
             let query = UserQuery {
                 search: Some(term),
                 status: None,

@@ -95,7 +95,7 @@ async fn users_page(
     let account_id = admin.user.account_id;
     let counted = query.clone();
     let (page, domains, (plans, tz), (counts, found)) = state
-        .db(move |conn| {
+        .read(move |conn| {
             let page = user_service::list_users(conn, account_id, &query)?;
             let counts = user_service::status_counts(conn, account_id)?;
             let found = user_service::search_count(conn, account_id, &query)?;

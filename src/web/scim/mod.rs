@@ -92,6 +92,20 @@ where
     .map_err(ScimError::from)
 }
 
+/// A short read on the request's own thread when it can be (see `AppState::read`).
+pub async fn read<T, F>(state: &AppState, f: F) -> Result<T, ScimError>
+where
+    F: FnOnce(&mut DbConn) -> ScimResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    if let Some(mut conn) = state.pool.try_get() {
+        if let DbConn::Sqlite(_) = &*conn {
+            return f(&mut conn).map_err(ScimError::from);
+        }
+    }
+    db(state, f).await
+}
+
 /// The caller behind `Authorization: Bearer TOKEN` with the `scim` scope; else 401.
 pub struct Scim(pub ScimCaller);
 
@@ -106,7 +120,7 @@ impl FromRequest for Scim {
         Box::pin(async move {
             let token = token.ok_or(ScimError::Unauthorized)?;
             let state = state.ok_or(ScimError::Internal)?;
-            let caller = db(&state, move |conn| {
+            let caller = read(&state, move |conn| {
                 Ok(service::authenticate(conn, &token, services::now())?)
             })
             .await?

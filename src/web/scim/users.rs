@@ -114,7 +114,7 @@ fn rendered(user: &ScimUser, base: &str, projection: &Projection) -> Value {
 async fn run_list(state: &AppState, caller: &Scim, query: ListQuery) -> Result<HttpResponse, ScimError> {
     let account_id = caller.0.by.account_id;
     let (conditions, start, count) = (query.conditions, query.start_index, query.count);
-    let page = db(state, move |conn| {
+    let page = super::read(state, move |conn| {
         Ok(service::list(conn, account_id, &conditions, start, count)?)
     })
     .await?;
@@ -177,7 +177,7 @@ pub async fn get(
     let param = |n: &str| p.get(n).map(String::as_str);
     let projection = Projection::parse(param("attributes"), param("excludedAttributes"));
     let account_id = caller.0.by.account_id;
-    let user = db(&state, move |conn| Ok(service::get(conn, account_id, id)?)).await?;
+    let user = super::read(&state, move |conn| Ok(service::get(conn, account_id, id)?)).await?;
     Ok(one(&state, &user, StatusCode::OK, &projection))
 }
 
