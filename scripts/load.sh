@@ -54,7 +54,8 @@ q = lambda sql, *a: db.execute(sql, a).fetchall()
 done_rows = {r[0] for r in q("SELECT user_id FROM import_rows WHERE job_id=? AND state='done'", job)}
 job_audit = [r[0] for r in q("SELECT target_id FROM audit_log WHERE job_id=?", job)]
 bulk_audit = [r[0] for r in q("SELECT target_id FROM audit_log WHERE source='bulk'")]
-deactivated_by_us = {r[0] for r in q("SELECT id FROM users WHERE status='deactivated' AND deactivated_at > (SELECT created_at FROM import_jobs WHERE id=?)", job)}
+# ">=": timestamps are to the second, and the job now starts within the second it was created.
+deactivated_by_us = {r[0] for r in q("SELECT id FROM users WHERE status='deactivated' AND deactivated_at >= (SELECT created_at FROM import_jobs WHERE id=?)", job)}
 problems = []
 if len(job_audit) != len(set(job_audit)) or set(job_audit) != done_rows: problems.append("CSV job rows and audit rows differ")
 if len(bulk_audit) != len(set(bulk_audit)): problems.append("a bulk user was audited twice")
