@@ -93,12 +93,19 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, crate::services::ServiceError> + Send + 'static,
         T: Send + 'static,
     {
-        if let Some(mut conn) = self.pool.try_get() {
-            if let DbConn::Sqlite(_) = &*conn {
-                return f(&mut conn).map_err(WebError::from);
-            }
+        match self.idle_sqlite() {
+            Some(mut conn) => f(&mut conn).map_err(WebError::from),
+            None => self.db(f).await,
         }
-        self.db(f).await
+    }
+
+    /// An idle connection, if the database is SQLite and one is free now
+    /// (taken without waiting, and without asking PostgreSQL anything).
+    pub fn idle_sqlite(&self) -> Option<crate::db::PooledConn> {
+        if !self.config.database.is_sqlite() {
+            return None;
+        }
+        self.pool.try_get().filter(|conn| matches!(**conn, DbConn::Sqlite(_)))
     }
 }
 

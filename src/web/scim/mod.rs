@@ -98,12 +98,10 @@ where
     F: FnOnce(&mut DbConn) -> ScimResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    if let Some(mut conn) = state.pool.try_get() {
-        if let DbConn::Sqlite(_) = &*conn {
-            return f(&mut conn).map_err(ScimError::from);
-        }
+    match state.idle_sqlite() {
+        Some(mut conn) => f(&mut conn).map_err(ScimError::from),
+        None => db(state, f).await,
     }
-    db(state, f).await
 }
 
 /// The caller behind `Authorization: Bearer TOKEN` with the `scim` scope; else 401.
