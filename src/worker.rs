@@ -243,3 +243,20 @@ pub fn sweep_once(
     }
     Ok((report, delivered))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_started_job_ends_the_workers_nap() {
+        wake();
+        let napped = Instant::now();
+        nap(Duration::from_secs(30));
+        assert!(napped.elapsed() < Duration::from_secs(10), "the nap ran its course");
+        // The wake-up is used up: the next nap sleeps.
+        let napped = Instant::now();
+        nap(Duration::from_millis(50));
+        assert!(napped.elapsed() >= Duration::from_millis(50));
+    }
+}

@@ -102,10 +102,7 @@ impl AppState {
     /// An idle connection, if the database is SQLite and one is free now
     /// (taken without waiting, and without asking PostgreSQL anything).
     pub fn idle_sqlite(&self) -> Option<crate::db::PooledConn> {
-        if !self.config.database.is_sqlite() {
-            return None;
-        }
-        self.pool.try_get().filter(|conn| matches!(**conn, DbConn::Sqlite(_)))
+        self.config.database.is_sqlite().then(|| self.pool.try_get()).flatten()
     }
 }
 
