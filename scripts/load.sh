@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
-# Load check (issue 8): on a fresh SQLite account of LOAD_USERS users (default
-# 200,000), reads the Users page at concurrency 64 for LOAD_SECONDS (60) with
-# wrk over loopback, while another admin runs a 10,000-row CSV deactivate job
-# and a bulk deactivate of 10,000 matching users. Then checks: no socket
-# errors, no 5xx, and no lost update (every user the job or the bulk action
-# reports done is deactivated and has exactly one audit row, and no other
-# user changed). Prints the page latency and the verdict; exits 1 on failure.
+# Load check (issues 8 and 20): on a fresh account of LOAD_USERS users
+# (default 200,000), sends a mix of reads at concurrency 64 for LOAD_SECONDS
+# (60) with wrk over loopback (the Users page first, searched by name and by
+# email prefix, by status and deep; the transfer type-ahead; the Audit log
+# page, newest and filtered), while another admin runs a 10,000-row CSV
+# deactivate job and a bulk deactivate of 10,000 matching users. Then checks:
+# no socket errors, no 5xx, and no lost update (every user the job or the
+# bulk action reports done is deactivated and has exactly one audit row, and
+# no other user changed). Prints the latency and the verdict; exits 1 on
+# failure.
+#   LOAD_USERS=1000000 scripts/load.sh
+#   LOAD_BACKEND=postgres LOAD_USERS=1000000 scripts/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${LOAD_USERS:-200000}
 D=${LOAD_SECONDS:-60}
 PORT=${LOAD_PORT:-18282}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3 >/dev/null
 cargo build --release --quiet
 BIN=$PWD/target/release/offboard
 work=$(mktemp -d)
-trap '[ -n "${pid:-}" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
-export DATABASE_URL=$work/load.db OFFBOARD_DEMO_PASSWORD=load-password-1 OFFBOARD_SWEEP_SECONDS=100000
+BACKEND=${LOAD_BACKEND:-sqlite}
+PG=postgres://postgres@127.0.0.1:5432
+cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
+  [ "$BACKEND" = postgres ] && psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS offboard_load WITH (FORCE)" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [ "$BACKEND" = postgres ]; then
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS offboard_load WITH (FORCE)" -c "CREATE DATABASE offboard_load" >/dev/null
+  export DATABASE_URL=$PG/offboard_load
+else
+  export DATABASE_URL=$work/load.db
+fi
+export OFFBOARD_DEMO_PASSWORD=load-password-1 OFFBOARD_SWEEP_SECONDS=100000
 cd "$work"
 "$BIN" seed --users "$N" >/dev/null
 "$BIN" serve --bind 127.0.0.1:$PORT >serve.log 2>&1 &
@@ -32,7 +51,19 @@ reader=$(session owner@bench.example)
 writer=$(session owner@bench.example)
 csrf=$(curl -s -H "Cookie: $writer" http://127.0.0.1:$PORT/users | grep -o '"X-CSRF-Token": "[^"]*"' | cut -d'"' -f4)
 
-wrk -t2 -c64 -d"${D}s" --latency -H "Cookie: $reader" "http://127.0.0.1:$PORT/users" >wrk.txt &
+deep=$(printf 'u%07d%%40bench.example' $((N * 9 / 10)))
+cat >mix.lua <<LUA
+-- Every connection walks the mix from another place.
+local paths = {"/users", "/users?q=maria", "/users?q=u00042", "/users?status=deactivated", "/users?after=$deep",
+  "/users/suggest?transfer_to=ma", "/audit", "/audit?target=u0030000%40bench.example", "/users", "/users?q=jansen"}
+local i = 0
+init = function() i = math.random(1, #paths) end
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+LUA
+wrk -t2 -c64 -d"${D}s" --latency -s mix.lua -H "Cookie: $reader" "http://127.0.0.1:$PORT" >wrk.txt &
 wrkpid=$!
 sleep 2
 { echo Email; for i in $(seq 30000 39999); do printf 'u%07d@bench.example\n' "$i"; done; } >job.csv
@@ -47,10 +78,14 @@ until curl -s "${hx[@]}" "http://127.0.0.1:$PORT/import/jobs/$job/progress" | gr
 wait $wrkpid
 kill $pid; wait $pid 2>/dev/null || true; pid=
 
-python3 - "$work/load.db" "$job" <<'PY'
-import sqlite3, sys
-db, job = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
-q = lambda sql, *a: db.execute(sql, a).fetchall()
+python3 - "$BACKEND" "$DATABASE_URL" "$job" <<'PY'
+import subprocess, sys
+backend, url, job = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def q(sql, *args):
+    sql = sql.replace("?", "{}").format(*args)
+    cmd = ["psql", "-Atq", "-F", "|", url, "-c", sql] if backend == "postgres" else ["sqlite3", url, sql]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [tuple(int(c) if c.isdigit() else c for c in line.split("|")) for line in out.splitlines() if line]
 done_rows = {r[0] for r in q("SELECT user_id FROM import_rows WHERE job_id=? AND state='done'", job)}
 job_audit = [r[0] for r in q("SELECT target_id FROM audit_log WHERE job_id=?", job)]
 bulk_audit = [r[0] for r in q("SELECT target_id FROM audit_log WHERE source='bulk'")]
@@ -66,5 +101,5 @@ sys.exit(1 if problems else 0)
 PY
 errors=$(awk '/Socket errors/{print}' wrk.txt)
 non2xx=$(awk '/Non-2xx/{print $5}' wrk.txt)
-echo "Users page at concurrency 64 for ${D}s: $(awk '/Requests\/sec/{print $2}' wrk.txt) req/s, p50 $(awk '$1=="50%"{print $2}' wrk.txt), p99 $(awk '$1=="99%"{print $2}' wrk.txt); non-2xx: ${non2xx:-0}; ${errors:-no socket errors}"
+echo "Mixed reads ($BACKEND, $N users) at concurrency 64 for ${D}s: $(awk '/Requests\/sec/{print $2}' wrk.txt) req/s, p50 $(awk '$1=="50%"{print $2}' wrk.txt), p99 $(awk '$1=="99%"{print $2}' wrk.txt); non-2xx: ${non2xx:-0}; ${errors:-no socket errors}"
 [ -z "$non2xx" ] && [ -z "$errors" ]

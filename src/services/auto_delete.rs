@@ -180,7 +180,11 @@ fn delete_due(conn: &mut DbConn, account: &Account, now: NaiveDateTime, report: 
     let cutoff = due_cutoff(account.auto_delete_days, now);
     let due: Vec<i64> = users::table
         .filter(users::account_id.eq(account.id))
-        .filter(users::status.eq(Status::Deactivated))
+        // A literal, so that SQLite may use the partial index on
+        // `status = 'deactivated'` (with QPSG it never matches a bound value).
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "users.status = 'deactivated'",
+        ))
         .filter(users::deactivated_at.le(cutoff))
         .select(users::id)
         .load(conn)?;

@@ -270,6 +270,14 @@ pub fn cancel(conn: &mut DbConn, by: &ActorInfo, user_id: i64, now: NaiveDateTim
 
 /// The waiting plans of these users (the Users page's badges).
 pub fn planned(conn: &mut DbConn, account_id: i64, user_ids: &[i64]) -> ServiceResult<HashMap<i64, Planned>> {
+    // Most accounts wait on no plan: one cached index probe then answers for
+    // the page (a list of ids is compiled anew at every call).
+    let waiting = sa::table
+        .filter(sa::account_id.eq(account_id))
+        .filter(sa::state.eq(ScheduleState::Scheduled));
+    if user_ids.is_empty() || !diesel::select(diesel::dsl::exists(waiting)).get_result::<bool>(conn)? {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<(i64, String, NaiveDateTime)> = sa::table
         .filter(sa::account_id.eq(account_id))
         .filter(sa::user_id.eq_any(user_ids))

@@ -1,0 +1,1 @@
+DROP INDEX scheduled_acts_account;
