@@ -81,31 +81,78 @@ fn key_of(key: &str) -> String {
     key.replace(':', "-")
 }
 
-/// The message `key` in `lang`, falling back to English, then to the key.
-/// Messages without arguments are formatted once and kept: a Users page
-/// asks for a few hundred of them.
-pub fn tr(lang: Lang, key: &str) -> String {
-    type Cache = std::sync::RwLock<std::collections::HashMap<(Lang, String), String>>;
-    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(hit) = cache.read().ok().and_then(|c| c.get(&(lang, key.to_string())).cloned()) {
+/// A per-language cache of formatted messages, read without allocating.
+type Cache = std::sync::RwLock<[std::collections::HashMap<String, String>; 3]>;
+
+fn cached(cache: &'static std::sync::OnceLock<Cache>, lang: Lang, key: &str, make: impl FnOnce() -> String) -> String {
+    let cache = cache.get_or_init(Default::default);
+    if let Some(hit) = cache.read().ok().and_then(|c| c[lang as usize].get(key).cloned()) {
         return hit;
     }
-    let id = key_of(key);
-    let text = LOCALES
-        .try_lookup(&lang.id(), &id)
-        .or_else(|| LOCALES.try_lookup(&Lang::En.id(), &id))
-        .unwrap_or(id);
+    let text = make();
     if let Ok(mut c) = cache.write() {
         // Keys come from templates and data, so the set is small; the bound is a guard.
-        if c.len() < 10_000 {
-            c.insert((lang, key.to_string()), text.clone());
+        if c[lang as usize].len() < 10_000 {
+            c[lang as usize].insert(key.to_string(), text.clone());
         }
     }
     text
 }
 
+/// The message `key` in `lang`, falling back to English, then to the key.
+/// Messages without arguments are formatted once and kept: a Users page
+/// asks for a few hundred of them.
+pub fn tr(lang: Lang, key: &str) -> String {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    cached(&CACHE, lang, key, || {
+        let id = key_of(key);
+        LOCALES
+            .try_lookup(&lang.id(), &id)
+            .or_else(|| LOCALES.try_lookup(&Lang::En.id(), &id))
+            .unwrap_or(id)
+    })
+}
+
+/// Stands for argument `i` in a message's kept shape (a private-use character).
+fn slot(i: usize) -> char {
+    char::from_u32(0xF8F0 + i as u32).unwrap_or('\u{F8F0}')
+}
+
+/// The message with arguments. Our messages only put arguments in place
+/// (no selectors or functions: a unit test holds the `.ftl` files to that),
+/// so each message is formatted by Fluent once per language and set of
+/// argument names, with placeholders, and the values are then put in their
+/// places: a Users page formats two such messages per row.
 pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    if args.len() > 8 {
+        return fluent_args(lang, key, args);
+    }
+    let mut shape_key = String::with_capacity(key.len() + 16);
+    shape_key.push_str(key);
+    for (name, _) in args {
+        shape_key.push('|');
+        shape_key.push_str(name);
+    }
+    let shape = cached(&CACHE, lang, &shape_key, || {
+        let slots: Vec<(&str, String)> = args
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (*n, slot(i).to_string()))
+            .collect();
+        fluent_args(lang, key, &slots)
+    });
+    let mut out = String::with_capacity(shape.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
+    for c in shape.chars() {
+        match (c as u32).checked_sub(0xF8F0).and_then(|i| args.get(i as usize)) {
+            Some((_, value)) => out.push_str(value),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+fn fluent_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     let key = key_of(key);
     let map: std::collections::HashMap<std::borrow::Cow<'static, str>, FluentValue<'_>> = args
         .iter()
@@ -159,6 +206,52 @@ impl<T: askama::Template> Translate for T {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `tr_args` keeps each message's shape with placeholders: that is exact
+    /// only while messages put arguments in place and never choose by them.
+    #[test]
+    fn messages_only_put_arguments_in_place() {
+        for lang in ["en", "nl", "id"] {
+            for file in std::fs::read_dir(format!("locales/{lang}")).unwrap() {
+                let path = file.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                for bad in ["->", "NUMBER(", "DATETIME(", "{ -"] {
+                    assert!(
+                        !text.contains(bad),
+                        "{} uses {bad}: tr_args would format it wrongly",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_land_in_their_places_as_fluent_puts_them() {
+        for lang in ALL {
+            for (key, args) in [
+                ("select-user", vec![("email", "a@example.com".to_string())]),
+                ("showing-none", vec![("total", "12.345".to_string())]),
+                (
+                    "scheduled-badge",
+                    vec![
+                        ("action", "x\u{F8F1}y".to_string()),
+                        ("at", "2027-01-05 09:00 UTC".to_string()),
+                    ],
+                ),
+            ] {
+                let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
+                assert_eq!(
+                    tr_args(lang, key, &args),
+                    fluent_args(lang, key, &args),
+                    "{key} in {lang:?}"
+                );
+                // A second call reads the kept shape.
+                assert_eq!(tr_args(lang, key, &args), fluent_args(lang, key, &args));
+            }
+        }
+        assert_eq!(tr_args(Lang::En, "no-such-key", &[("a", "b".into())]), "no-such-key");
+    }
 
     #[test]
     fn counts_are_grouped_as_each_language_writes_them() {
