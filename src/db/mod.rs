@@ -244,6 +244,17 @@ impl Retryable for diesel::result::Error {
 /// How often a PostgreSQL transaction is tried before its error is returned.
 const TRIES: u32 = 5;
 
+/// Several reads as one snapshot: on SQLite one read transaction instead of
+/// one per statement, each of which takes and drops the WAL index's shared
+/// lock (a Users page runs seven statements; issue 20's profile).
+pub fn read_snapshot<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(f)
+}
+
 /// Runs `f` in a transaction that writes. On SQLite it starts as
 /// `BEGIN IMMEDIATE`, so it waits (busy timeout) for the write lock before
 /// reading anything, instead of failing with "database is locked" when it

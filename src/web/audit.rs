@@ -109,8 +109,10 @@ async fn page(
     let account_id = admin.user.account_id;
     let today = crate::services::now().date();
     let read = move |conn: &mut crate::db::DbConn| {
-        let entries = audit::list(conn, account_id, &filter, PAGE + 1)?;
-        Ok((entries, audit::per_day(conn, account_id, today, 30)?))
+        crate::db::read_snapshot(conn, |conn| {
+            let entries = audit::list(conn, account_id, &filter, PAGE + 1)?;
+            Ok((entries, audit::per_day(conn, account_id, today, 30)?))
+        })
     };
     // Without dates every filter is an index seek (a page costs the same at
     // any size of the log); a date range may walk much of it: off the

@@ -104,7 +104,9 @@ async fn suggest(
                 // Enough to rank eligible users first among the nearest addresses.
                 rows: Some(SHOWN as i64 * 3),
             };
-            Ok(user_queries::list_users(conn, account_id, &query)?.users)
+            crate::db::read_snapshot(conn, |conn| {
+                Ok(user_queries::list_users(conn, account_id, &query)?.users)
+            })
         })
         .await?;
     let leaver = q.removed.first().copied().unwrap_or(0);

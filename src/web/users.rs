@@ -96,18 +96,20 @@ async fn users_page(
     let counted = query.clone();
     let (page, domains, (plans, tz), (counts, found)) = state
         .read(move |conn| {
-            let page = user_service::list_users(conn, account_id, &query)?;
-            let counts = user_service::status_counts(conn, account_id)?;
-            let found = user_service::search_count(conn, account_id, &query)?;
-            let domains = services::users::managed_domains(conn, account_id)?;
-            let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
-            let plans = services::schedule::planned(conn, account_id, &ids)?;
-            // The zone is read only when a plan is shown.
-            let tz = match plans.is_empty() {
-                true => crate::domain::schedule::Tz::UTC,
-                false => services::schedule::time_zone(conn, account_id)?,
-            };
-            Ok::<_, ServiceError>((page, domains, (plans, tz), (counts, found)))
+            crate::db::read_snapshot(conn, |conn| {
+                let page = user_service::list_users(conn, account_id, &query)?;
+                let counts = user_service::status_counts(conn, account_id)?;
+                let found = user_service::search_count(conn, account_id, &query)?;
+                let domains = services::users::managed_domains(conn, account_id)?;
+                let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
+                let plans = services::schedule::planned(conn, account_id, &ids)?;
+                // The zone is read only when a plan is shown.
+                let tz = match plans.is_empty() {
+                    true => crate::domain::schedule::Tz::UTC,
+                    false => services::schedule::time_zone(conn, account_id)?,
+                };
+                Ok::<_, ServiceError>((page, domains, (plans, tz), (counts, found)))
+            })
         })
         .await?;
     let table = UsersTable {
