@@ -17,7 +17,7 @@ N=${LOAD_USERS:-200000}
 D=${LOAD_SECONDS:-60}
 PORT=${LOAD_PORT:-18282}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3 >/dev/null
+command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
 cargo build --release --quiet
 BIN=$PWD/target/release/offboard
 work=$(mktemp -d)
@@ -25,7 +25,7 @@ BACKEND=${LOAD_BACKEND:-sqlite}
 PG=postgres://postgres@127.0.0.1:5432
 cleanup() {
   [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null || true
-  [ "$BACKEND" = postgres ] && psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS offboard_load WITH (FORCE)" >/dev/null 2>&1
+  [ "$BACKEND" = postgres ] && psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS offboard_load WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,7 +53,7 @@ csrf=$(curl -s -H "Cookie: $writer" http://127.0.0.1:$PORT/users | grep -o '"X-C
 
 deep=$(printf 'u%07d%%40bench.example' $((N * 9 / 10)))
 cat >mix.lua <<LUA
--- Every connection walks the mix from another place.
+-- Each wrk thread walks the mix from another place.
 local paths = {"/users", "/users?q=maria", "/users?q=u00042", "/users?status=deactivated", "/users?after=$deep",
   "/users/suggest?transfer_to=ma", "/audit", "/audit?target=u0030000%40bench.example", "/users", "/users?q=jansen"}
 local i = 0

@@ -131,7 +131,7 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     let mut shape_key = String::with_capacity(key.len() + 16);
     shape_key.push_str(key);
     for (name, _) in args {
-        shape_key.push('|');
+        shape_key.push('\0');
         shape_key.push_str(name);
     }
     let shape = cached(&CACHE, lang, &shape_key, || {

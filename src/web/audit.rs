@@ -114,10 +114,16 @@ async fn page(
             Ok((entries, audit::per_day(conn, account_id, today, 30)?))
         })
     };
-    // Without dates every filter is an index seek (a page costs the same at
-    // any size of the log); a date range may walk much of it: off the
+    // One filter without dates is an index seek (a page costs the same at
+    // any size of the log); a date range or two filters together (one index
+    // serves, the other is checked row by row) may walk much of it: off the
     // request's thread.
-    let (entries, per_day) = if params.from.trim().is_empty() && params.until.trim().is_empty() {
+    let filters = [&params.actor, &params.target, &params.action]
+        .iter()
+        .filter(|f| !f.trim().is_empty())
+        .count();
+    let dates = !(params.from.trim().is_empty() && params.until.trim().is_empty());
+    let (entries, per_day) = if filters <= 1 && !dates {
         state.read(read).await?
     } else {
         state.db(read).await?
