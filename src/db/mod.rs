@@ -255,6 +255,20 @@ where
     conn.transaction(f)
 }
 
+/// On PostgreSQL, plans each statement of the current transaction for its
+/// parameters and the tables as they are now. A worker's queue table is
+/// often empty when its connection first runs a claim; after five runs
+/// PostgreSQL may keep a generic plan made for that empty table and use it
+/// when 90,000 rows have arrived (a claim of webhook deliveries ran for
+/// minutes). Workers call it at the start of their claim transactions;
+/// the pages, whose tables do not start empty, keep the cached plans.
+pub fn plan_each_time(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+    match conn {
+        DbConn::Pg(pg) => pg.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan"),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
 /// Runs `f` in a transaction that writes. On SQLite it starts as
 /// `BEGIN IMMEDIATE`, so it waits (busy timeout) for the write lock before
 /// reading anything, instead of failing with "database is locked" when it

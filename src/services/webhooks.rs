@@ -242,6 +242,7 @@ fn wanted(conn: &mut DbConn, account_id: i64, kind: EventKind) -> ServiceResult<
 /// returns how many events were handled.
 pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ServiceResult<usize> {
     write_transaction(conn, |conn| {
+        crate::db::plan_each_time(conn)?;
         let pending = ev::table
             .filter(ev::fanned_out.eq(false))
             .order(ev::id)
@@ -297,63 +298,73 @@ pub struct Due {
     pub attempts: i32,
 }
 
-/// A due delivery as read: ids, attempts, url, secrets, old secret's end, body.
-type DueRow = (
-    i64,
-    i64,
-    i32,
-    String,
-    String,
-    Option<String>,
-    Option<NaiveDateTime>,
-    String,
-);
-
 /// Claims up to `limit` due deliveries for `lease`: another instance (or
 /// this one after a crash) takes them again only when the lease ran out,
 /// so a delivery is repeated only if its sender died mid-send.
+///
+/// The deliveries are read alone, in id order on the pending index (a
+/// join here locked the endpoint's and the events' rows too, and its plan
+/// depended on statistics the outbox never has fresh); their events'
+/// bodies and endpoints follow by id.
 pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64, lease: Duration) -> ServiceResult<Vec<Due>> {
     write_transaction(conn, |conn| {
+        crate::db::plan_each_time(conn)?;
+        let endpoints: std::collections::HashMap<i64, WebhookEndpoint> = we::table
+            .filter(we::state.eq(EndpointState::Active))
+            .select(WebhookEndpoint::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        if endpoints.is_empty() {
+            return Ok(Vec::new());
+        }
+        let active: Vec<i64> = endpoints.keys().copied().collect();
         let due = wd::table
-            .inner_join(we::table)
-            .inner_join(ev::table)
+            // Literal conditions, as the partial index `webhook_deliveries_pending` states them.
             .filter(wd::delivered_at.is_null())
-            .filter(wd::given_up.eq(false))
+            .filter(diesel::dsl::not(wd::given_up))
             .filter(wd::next_attempt_at.le(now))
             .filter(wd::claimed_until.is_null().or(wd::claimed_until.lt(now)))
-            .filter(we::state.eq(EndpointState::Active))
+            // `+ 0` keeps the planners off the endpoint index (every delivery
+            // the endpoint ever had, sorted by id at each claim).
+            .filter((wd::endpoint_id + 0_i64).eq_any(active))
             .order(wd::id)
             .limit(limit)
-            .select((
-                wd::id,
-                wd::event_id,
-                wd::attempts,
-                we::url,
-                we::secret,
-                we::old_secret,
-                we::old_secret_until,
-                ev::body,
-            ));
+            .select((wd::id, wd::event_id, wd::endpoint_id, wd::attempts));
         // On PostgreSQL instances claiming at once take different deliveries
         // (SKIP LOCKED) instead of reading the same ones and sending twice.
-        let rows: Vec<DueRow> = match conn {
+        let rows: Vec<(i64, i64, i64, i32)> = match conn {
             DbConn::Pg(pg) => due.for_update().skip_locked().load(pg)?,
             DbConn::Sqlite(_) => due.load(conn)?,
         };
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let event_ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let mut bodies: std::collections::HashMap<i64, String> = ev::table
+            .filter(ev::id.eq_any(&event_ids))
+            .select((ev::id, ev::body))
+            .load(conn)?
+            .into_iter()
+            .collect();
         diesel::update(wd::table.filter(wd::id.eq_any(&ids)))
             .set(wd::claimed_until.eq(Some(now + lease)))
             .execute(conn)?;
         Ok(rows
             .into_iter()
-            .map(|(delivery_id, event_id, attempts, url, secret, old, until, body)| Due {
-                delivery_id,
-                event_id,
-                url,
-                secret,
-                old_secret: old.filter(|_| until.is_some_and(|u| u > now)),
-                body,
-                attempts,
+            .filter_map(|(delivery_id, event_id, endpoint_id, attempts)| {
+                let e = endpoints.get(&endpoint_id)?;
+                Some(Due {
+                    delivery_id,
+                    event_id,
+                    url: e.url.clone(),
+                    secret: e.secret.clone(),
+                    old_secret: e
+                        .old_secret
+                        .clone()
+                        .filter(|_| e.old_secret_until.is_some_and(|u| u > now)),
+                    body: bodies.remove(&event_id)?,
+                    attempts,
+                })
             })
             .collect())
     })

@@ -375,3 +375,40 @@ async fn a_receiver_that_is_down_gets_the_event_once_it_is_back() {
         Some(signature(&secret_of(&app, id), ts, &back.seen()[0].body).as_str())
     );
 }
+
+#[actix_web::test]
+async fn deliveries_waiting_for_a_paused_endpoint_go_out_in_order_once_it_is_resumed() {
+    let app = TestApp::new();
+    let r = Receiver::start();
+    let id = validated_endpoint(&app, &r, &[EventKind::Deactivated]);
+    let c = app.signed_in("owner@acme.test").await;
+    for email in ["a@acme.test", "b@acme.test", "d@acme.test"] {
+        let u = app.user(UserSpec::member(email));
+        c.post(&format!("/users/{u}/deactivate"), &[]).await;
+    }
+    let now = offboard::services::now();
+    let mut conn = app.conn();
+    let (by, _) = offboard::services::users::actor_by_email(&mut conn, "owner@acme.test").expect("owner");
+    hooks::fan_out(&mut conn, now, 100).expect("fan out");
+    hooks::set_paused(&mut conn, &by, id, true, now).expect("pause");
+    let lease = chrono::Duration::seconds(60);
+    assert!(
+        hooks::claim_due(&mut conn, now, 10, lease).expect("claim").is_empty(),
+        "nothing is claimed for a paused endpoint"
+    );
+    hooks::set_paused(&mut conn, &by, id, false, now).expect("resume");
+    let first = hooks::claim_due(&mut conn, now, 2, lease).expect("claim");
+    let rest = hooks::claim_due(&mut conn, now, 10, lease).expect("claim");
+    let ids: Vec<i64> = first.iter().chain(&rest).map(|d| d.delivery_id).collect();
+    assert_eq!(
+        (first.len(), rest.len()),
+        (2, 1),
+        "the limit holds and a claimed delivery is not claimed twice"
+    );
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "oldest first: {ids:?}");
+    let secret = secret_of(&app, id);
+    assert!(first
+        .iter()
+        .chain(&rest)
+        .all(|d| d.secret == secret && d.url == r.url && d.body.contains("user.deactivated")));
+}
