@@ -58,7 +58,7 @@ pub fn all_matching(
         ..query.clone()
     };
     loop {
-        let page = user_queries::list_users(conn, account_id, &q)?;
+        let page = user_queries::list_rows(conn, account_id, &q)?;
         ids.extend(page.users.iter().map(|u| u.id));
         if ids.len() > MAX_SELECTION {
             return Err(ServiceError::Invalid(crate::i18n::tr_args(

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::User;
+use crate::db::models::{User, UserFacts, UserListing};
 use crate::db::schema::scheduled_acts as sa;
 use crate::db::schema::users;
 use crate::db::DbConn;
@@ -33,17 +33,44 @@ impl UserQuery {
     }
 }
 
-pub struct UserPage {
-    pub users: Vec<User>,
+pub struct UserPage<T = User> {
+    pub users: Vec<T>,
     /// The cursor of the next page, when there is one.
     pub next_after: Option<String>,
 }
 
 type Backend = <DbConn as diesel::Connection>::Backend;
 
+/// What a listing loads per user: a whole [`User`], or the [`UserListing`]
+/// a table shows.
+pub trait Listed: UserFacts + Sized {
+    fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>>;
+}
+
+impl Listed for User {
+    fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        q.select(User::as_select()).load(conn)
+    }
+}
+
+impl Listed for UserListing {
+    fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        q.select(UserListing::as_select()).load(conn)
+    }
+}
+
 /// One page of users, ordered by email. Keyset paging (`email > after`) on
 /// the `(account_id, email)` index makes page 20,000 as fast as page 1.
 pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<UserPage> {
+    list(conn, account_id, query)
+}
+
+/// [`list_users`] with only the columns a table shows (the Users page).
+pub fn list_rows(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<UserPage<UserListing>> {
+    list(conn, account_id, query)
+}
+
+fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<UserPage<T>> {
     let search = query
         .search
         .as_deref()
@@ -52,7 +79,6 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
     let page = |query: &UserQuery| {
         let mut q = users::table
             .filter(users::account_id.eq(account_id))
-            .select(User::as_select())
             .order(users::email.asc())
             .limit(query.size() + 1)
             .into_boxed();
@@ -67,32 +93,29 @@ pub fn list_users(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Serv
         }
         q
     };
-    let mut users = match search {
+    let mut users: Vec<T> = match search {
         // Only an email has '@' or digits: one range on the email index, in order.
         Some(term) if is_email_term(&term) => {
             let (lo, hi) = prefix_range(&term);
-            page(query)
-                .filter(users::email.ge(lo))
-                .filter(users::email.lt(hi))
-                .load(conn)?
+            T::load(
+                page(query).filter(users::email.ge(lo)).filter(users::email.lt(hi)),
+                conn,
+            )?
         }
         // Fetched by the unique email index and sorted here: with an ORDER BY,
         // the planner may walk the account's whole email index instead.
         Some(term) => {
             let emails = matching_emails(conn, account_id, query, &term)?;
-            let mut found: Vec<User> = users::table
-                .filter(users::email.eq_any(emails))
-                .select(User::as_select())
-                .load(conn)?;
-            found.sort_by(|a, b| a.email.cmp(&b.email));
+            let mut found = T::load(users::table.filter(users::email.eq_any(emails)).into_boxed(), conn)?;
+            found.sort_by(|a, b| a.email().cmp(b.email()));
             found
         }
-        None => page(query).load(conn)?,
+        None => T::load(page(query), conn)?,
     };
     let size = query.size();
     let next_after = if users.len() as i64 > size {
         users.truncate(size as usize);
-        users.last().map(|u| u.email.clone())
+        users.last().map(|u| u.email().to_string())
     } else {
         None
     };
@@ -418,14 +441,14 @@ pub fn managed_domains(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<
 }
 
 /// The facts about a user that the rules look at.
-pub fn target_of(u: &User, managed_domains: &[String]) -> Target {
-    let domain = u.email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+pub fn target_of(u: &impl UserFacts, managed_domains: &[String]) -> Target {
+    let domain = u.email().rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     Target {
-        id: u.id,
-        role: u.role,
-        status: u.status,
-        is_room: u.is_room,
-        is_external: u.is_external,
+        id: u.id(),
+        role: u.role(),
+        status: u.status(),
+        is_room: u.is_room(),
+        is_external: u.is_external(),
         in_managed_domain: managed_domains.iter().any(|d| d == domain),
     }
 }
@@ -477,13 +500,13 @@ fn actor_of(conn: &mut DbConn, user: &User) -> ServiceResult<super::ActorInfo> {
 }
 
 /// A user as the transfer rules see a target (R50-R53), from `account_id`'s side.
-pub fn transfer_target(u: &User, account_id: i64) -> TransferTarget {
+pub fn transfer_target(u: &impl UserFacts, account_id: i64) -> TransferTarget {
     TransferTarget {
-        id: u.id,
-        status: u.status,
-        same_account: u.account_id == account_id,
-        licensed: u.user_type == UserType::Licensed,
-        webinar_license: u.webinar_license,
+        id: u.id(),
+        status: u.status(),
+        same_account: u.account_id() == account_id,
+        licensed: u.user_type() == UserType::Licensed,
+        webinar_license: u.licenses()[1],
     }
 }
 

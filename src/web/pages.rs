@@ -4,7 +4,7 @@ use crate::domain::Status;
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::db::models::User;
+use crate::db::models::{User, UserFacts, UserListing};
 use crate::domain::{check_action, Action, Actor, Mode, Role};
 #[allow(unused_imports)]
 use crate::i18n::Translate;
@@ -83,16 +83,14 @@ pub struct UserRow {
 }
 
 /// The add-on licenses of a user, in the request's language.
-pub fn licenses_of(u: &User) -> String {
-    let l: Vec<String> = [
-        (u.large_meeting_license, "license-large-meetings"),
-        (u.webinar_license, "license-webinar"),
-        (u.phone_license, "license-phone"),
-    ]
-    .into_iter()
-    .filter(|(has, _)| *has)
-    .map(|(_, key)| crate::i18n::t(key))
-    .collect();
+pub fn licenses_of(u: &impl UserFacts) -> String {
+    let l: Vec<String> = u
+        .licenses()
+        .into_iter()
+        .zip(["license-large-meetings", "license-webinar", "license-phone"])
+        .filter(|(has, _)| *has)
+        .map(|(_, key)| crate::i18n::t(key))
+        .collect();
     if l.is_empty() {
         "-".to_string()
     } else {
@@ -101,7 +99,7 @@ pub fn licenses_of(u: &User) -> String {
 }
 
 impl UserRow {
-    pub fn new(u: &User, actor: &Actor, managed_domains: &[String]) -> UserRow {
+    pub fn new(u: &UserListing, actor: &Actor, managed_domains: &[String]) -> UserRow {
         let target = target_of(u, managed_domains);
         let may = |a| check_action(actor, &target, a, Mode::Single).is_ok();
         UserRow {

@@ -3,6 +3,7 @@
 //! ones first; an ineligible match is shown disabled with the reason. The
 //! field stays a plain email field without JavaScript.
 
+use crate::db::models::{UserFacts, UserListing};
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
@@ -44,7 +45,7 @@ const SHOWN: usize = 8;
 
 /// One user as a suggestion: refused when they can take nothing (not
 /// active, being removed), limited when a license is missing.
-fn suggestion(u: &crate::db::models::User, account_id: i64, leaver: i64, removed: &[i64]) -> Suggestion {
+fn suggestion(u: &UserListing, account_id: i64, leaver: i64, removed: &[i64]) -> Suggestion {
     // Meetings and events need no license: failing them is failing all.
     let unlicensed = TransferChoice {
         meetings: true,
@@ -104,9 +105,10 @@ async fn suggest(
                 // Enough to rank eligible users first among the nearest addresses.
                 rows: Some(SHOWN as i64 * 3),
             };
-            crate::db::read_snapshot(conn, |conn| {
-                Ok(user_queries::list_users(conn, account_id, &query)?.users)
-            })
+            crate::db::read_snapshot(
+                conn,
+                |conn| Ok(user_queries::list_rows(conn, account_id, &query)?.users),
+            )
         })
         .await?;
     let leaver = q.removed.first().copied().unwrap_or(0);

@@ -97,7 +97,7 @@ async fn users_page(
     let (page, domains, (plans, tz), (counts, found)) = state
         .read(move |conn| {
             crate::db::read_snapshot(conn, |conn| {
-                let page = user_service::list_users(conn, account_id, &query)?;
+                let page = user_service::list_rows(conn, account_id, &query)?;
                 let counts = user_service::status_counts(conn, account_id)?;
                 let found = user_service::search_count(conn, account_id, &query)?;
                 let domains = services::users::managed_domains(conn, account_id)?;
