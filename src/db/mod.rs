@@ -244,6 +244,17 @@ impl Retryable for diesel::result::Error {
 /// How often a PostgreSQL transaction is tried before its error is returned.
 const TRIES: u32 = 5;
 
+thread_local! {
+    static RETRIED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// How many PostgreSQL transactions this thread ran again after a
+/// deadlock or a serialization failure: a retry hides both from the
+/// caller, so a test of lock order reads this.
+pub fn retried_on_this_thread() -> u32 {
+    RETRIED.with(|r| r.get())
+}
+
 /// Several reads as one snapshot: on SQLite one read transaction instead of
 /// one per statement, each of which takes and drops the WAL index's shared
 /// lock (a Users page runs seven statements; issue 20's profile).
@@ -296,6 +307,7 @@ where
         match conn.transaction(&mut f) {
             Err(e) if e.retryable() && tries < TRIES => {
                 tries += 1;
+                RETRIED.with(|r| r.set(r.get() + 1));
                 std::thread::sleep(std::time::Duration::from_millis(
                     rand::random_range(5..50) * u64::from(tries),
                 ));

@@ -494,3 +494,63 @@ async fn mail_the_server_refuses_for_now_is_retried_with_backoff() {
     assert_eq!(m.next_attempt_at, later + mail::backoff(1));
     assert_eq!(rcpts.load(Ordering::SeqCst), 2);
 }
+
+/// PostgreSQL: sixteen connections deactivating different users at once
+/// keep the Active tab's count exact and run each transaction once (no
+/// deadlock or serialization failure on the account's counter rows;
+/// `write_transaction` would run such a transaction again, so it shows only
+/// as a retry). It did not reproduce the deadlock 16 API clients met with
+/// the counters upserted in the plan's order (NOTES, stop 25); it guards the
+/// counts and the retry count. SQLite has one writer at a time.
+#[actix_web::test]
+async fn concurrent_deactivations_keep_the_counts_and_run_once() {
+    let app = TestApp::new();
+    if backend() != "postgres" {
+        return;
+    }
+    let ids: Vec<i64> = (0..160)
+        .map(|i| app.user(UserSpec::member(&format!("c{i:03}@acme.test"))))
+        .collect();
+    let active_before = active_count(&app);
+    // Sixteen connections, as sixteen API clients at once would use.
+    let pool = offboard::db::connect(&app.state.config.database, 16).expect("pool");
+    let workers: Vec<_> = ids
+        .chunks(10)
+        .map(|chunk| {
+            let (pool, chunk) = (pool.clone(), chunk.to_vec());
+            std::thread::spawn(move || {
+                let mut conn = pool.get().expect("conn");
+                let (by, _) = offboard::services::users::actor_by_email(&mut conn, "owner@acme.test").expect("owner");
+                for id in chunk {
+                    offboard::services::user_actions::perform(
+                        &mut conn,
+                        &by,
+                        id,
+                        offboard::domain::Action::Deactivate,
+                        &Default::default(),
+                        offboard::services::Origin::SINGLE,
+                        offboard::services::now(),
+                    )
+                    .expect("deactivated");
+                }
+                offboard::db::retried_on_this_thread()
+            })
+        })
+        .collect();
+    let retried: u32 = workers.into_iter().map(|w| w.join().expect("worker")).sum();
+    assert_eq!(
+        retried, 0,
+        "a transaction was run again (deadlock or serialization failure)"
+    );
+    assert_eq!(
+        active_count(&app),
+        active_before - 160,
+        "the Active tab's count follows"
+    );
+}
+
+fn active_count(app: &TestApp) -> i64 {
+    offboard::services::users::status_counts(&mut app.conn(), app.account_id)
+        .expect("counts")
+        .active
+}
