@@ -87,8 +87,17 @@ pub trait UserFacts {
     fn user_type(&self) -> UserType;
     fn is_external(&self) -> bool;
     fn is_room(&self) -> bool;
+    fn webinar_license(&self) -> bool;
+    fn large_meeting_license(&self) -> bool;
+    fn phone_license(&self) -> bool;
     /// Large meetings, webinar, phone.
-    fn licenses(&self) -> [bool; 3];
+    fn licenses(&self) -> [bool; 3] {
+        [
+            self.large_meeting_license(),
+            self.webinar_license(),
+            self.phone_license(),
+        ]
+    }
     fn first_name(&self) -> &str;
     fn last_name(&self) -> &str;
     fn full_name(&self) -> String {
@@ -123,12 +132,14 @@ macro_rules! user_facts {
             fn is_room(&self) -> bool {
                 self.is_room
             }
-            fn licenses(&self) -> [bool; 3] {
-                [
-                    self.large_meeting_license,
-                    self.webinar_license,
-                    self.phone_license,
-                ]
+            fn webinar_license(&self) -> bool {
+                self.webinar_license
+            }
+            fn large_meeting_license(&self) -> bool {
+                self.large_meeting_license
+            }
+            fn phone_license(&self) -> bool {
+                self.phone_license
             }
             fn first_name(&self) -> &str {
                 &self.first_name

@@ -506,7 +506,7 @@ pub fn transfer_target(u: &impl UserFacts, account_id: i64) -> TransferTarget {
         status: u.status(),
         same_account: u.account_id() == account_id,
         licensed: u.user_type() == UserType::Licensed,
-        webinar_license: u.licenses()[1],
+        webinar_license: u.webinar_license(),
     }
 }
 
