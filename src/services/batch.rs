@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::db::lists::in_list;
 use crate::db::models::{NewAuditEntry, User};
 use crate::db::schema::*;
 use crate::db::{write_transaction, DbConn};
@@ -53,20 +54,10 @@ fn in_order(mut results: Results, ids: impl Iterator<Item = i64>) -> Results {
     results
 }
 
-fn insert_audit(conn: &mut DbConn, entries: &[NewAuditEntry]) -> ServiceResult<()> {
-    for chunk in entries.chunks(1_000) {
-        match conn {
-            DbConn::Sqlite(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-            DbConn::Pg(c) => diesel::insert_into(audit_log::table).values(chunk).execute(c)?,
-        };
-    }
-    Ok(())
-}
-
 fn load_users(conn: &mut DbConn, account_id: i64, ids: &[i64]) -> ServiceResult<HashMap<i64, User>> {
     Ok(users::table
         .filter(users::account_id.eq(account_id))
-        .filter(users::id.eq_any(ids))
+        .filter(in_list(users::id, ids))
         .select(User::as_select())
         .load::<User>(conn)?
         .into_iter()
@@ -113,7 +104,7 @@ fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
             ..audit::by(by, Action::Deactivate.as_str(), run.now)
         })
         .collect();
-    insert_audit(conn, &entries)?;
+    audit::record_many(conn, &entries)?;
     super::webhooks::emit(conn, by, EventKind::Deactivated, &allowed, run.now)?;
     results.extend(allowed.iter().map(|u| {
         let outcome = Outcome {
@@ -132,7 +123,7 @@ fn mark_deactivated(conn: &mut DbConn, run: &Run<'_>, allowed: &[&User]) -> Serv
     let ids: Vec<i64> = allowed.iter().map(|u| u.id).collect();
     let changed = diesel::update(
         users::table
-            .filter(users::id.eq_any(&ids))
+            .filter(in_list(users::id, &ids))
             .filter(users::account_id.eq(run.by.account_id))
             .filter(users::status.eq(Status::Active))
             .filter(users::role.eq(Role::Member)),
@@ -189,7 +180,7 @@ fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) -> S
         entries.push(entry);
         results.push((leaver.user.id, Ok(outcome)));
     }
-    insert_audit(conn, &entries)?;
+    audit::record_many(conn, &entries)?;
     let users: Vec<&User> = allowed.iter().map(|l| l.user).collect();
     super::webhooks::emit(conn, run.by, EventKind::Deleted, &users, run.now)?;
     Ok(in_order(results, ids.into_iter()))

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use crate::cluster::Lease;
 use crate::csv_import::{self, cells_line, cells_of, echo, CsvRow, CsvStyle, Dup, DupKey};
+use crate::db::lists::in_list;
 use crate::db::models::{ImportJob, ImportRow, User};
 use crate::db::schema::{import_jobs, import_rows, users};
 use crate::db::DbConn;
@@ -32,7 +33,8 @@ pub fn looks_like_email(s: &str) -> bool {
 /// What the row checks read of a user named by the file: a million-row
 /// file keeps a million of these (about 100 bytes each with the key), so
 /// not the names, password hash or settings of a whole `User`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Queryable, Selectable)]
+#[diesel(table_name = users)]
 struct Named {
     id: i64,
     account_id: i64,
@@ -45,29 +47,9 @@ struct Named {
     large_meeting_license: bool,
     is_external: bool,
     is_room: bool,
-    session_epoch: i32,
-    created_at: NaiveDateTime,
 }
 
 impl Named {
-    fn of(u: &User) -> Named {
-        Named {
-            id: u.id,
-            account_id: u.account_id,
-            role: u.role,
-            custom_role_id: u.custom_role_id,
-            status: u.status,
-            user_type: u.user_type,
-            webinar_license: u.webinar_license,
-            phone_license: u.phone_license,
-            large_meeting_license: u.large_meeting_license,
-            is_external: u.is_external,
-            is_room: u.is_room,
-            session_epoch: u.session_epoch,
-            created_at: u.created_at,
-        }
-    }
-
     /// A `User` for the rules (which take one), without what they don't read.
     fn user(&self, email: &str) -> User {
         User {
@@ -91,8 +73,8 @@ impl Named {
             password_hash: None,
             settings: String::new(),
             language: None,
-            session_epoch: self.session_epoch,
-            created_at: self.created_at,
+            session_epoch: 0,
+            created_at: NaiveDateTime::default(),
         }
     }
 }
@@ -101,13 +83,11 @@ impl Named {
 fn load_by_email(conn: &mut DbConn, emails: &mut Vec<String>, into: &mut Vec<(Box<str>, Named)>) -> ServiceResult<()> {
     emails.sort_unstable();
     emails.dedup();
-    for u in users::table
-        .filter(users::email.eq_any(emails.iter()))
-        .select(User::as_select())
-        .load::<User>(conn)?
-    {
-        into.push((u.email.clone().into_boxed_str(), Named::of(&u)));
-    }
+    let rows: Vec<(String, Named)> = users::table
+        .filter(in_list(users::email, emails))
+        .select((users::email, Named::as_select()))
+        .load(conn)?;
+    into.extend(rows.into_iter().map(|(email, named)| (email.into_boxed_str(), named)));
     emails.clear();
     Ok(())
 }
@@ -795,7 +775,7 @@ fn record_outcomes(
         diesel::update(
             import_rows::table
                 .filter(import_rows::job_id.eq(job_id))
-                .filter(import_rows::line.eq_any(lines)),
+                .filter(in_list(import_rows::line, lines)),
         )
         .set((import_rows::state.eq(RowState::Done), import_rows::reason.eq("")))
         .execute(conn)?;

@@ -275,7 +275,11 @@ pub fn planned(conn: &mut DbConn, account_id: i64, user_ids: &[i64]) -> ServiceR
     let waiting = sa::table
         .filter(sa::account_id.eq(account_id))
         .filter(sa::state.eq(ScheduleState::Scheduled));
-    if user_ids.is_empty() || !diesel::select(diesel::dsl::exists(waiting)).get_result::<bool>(conn)? {
+    if user_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let any: bool = crate::direct!(conn, diesel::select(diesel::dsl::exists(waiting)), get_result)?;
+    if !any {
         return Ok(HashMap::new());
     }
     let rows: Vec<(i64, String, NaiveDateTime)> = sa::table

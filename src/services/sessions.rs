@@ -46,12 +46,15 @@ pub fn resume(
     limits: SessionLimits,
     now: NaiveDateTime,
 ) -> ServiceResult<Option<User>> {
-    let found: Option<(SessionRow, User)> = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(id))
-        .select((SessionRow::as_select(), User::as_select()))
-        .first(conn)
-        .optional()?;
+    let found: Option<(SessionRow, User)> = crate::direct!(
+        conn,
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::id.eq(id))
+            .select((SessionRow::as_select(), User::as_select())),
+        first
+    )
+    .optional()?;
     let Some((session, user)) = found else {
         return Ok(None);
     };

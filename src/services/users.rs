@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::db::lists::in_list;
 use crate::db::models::{User, UserFacts, UserListing};
 use crate::db::schema::scheduled_acts as sa;
 use crate::db::schema::users;
@@ -45,17 +46,27 @@ type Backend = <DbConn as diesel::Connection>::Backend;
 /// a table shows.
 pub trait Listed: UserFacts + Sized {
     fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>>;
+    /// The users of these emails, in no order: a statement cached by type.
+    fn by_emails(emails: &[String], conn: &mut DbConn) -> QueryResult<Vec<Self>>;
 }
 
 impl Listed for User {
     fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
         q.select(User::as_select()).load(conn)
     }
+    fn by_emails(emails: &[String], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        let q = users::table.filter(in_list(users::email, emails));
+        crate::direct!(conn, q.select(User::as_select()), load)
+    }
 }
 
 impl Listed for UserListing {
     fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
         q.select(UserListing::as_select()).load(conn)
+    }
+    fn by_emails(emails: &[String], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        let q = users::table.filter(in_list(users::email, emails));
+        crate::direct!(conn, q.select(UserListing::as_select()), load)
     }
 }
 
@@ -106,7 +117,7 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
         // the planner may walk the account's whole email index instead.
         Some(term) => {
             let emails = matching_emails(conn, account_id, query, &term)?;
-            let mut found = T::load(users::table.filter(users::email.eq_any(emails)).into_boxed(), conn)?;
+            let mut found = T::by_emails(&emails, conn)?;
             found.sort_by(|a, b| a.email().cmp(b.email()));
             found
         }
@@ -212,26 +223,34 @@ impl NameCol {
         use diesel::dsl::min;
         let q = users::table.filter(users::account_id.eq(account_id));
         Ok(match (self, after) {
-            (NameCol::First, Some(a)) => q
-                .filter(users::first_lc.gt(a))
-                .filter(users::first_lc.lt(hi))
-                .select(min(users::first_lc))
-                .first(conn)?,
-            (NameCol::First, None) => q
-                .filter(users::first_lc.ge(lo))
-                .filter(users::first_lc.lt(hi))
-                .select(min(users::first_lc))
-                .first(conn)?,
-            (NameCol::Last, Some(a)) => q
-                .filter(users::last_lc.gt(a))
-                .filter(users::last_lc.lt(hi))
-                .select(min(users::last_lc))
-                .first(conn)?,
-            (NameCol::Last, None) => q
-                .filter(users::last_lc.ge(lo))
-                .filter(users::last_lc.lt(hi))
-                .select(min(users::last_lc))
-                .first(conn)?,
+            (NameCol::First, Some(a)) => crate::direct!(
+                conn,
+                q.filter(users::first_lc.gt(a))
+                    .filter(users::first_lc.lt(hi))
+                    .select(min(users::first_lc)),
+                first
+            )?,
+            (NameCol::First, None) => crate::direct!(
+                conn,
+                q.filter(users::first_lc.ge(lo))
+                    .filter(users::first_lc.lt(hi))
+                    .select(min(users::first_lc)),
+                first
+            )?,
+            (NameCol::Last, Some(a)) => crate::direct!(
+                conn,
+                q.filter(users::last_lc.gt(a))
+                    .filter(users::last_lc.lt(hi))
+                    .select(min(users::last_lc)),
+                first
+            )?,
+            (NameCol::Last, None) => crate::direct!(
+                conn,
+                q.filter(users::last_lc.ge(lo))
+                    .filter(users::last_lc.lt(hi))
+                    .select(min(users::last_lc)),
+                first
+            )?,
         })
     }
 }
@@ -296,10 +315,13 @@ impl StatusCounts {
 /// exact at any size) and the account's waiting plans.
 pub fn status_counts(conn: &mut DbConn, account_id: i64) -> ServiceResult<StatusCounts> {
     use crate::db::schema::user_counts as uc;
-    let rows: Vec<(String, i64)> = uc::table
-        .filter(uc::account_id.eq(account_id))
-        .select((uc::status, uc::n))
-        .load(conn)?;
+    let rows: Vec<(String, i64)> = crate::direct!(
+        conn,
+        uc::table
+            .filter(uc::account_id.eq(account_id))
+            .select((uc::status, uc::n)),
+        load
+    )?;
     let mut c = StatusCounts::default();
     for (status, n) in rows {
         match Status::parse(&status) {
@@ -310,11 +332,14 @@ pub fn status_counts(conn: &mut DbConn, account_id: i64) -> ServiceResult<Status
         }
         c.all += n;
     }
-    c.scheduled = sa::table
-        .filter(sa::account_id.eq(account_id))
-        .filter(sa::state.eq(ScheduleState::Scheduled))
-        .count()
-        .get_result(conn)?;
+    c.scheduled = crate::direct!(
+        conn,
+        sa::table
+            .filter(sa::account_id.eq(account_id))
+            .filter(sa::state.eq(ScheduleState::Scheduled))
+            .count(),
+        get_result
+    )?;
     Ok(c)
 }
 
