@@ -87,3 +87,47 @@ where
         MultiBackend::walk_variant_ast(self, pass)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::in_list;
+    use crate::db::schema::user_counts as uc;
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    fn sql_of(values: &[&str]) -> String {
+        let q = uc::table.filter(in_list(uc::status, values)).select(uc::n);
+        let text = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&q).to_string();
+        text.split(" -- binds").next().unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn the_statement_is_the_same_for_every_length() {
+        assert_eq!(sql_of(&["a"]), sql_of(&["a", "b", "c", "d"]));
+        assert!(sql_of(&[]).contains("json_each"));
+    }
+
+    #[test]
+    fn values_with_quotes_backslashes_and_accents_match_exactly() {
+        let mut c = SqliteConnection::establish(":memory:").expect("memory database");
+        c.batch_execute(
+            "CREATE TABLE user_counts (account_id BIGINT, status TEXT, n BIGINT);
+             INSERT INTO user_counts VALUES (1, 'a\"b', 1), (1, 'c\\d', 2), (1, 'é''x', 3), (1, 'other', 4);",
+        )
+        .expect("table");
+        let wanted = ["a\"b", "c\\d", "é'x", "missing"];
+        let mut n: Vec<i64> = uc::table
+            .filter(in_list(uc::status, &wanted))
+            .select(uc::n)
+            .load(&mut c)
+            .expect("query");
+        n.sort_unstable();
+        assert_eq!(n, vec![1, 2, 3]);
+        let none: Vec<i64> = uc::table
+            .filter(in_list(uc::status, &[] as &[&str]))
+            .select(uc::n)
+            .load(&mut c)
+            .expect("query");
+        assert!(none.is_empty());
+    }
+}

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::db::lists::in_list;
-use crate::db::models::{NewAuditEntry, User};
+use crate::db::models::{NewAuditEntry, UserListing};
 use crate::db::schema::*;
 use crate::db::{write_transaction, DbConn};
 use crate::domain::webhooks::EventKind;
@@ -54,15 +54,14 @@ fn in_order(mut results: Results, ids: impl Iterator<Item = i64>) -> Results {
     results
 }
 
-fn load_users(conn: &mut DbConn, account_id: i64, ids: &[i64]) -> ServiceResult<HashMap<i64, User>> {
-    Ok(users::table
+/// What the rules, the audit and the events read of each user: the
+/// listing's columns, found by a statement cached by type.
+fn load_users(conn: &mut DbConn, account_id: i64, ids: &[i64]) -> ServiceResult<HashMap<i64, UserListing>> {
+    let q = users::table
         .filter(users::account_id.eq(account_id))
-        .filter(in_list(users::id, ids))
-        .select(User::as_select())
-        .load::<User>(conn)?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect())
+        .filter(in_list(users::id, ids));
+    let found: Vec<UserListing> = crate::direct!(conn, q.select(UserListing::as_select()), load)?;
+    Ok(found.into_iter().map(|u| (u.id, u)).collect())
 }
 
 /// Deactivates the allowed users with one compare-and-set UPDATE (still
@@ -73,7 +72,7 @@ fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
     let ids: Vec<i64> = items.iter().map(|(id, _)| *id).collect();
     let found = load_users(conn, by.account_id, &ids)?;
     let mut results = Results::with_capacity(ids.len());
-    let mut allowed: Vec<&User> = Vec::new();
+    let mut allowed: Vec<&UserListing> = Vec::new();
     for id in &ids {
         let Some(u) = found.get(id) else {
             results.push((*id, Err(ServiceError::NotFound)));
@@ -100,7 +99,7 @@ fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
             target_email: u.email.clone(),
             source: run.origin.source().into(),
             job_id: run.origin.job_id,
-            detail: format!("licenses removed: {}", removed_licenses(u)),
+            detail: format!("licenses removed: {}", removed_licenses(*u)),
             ..audit::by(by, Action::Deactivate.as_str(), run.now)
         })
         .collect();
@@ -119,7 +118,7 @@ fn deactivate_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) 
 }
 
 /// The compare-and-set UPDATE of [`deactivate_many`] (R10-R14).
-fn mark_deactivated(conn: &mut DbConn, run: &Run<'_>, allowed: &[&User]) -> ServiceResult<()> {
+fn mark_deactivated(conn: &mut DbConn, run: &Run<'_>, allowed: &[&UserListing]) -> ServiceResult<()> {
     let ids: Vec<i64> = allowed.iter().map(|u| u.id).collect();
     let changed = diesel::update(
         users::table
@@ -152,8 +151,8 @@ fn mark_deactivated(conn: &mut DbConn, run: &Run<'_>, allowed: &[&User]) -> Serv
 
 /// A user allowed to go, with the target their data moves to.
 struct Leaver<'a> {
-    user: &'a User,
-    target: Option<&'a User>,
+    user: &'a UserListing,
+    target: Option<&'a UserListing>,
     choice: TransferChoice,
 }
 
@@ -181,13 +180,13 @@ fn delete_many(conn: &mut DbConn, run: &Run<'_>, items: &[(i64, Transfer)]) -> S
         results.push((leaver.user.id, Ok(outcome)));
     }
     audit::record_many(conn, &entries)?;
-    let users: Vec<&User> = allowed.iter().map(|l| l.user).collect();
+    let users: Vec<&UserListing> = allowed.iter().map(|l| l.user).collect();
     super::webhooks::emit(conn, run.by, EventKind::Deleted, &users, run.now)?;
     Ok(in_order(results, ids.into_iter()))
 }
 
 /// The transfer targets named in `items`, by email.
-fn load_targets(conn: &mut DbConn, items: &[(i64, Transfer)]) -> ServiceResult<HashMap<String, User>> {
+fn load_targets(conn: &mut DbConn, items: &[(i64, Transfer)]) -> ServiceResult<HashMap<String, UserListing>> {
     let mut emails: Vec<String> = items
         .iter()
         .filter(|(_, t)| t.choice.any())
@@ -195,21 +194,17 @@ fn load_targets(conn: &mut DbConn, items: &[(i64, Transfer)]) -> ServiceResult<H
         .collect();
     emails.sort_unstable();
     emails.dedup();
-    Ok(users::table
-        .filter(users::email.eq_any(&emails))
-        .select(User::as_select())
-        .load::<User>(conn)?
-        .into_iter()
-        .map(|u| (u.email.clone(), u))
-        .collect())
+    let q = users::table.filter(in_list(users::email, &emails));
+    let found: Vec<UserListing> = crate::direct!(conn, q.select(UserListing::as_select()), load)?;
+    Ok(found.into_iter().map(|u| (u.email.clone(), u)).collect())
 }
 
 /// The rules per user, in memory: who may go, and the refusals.
 fn check_leavers<'a>(
     run: &Run<'_>,
     items: &'a [(i64, Transfer)],
-    found: &'a HashMap<i64, User>,
-    targets: &'a HashMap<String, User>,
+    found: &'a HashMap<i64, UserListing>,
+    targets: &'a HashMap<String, UserListing>,
 ) -> (Vec<Leaver<'a>>, Results) {
     let mut allowed = Vec::new();
     let mut refused = Results::new();

@@ -7,7 +7,7 @@ use crate::domain::UserType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::models::{NewAccount, NewAuditEntry, User};
+use crate::db::models::{NewAccount, NewAuditEntry, User, UserFacts};
 use crate::db::schema::*;
 use crate::db::DbConn;
 use crate::domain::{check_action, check_role_change, check_transfer, Action, Role, Status, TransferChoice};
@@ -337,12 +337,12 @@ fn deactivate(conn: &mut DbConn, user: &User, now: NaiveDateTime) -> ServiceResu
     Ok(format!("licenses removed: {}", removed_licenses(user)))
 }
 
-pub(super) fn removed_licenses(user: &User) -> String {
-    let mut l = vec![user.user_type.as_str()];
+pub(super) fn removed_licenses(user: &impl UserFacts) -> String {
+    let mut l = vec![user.user_type().as_str()];
     for (has, name) in [
-        (user.webinar_license, "webinar"),
-        (user.phone_license, "phone"),
-        (user.large_meeting_license, "large meetings"),
+        (user.webinar_license(), "webinar"),
+        (user.phone_license(), "phone"),
+        (user.large_meeting_license(), "large meetings"),
     ] {
         if has {
             l.push(name);

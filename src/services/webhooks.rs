@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::models::{NewAuditEntry, NewWebhookEvent, User, WebhookDelivery, WebhookEndpoint};
+use crate::db::models::{NewAuditEntry, NewWebhookEvent, UserFacts, WebhookDelivery, WebhookEndpoint};
 use crate::db::schema::{webhook_deliveries as wd, webhook_endpoints as we, webhook_events as ev};
 use crate::db::{write_transaction, DbConn};
 use crate::domain::webhooks::{next_try, EndpointState, EventKind};
@@ -178,19 +178,19 @@ pub fn delete_endpoint(conn: &mut DbConn, by: &ActorInfo, id: i64, now: NaiveDat
 }
 
 /// An event's body as the meeting platform sends it (ids as strings).
-pub fn event_body(kind: EventKind, by: &ActorInfo, user: &User, now: NaiveDateTime) -> String {
+pub fn event_body(kind: EventKind, by: &ActorInfo, user: &impl UserFacts, now: NaiveDateTime) -> String {
     serde_json::json!({
         "event": kind.as_str(),
         "event_ts": now.and_utc().timestamp_millis(),
         "payload": {
-            "account_id": user.account_id.to_string(),
+            "account_id": user.account_id().to_string(),
             "operator": by.email,
             "operator_id": by.actor.id.to_string(),
             "object": {
-                "id": user.id.to_string(),
-                "email": user.email,
-                "first_name": user.first_name,
-                "last_name": user.last_name,
+                "id": user.id().to_string(),
+                "email": user.email(),
+                "first_name": user.first_name(),
+                "last_name": user.last_name(),
             }
         }
     })
@@ -204,7 +204,7 @@ pub fn emit(
     conn: &mut DbConn,
     by: &ActorInfo,
     kind: EventKind,
-    users: &[&User],
+    users: &[&impl UserFacts],
     now: NaiveDateTime,
 ) -> ServiceResult<()> {
     if users.is_empty() || !wanted(conn, by.account_id, kind)? {
@@ -215,7 +215,7 @@ pub fn emit(
         .map(|u| NewWebhookEvent {
             account_id: by.account_id,
             event: kind,
-            body: event_body(kind, by, u, now),
+            body: event_body(kind, by, *u, now),
             created_at: now,
         })
         .collect();
