@@ -106,11 +106,16 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, DbError> {
             })?;
             // WAL lets readers go on while a bulk job writes; busy_timeout makes
             // concurrent writers wait instead of failing with SQLITE_BUSY.
+            // A checkpoint every 10,000 pages (40 MB of WAL) instead of 1,000
+            // copies the pages a job rewrites at each batch (the audit log's
+            // and the rows' last pages) ten times less often: a 100,000-row
+            // delete applied 12% faster (issue 20).
             // busy_timeout first: switching a new file to WAL takes a lock
             // another process (a second `migrate`) may hold for a moment.
             conn.batch_execute(
                 "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA wal_autocheckpoint = 10000;",
             )
             .map_err(DbError::Query)?;
             Ok(DbConn::Sqlite(conn))

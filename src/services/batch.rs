@@ -142,7 +142,7 @@ fn mark_deactivated(conn: &mut DbConn, run: &Run<'_>, allowed: &[&UserListing]) 
     }
     let external: Vec<i64> = allowed.iter().filter(|u| u.is_external).map(|u| u.id).collect();
     if !external.is_empty() {
-        diesel::update(users::table.filter(users::id.eq_any(&external)))
+        diesel::update(users::table.filter(in_list(users::id, &external)))
             .set(users::custom_role_id.eq(None::<i64>))
             .execute(conn)?;
     }
@@ -253,7 +253,7 @@ fn lock_targets(conn: &mut DbConn, allowed: &[Leaver<'_>]) -> ServiceResult<()> 
     }
     let locked = diesel::update(
         users::table
-            .filter(users::id.eq_any(&ids))
+            .filter(in_list(users::id, &ids))
             .filter(users::status.eq(Status::Active)),
     )
     .set(users::session_epoch.eq(users::session_epoch))
@@ -268,7 +268,7 @@ fn lock_targets(conn: &mut DbConn, allowed: &[Leaver<'_>]) -> ServiceResult<()> 
 macro_rules! counts_by_owner {
     ($conn:expr, $table:ident, $ids:expr $(, $filter:expr)?) => {{
         let rows: Vec<(i64, i64)> = $table::table
-            .filter($table::owner_id.eq_any($ids))
+            .filter(in_list($table::owner_id, $ids))
             $(.filter($filter))?
             .group_by($table::owner_id)
             .select(($table::owner_id, diesel::dsl::count_star()))
@@ -290,7 +290,7 @@ struct Owned {
 impl Owned {
     fn load(conn: &mut DbConn, gone: &[i64]) -> ServiceResult<Owned> {
         let phone_records = phone_records::table
-            .filter(phone_records::user_id.eq_any(gone))
+            .filter(in_list(phone_records::user_id, gone))
             .group_by(phone_records::user_id)
             .select((phone_records::user_id, diesel::dsl::count_star()))
             .load::<(Option<i64>, i64)>(conn)?
@@ -347,16 +347,16 @@ fn move_to_targets(conn: &mut DbConn, allowed: &[Leaver<'_>]) -> ServiceResult<(
 /// R45: phone records stay in the account's log; R40: the rest goes, and
 /// the users with it (still members, not rooms, not pending).
 fn remove_users(conn: &mut DbConn, run: &Run<'_>, gone: &[i64]) -> ServiceResult<()> {
-    diesel::update(phone_records::table.filter(phone_records::user_id.eq_any(gone)))
+    diesel::update(phone_records::table.filter(in_list(phone_records::user_id, gone)))
         .set(phone_records::user_id.eq(None::<i64>))
         .execute(conn)?;
-    diesel::delete(meetings::table.filter(meetings::owner_id.eq_any(gone))).execute(conn)?;
-    diesel::delete(webinars::table.filter(webinars::owner_id.eq_any(gone))).execute(conn)?;
-    diesel::delete(events::table.filter(events::owner_id.eq_any(gone))).execute(conn)?;
-    diesel::delete(cloud_recordings::table.filter(cloud_recordings::owner_id.eq_any(gone))).execute(conn)?;
+    diesel::delete(meetings::table.filter(in_list(meetings::owner_id, gone))).execute(conn)?;
+    diesel::delete(webinars::table.filter(in_list(webinars::owner_id, gone))).execute(conn)?;
+    diesel::delete(events::table.filter(in_list(events::owner_id, gone))).execute(conn)?;
+    diesel::delete(cloud_recordings::table.filter(in_list(cloud_recordings::owner_id, gone))).execute(conn)?;
     let deleted = diesel::delete(
         users::table
-            .filter(users::id.eq_any(gone))
+            .filter(in_list(users::id, gone))
             .filter(users::account_id.eq(run.by.account_id))
             .filter(users::role.eq(Role::Member))
             .filter(users::is_room.eq(false))

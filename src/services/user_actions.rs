@@ -7,6 +7,7 @@ use crate::domain::UserType;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::lists::in_list;
 use crate::db::models::{NewAccount, NewAuditEntry, User, UserFacts};
 use crate::db::schema::*;
 use crate::db::DbConn;
@@ -291,24 +292,24 @@ pub(super) fn move_data(conn: &mut DbConn, from: &[i64], to: i64, choice: &Trans
     if choice.meetings {
         moved.meetings = diesel::update(
             meetings::table
-                .filter(meetings::owner_id.eq_any(from))
+                .filter(in_list(meetings::owner_id, from))
                 .filter(meetings::uses_pmi.eq(false)),
         )
         .set(meetings::owner_id.eq(to))
         .execute(conn)? as i64;
     }
     if choice.webinars {
-        moved.webinars = diesel::update(webinars::table.filter(webinars::owner_id.eq_any(from)))
+        moved.webinars = diesel::update(webinars::table.filter(in_list(webinars::owner_id, from)))
             .set(webinars::owner_id.eq(to))
             .execute(conn)? as i64;
     }
     if choice.events {
-        moved.events = diesel::update(events::table.filter(events::owner_id.eq_any(from)))
+        moved.events = diesel::update(events::table.filter(in_list(events::owner_id, from)))
             .set(events::owner_id.eq(to))
             .execute(conn)? as i64;
     }
     if choice.recordings {
-        moved.recordings = diesel::update(cloud_recordings::table.filter(cloud_recordings::owner_id.eq_any(from)))
+        moved.recordings = diesel::update(cloud_recordings::table.filter(in_list(cloud_recordings::owner_id, from)))
             .set(cloud_recordings::owner_id.eq(to))
             .execute(conn)? as i64;
     }
