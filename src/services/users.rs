@@ -46,16 +46,16 @@ type Backend = <DbConn as diesel::Connection>::Backend;
 /// a table shows.
 pub trait Listed: UserFacts + Sized {
     fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>>;
-    /// The users of these emails, in no order: a statement cached by type.
-    fn by_emails(emails: &[String], conn: &mut DbConn) -> QueryResult<Vec<Self>>;
+    /// The users of these ids, in no order: a statement cached by type.
+    fn by_ids(ids: &[i64], conn: &mut DbConn) -> QueryResult<Vec<Self>>;
 }
 
 impl Listed for User {
     fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
         q.select(User::as_select()).load(conn)
     }
-    fn by_emails(emails: &[String], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
-        let q = users::table.filter(in_list(users::email, emails));
+    fn by_ids(ids: &[i64], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        let q = users::table.filter(in_list(users::id, ids));
         crate::direct!(conn, q.select(User::as_select()), load)
     }
 }
@@ -64,8 +64,8 @@ impl Listed for UserListing {
     fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
         q.select(UserListing::as_select()).load(conn)
     }
-    fn by_emails(emails: &[String], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
-        let q = users::table.filter(in_list(users::email, emails));
+    fn by_ids(ids: &[i64], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+        let q = users::table.filter(in_list(users::id, ids));
         crate::direct!(conn, q.select(UserListing::as_select()), load)
     }
 }
@@ -113,11 +113,14 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
                 conn,
             )?
         }
-        // Fetched by the unique email index and sorted here: with an ORDER BY,
-        // the planner may walk the account's whole email index instead.
+        // Fetched by id (each name index carries it) and sorted here: with an
+        // ORDER BY, the planner may walk the account's whole email index instead.
         Some(term) => {
-            let emails = matching_emails(conn, account_id, query, &term)?;
-            let mut found = T::by_emails(&emails, conn)?;
+            let ids: Vec<i64> = matching(conn, account_id, query, &term)?
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect();
+            let mut found = T::by_ids(&ids, conn)?;
             found.sort_by(|a, b| a.email().cmp(b.email()));
             found
         }
@@ -133,14 +136,14 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
     Ok(UserPage { users, next_after })
 }
 
-/// The emails of the next page of a search. One query per matched column,
-/// each an index range that carries the email, so none reads the table
-/// (an OR of the three would); the union is cut to a page here.
-fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -> ServiceResult<Vec<String>> {
+/// The emails and ids of the next page of a search. One query per matched
+/// column, each an index range that carries the email and the id, so none
+/// reads the table (an OR of the three would); the union is cut to a page here.
+fn matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -> ServiceResult<Vec<Matched>> {
     let emails = |query: &UserQuery| {
         let mut q = users::table
             .filter(users::account_id.eq(account_id))
-            .select(users::email)
+            .select((users::email, users::id))
             .order(users::email.asc())
             .limit(query.size() + 1)
             .into_boxed::<Backend>();
@@ -165,14 +168,14 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
                 emails(query)
                     .filter(users::first_lc.eq(first.to_string()))
                     .filter(users::last_lc.ge(llo).and(users::last_lc.lt(lhi)))
-                    .load::<String>(conn)?,
+                    .load::<Matched>(conn)?,
             );
         }
         _ => {
             found.extend(
                 emails(query)
                     .filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone())))
-                    .load::<String>(conn)?,
+                    .load::<Matched>(conn)?,
             );
             for col in [NameCol::First, NameCol::Last] {
                 match by_each_name(conn, account_id, col, term, query.size(), &|| emails(query))? {
@@ -180,7 +183,7 @@ fn matching_emails(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: 
                     None => found.extend(
                         emails(query)
                             .filter(col.range(lo.clone(), hi.clone()))
-                            .load::<String>(conn)?,
+                            .load::<Matched>(conn)?,
                     ),
                 }
             }
@@ -255,6 +258,9 @@ impl NameCol {
     }
 }
 
+/// A matching user's email and id, ordered by email.
+type Matched = (String, i64);
+
 /// Distinct names a prefix may cover before a plain range is cheaper.
 const MAX_NAMES: usize = 64;
 
@@ -270,8 +276,8 @@ fn by_each_name<'a>(
     col: NameCol,
     term: &str,
     size: i64,
-    emails: &dyn Fn() -> users::BoxedQuery<'a, Backend, diesel::sql_types::Text>,
-) -> ServiceResult<Option<Vec<String>>> {
+    emails: &dyn Fn() -> users::BoxedQuery<'a, Backend, (diesel::sql_types::Text, diesel::sql_types::BigInt)>,
+) -> ServiceResult<Option<Vec<Matched>>> {
     let (lo, hi) = prefix_range(term);
     let mut page = std::collections::BTreeSet::new();
     let mut value: Option<String> = None;
@@ -280,7 +286,7 @@ fn by_each_name<'a>(
         let Some(v) = &value else {
             return Ok(Some(page.into_iter().collect()));
         };
-        page.extend(emails().filter(col.is(v.clone())).load::<String>(conn)?);
+        page.extend(emails().filter(col.is(v.clone())).load::<Matched>(conn)?);
         while page.len() > size as usize + 1 {
             page.pop_last();
         }
