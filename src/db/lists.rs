@@ -25,6 +25,9 @@ pub struct InList<C, T> {
 }
 
 /// `column IN (values)` as one bound value (see the module's comment).
+/// `T` must serialise to JSON as SQLite stores the column (integers,
+/// strings): a type whose JSON form differs (a date, an enum) would match
+/// nothing on SQLite while it works on PostgreSQL.
 pub fn in_list<C, T: Serialize + Clone>(column: C, values: &[T]) -> InList<C, T> {
     // A list of integers or strings always serialises.
     let json = serde_json::to_string(values).unwrap_or_else(|_| "[]".into());

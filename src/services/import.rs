@@ -73,6 +73,7 @@ impl Named {
             password_hash: None,
             settings: String::new(),
             language: None,
+            // Not loaded: no row check reads them (add them to `Named` first).
             session_epoch: 0,
             created_at: NaiveDateTime::default(),
         }
