@@ -336,6 +336,8 @@ pub struct ImportJob {
     pub lang: String,
     /// Why the job stopped early, when it did.
     pub error: Option<String>,
+    /// The last line a committed batch reached: the next batch reads after it.
+    pub applied_through: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

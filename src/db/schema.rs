@@ -194,6 +194,7 @@ diesel::table! {
         error -> Nullable<Text>,
         claimed_by -> Nullable<Text>,
         claimed_until -> Nullable<Timestamp>,
+        applied_through -> BigInt,
     }
 }
 

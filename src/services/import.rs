@@ -458,10 +458,12 @@ pub fn recent_jobs(conn: &mut DbConn, account_id: i64) -> ServiceResult<Vec<Impo
 
 /// The rows of a report page: invalid rows first, as the admin must see them.
 pub fn report_rows(conn: &mut DbConn, job_id: i64, limit: i64) -> ServiceResult<Vec<ImportRow>> {
+    // Stated as SQL text so that the planner sees the `import_rows_problems`
+    // partial index's own condition (a bound value would not prove it).
+    let problems = diesel::dsl::sql::<diesel::sql_types::Bool>("state IN ('invalid', 'skipped', 'failed')");
     let mut rows: Vec<ImportRow> = import_rows::table
         .filter(import_rows::job_id.eq(job_id))
-        .filter(import_rows::state.ne(RowState::Pending))
-        .filter(import_rows::state.ne(RowState::Done))
+        .filter(problems)
         .order(import_rows::line)
         .limit(limit)
         .select(ImportRow::as_select())
@@ -584,8 +586,11 @@ pub fn apply_batch_leased(
         let Some(job) = claim_job(conn, job_id, lease, now)? else {
             return Ok(false);
         };
+        // The rows after the cursor, by the primary key: the invalid ones are
+        // skipped over, the applied ones are all before it.
         let rows: Vec<ImportRow> = import_rows::table
             .filter(import_rows::job_id.eq(job_id))
+            .filter(import_rows::line.gt(job.applied_through))
             .filter(import_rows::state.eq(RowState::Pending))
             .order(import_rows::line)
             .limit(batch)
@@ -593,8 +598,10 @@ pub fn apply_batch_leased(
             .load(conn)?;
         let by = actor_now(conn, &job)?;
         let outcomes = run_rows(conn, &job, &by, &rows, now)?;
-        let counts = record_outcomes(conn, job_id, by.lang, &rows, outcomes)?;
-        finish_batch(conn, job_id, counts, rows.len() as i64 == batch, now)
+        let reached = rows.last().map_or(job.applied_through, |r| r.line);
+        let lines = job.applied_through..=reached;
+        let counts = record_outcomes(conn, job_id, by.lang, lines, &rows, outcomes)?;
+        finish_batch(conn, job_id, counts, reached, rows.len() as i64 == batch, now)
     })
 }
 
@@ -728,24 +735,24 @@ struct Counts {
     failed: i32,
 }
 
-/// Writes each row's outcome: done rows in a few statements, the others
-/// with their reason (a refusal in the rule's words; an internal failure
-/// only as "could not be applied", the detail logged).
+/// Writes each row's outcome: the rows that are not plainly done with their
+/// reason (a refusal in the rule's words; an internal failure only as "could
+/// not be applied", the detail logged), then every row of the batch's `lines`
+/// still pending as done, in one range of the primary key.
 fn record_outcomes(
     conn: &mut DbConn,
     job_id: i64,
     lang: Lang,
+    lines: std::ops::RangeInclusive<i64>,
     rows: &[ImportRow],
     outcomes: Vec<ServiceResult<Outcome>>,
 ) -> ServiceResult<Counts> {
     let mut counts = Counts::default();
-    let mut done_lines = Vec::new();
     for (row, outcome) in rows.iter().zip(outcomes) {
         let (state, reason) = match outcome {
             // A scheduled row keeps its plan with the date as its reason.
             Ok(_) if row.due_at.is_none() => {
                 counts.done += 1;
-                done_lines.push(row.line);
                 continue;
             }
             Ok(_) => {
@@ -772,26 +779,35 @@ fn record_outcomes(
         .set((import_rows::state.eq(state), import_rows::reason.eq(reason)))
         .execute(conn)?;
     }
-    for lines in done_lines.chunks(5_000) {
-        diesel::update(
-            import_rows::table
-                .filter(import_rows::job_id.eq(job_id))
-                .filter(in_list(import_rows::line, lines)),
-        )
-        .set((import_rows::state.eq(RowState::Done), import_rows::reason.eq("")))
-        .execute(conn)?;
-    }
+    diesel::update(
+        import_rows::table
+            .filter(import_rows::job_id.eq(job_id))
+            .filter(import_rows::line.gt(*lines.start()))
+            .filter(import_rows::line.le(*lines.end()))
+            .filter(import_rows::state.eq(RowState::Pending)),
+    )
+    .set((import_rows::state.eq(RowState::Done), import_rows::reason.eq("")))
+    .execute(conn)?;
     Ok(counts)
 }
 
-/// Adds the batch's counts to the job, and ends it when no row is left.
-fn finish_batch(conn: &mut DbConn, job_id: i64, c: Counts, full: bool, now: NaiveDateTime) -> ServiceResult<bool> {
-    // "Any pending row left?" reads one entry of the `import_rows_pending` index,
-    // where a count would read every row left after every batch.
+/// Adds the batch's counts to the job, moves its cursor to the line the
+/// batch `reached`, and ends the job when no row is left.
+fn finish_batch(
+    conn: &mut DbConn,
+    job_id: i64,
+    c: Counts,
+    reached: i64,
+    full: bool,
+    now: NaiveDateTime,
+) -> ServiceResult<bool> {
+    // "Any pending row left?" reads from the cursor on, where a count would
+    // read every row left after every batch.
     let finished = !full
         || !diesel::select(diesel::dsl::exists(
             import_rows::table
                 .filter(import_rows::job_id.eq(job_id))
+                .filter(import_rows::line.gt(reached))
                 .filter(import_rows::state.eq(RowState::Pending)),
         ))
         .get_result::<bool>(conn)?;
@@ -800,6 +816,7 @@ fn finish_batch(conn: &mut DbConn, job_id: i64, c: Counts, full: bool, now: Naiv
             import_jobs::done.eq(import_jobs::done + c.done),
             import_jobs::skipped.eq(import_jobs::skipped + c.skipped),
             import_jobs::failed.eq(import_jobs::failed + c.failed),
+            import_jobs::applied_through.eq(reached),
         ))
         .execute(conn)?;
     if finished {

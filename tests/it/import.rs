@@ -503,3 +503,53 @@ async fn script_in_a_csv_cell_is_shown_inert_in_the_report() {
     );
     assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
 }
+
+#[actix_web::test]
+async fn batches_walk_the_rows_by_line_past_invalid_and_refused_ones() {
+    let app = world();
+    let c = app.signed_in("owner@acme.test").await;
+    c.get("/import").await;
+    let file = "Email\nalice@gmail.test\nnot-an-email\nbob@gmail.test\nstranger@other.test\ncarol@acme.test\nheir@gmail.test\n";
+    let job = job_id_of(&c.upload("deactivate", "f.csv", file.as_bytes()).await);
+    // Bob becomes an admin after the report: his row is refused when applied.
+    let bob = offboard::services::users::find_by_email(&mut app.conn(), app.account_id, "bob@gmail.test")
+        .unwrap()
+        .unwrap();
+    c.post(&format!("/users/{}/edit", bob.id), &[("role", "admin")]).await;
+    c.post(&format!("/import/jobs/{job}/apply"), &[]).await;
+    // One row per batch: each batch takes the next valid row after the last.
+    let now = offboard::services::now();
+    let mut batches = 1;
+    while import::apply_batch(&mut app.conn(), job, 1, now).unwrap() {
+        batches += 1;
+        assert!(batches <= 5, "a batch read a row twice or none");
+    }
+    let states: Vec<(i64, String)> = rows(&app, job).into_iter().map(|(l, s, _)| (l, s)).collect();
+    let want = [
+        (2, "done"),
+        (3, "invalid"),
+        (4, "skipped"),
+        (5, "invalid"),
+        (6, "done"),
+        (7, "done"),
+    ];
+    assert_eq!(states, want.map(|(l, s)| (l, s.to_string())));
+    let (state, done, skipped, through): (String, i32, i32, i64) = import_jobs::table
+        .find(job)
+        .select((
+            import_jobs::state,
+            import_jobs::done,
+            import_jobs::skipped,
+            import_jobs::applied_through,
+        ))
+        .first(&mut *app.conn())
+        .unwrap();
+    assert_eq!((state.as_str(), done, skipped, through), ("done", 3, 1, 7));
+    // The report lists the rows that need a look first, then the others.
+    let report: Vec<i64> = import::report_rows(&mut app.conn(), job, 4)
+        .unwrap()
+        .iter()
+        .map(|r| r.line)
+        .collect();
+    assert_eq!(report, [3, 4, 5, 2]);
+}
