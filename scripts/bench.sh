@@ -366,6 +366,7 @@ printf '  %-28s %6.2f s (bare SQL: the same for delete, their data moved to the 
 ratio() { echo "scale=1; $1 / $2" | bc; }
 printf '  %-28s deactivate %sx alone, %sx with the page load beside it (target 2x); delete with transfer %sx (target 5x)\n' \
   "validate + apply / floor" "$(ratio "$t_alone" "$floor")" "$(ratio "$t_deactivate" "$floor")" "$(ratio "$t_delete" "$floor_del")"
+echo "  server peak RSS so far: $(awk '/VmHWM/{printf "%.0f MB", $2/1024}' /proc/$pid/status) (target < 150 MB during a 100,000-row job)"
 
 # Webhooks: a third 100,000-row deactivate job, now with an endpoint that
 # subscribes to deactivations (compare its apply time with the first job's),
