@@ -111,6 +111,7 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Errors end the command with their message (not their debug form) and status 1.
 fn main() -> std::process::ExitCode {
+    offboard::purge_freed_memory_at_once();
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
