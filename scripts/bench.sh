@@ -363,7 +363,7 @@ floor=$(floor_time 400000 floor_deactivate)
 floor_del=$(floor_time 500000 floor_delete)
 printf '  %-28s %6.2f s (bare SQL: 100,000 users deactivated by email with one audit row each, one transaction)\n' "floor, deactivate ($BACKEND)" "$floor"
 printf '  %-28s %6.2f s (bare SQL: the same for delete, their data moved to the owner first)\n' "floor, delete ($BACKEND)" "$floor_del"
-ratio() { echo "scale=1; $1 / $2" | bc; }
+ratio() { printf '%.2f' "$(echo "scale=4; $1 / $2" | bc)"; }
 printf '  %-28s deactivate %sx alone, %sx with the page load beside it (target 2x); delete with transfer %sx (target 5x)\n' \
   "validate + apply / floor" "$(ratio "$t_alone" "$floor")" "$(ratio "$t_deactivate" "$floor")" "$(ratio "$t_delete" "$floor_del")"
 echo "  server peak RSS so far: $(awk '/VmHWM/{printf "%.0f MB", $2/1024}' /proc/$pid/status) (target < 150 MB during a 100,000-row job)"
