@@ -611,8 +611,8 @@ pub fn apply_batch_leased(
         let by = actor_now(conn, &job)?;
         let outcomes = run_rows(conn, &job, &by, &rows, now)?;
         let reached = rows.last().map_or(job.applied_through, |r| r.line);
-        let lines = job.applied_through..=reached;
-        let counts = record_outcomes(conn, job_id, by.lang, lines, &rows, outcomes)?;
+        let span = (job.applied_through, reached);
+        let counts = record_outcomes(conn, job_id, by.lang, span, &rows, outcomes)?;
         finish_batch(conn, job_id, counts, reached, rows.len() as i64 == batch, now)
     })
 }
@@ -749,13 +749,14 @@ struct Counts {
 
 /// Writes each row's outcome: the rows that are not plainly done with their
 /// reason (a refusal in the rule's words; an internal failure only as "could
-/// not be applied", the detail logged), then every row of the batch's `lines`
-/// still pending as done, in one range of the primary key.
+/// not be applied", the detail logged), then every row still pending in the
+/// batch's `span` (after the old cursor, up to its last row) as done, in one
+/// range of the primary key.
 fn record_outcomes(
     conn: &mut DbConn,
     job_id: i64,
     lang: Lang,
-    lines: std::ops::RangeInclusive<i64>,
+    span: (i64, i64),
     rows: &[ImportRow],
     outcomes: Vec<ServiceResult<Outcome>>,
 ) -> ServiceResult<Counts> {
@@ -794,8 +795,8 @@ fn record_outcomes(
     diesel::update(
         import_rows::table
             .filter(import_rows::job_id.eq(job_id))
-            .filter(import_rows::line.gt(*lines.start()))
-            .filter(import_rows::line.le(*lines.end()))
+            .filter(import_rows::line.gt(span.0))
+            .filter(import_rows::line.le(span.1))
             .filter(import_rows::state.eq(RowState::Pending)),
     )
     .set((import_rows::state.eq(RowState::Done), import_rows::reason.eq("")))
