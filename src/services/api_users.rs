@@ -286,19 +286,24 @@ impl From<diesel::result::Error> for MemberError {
     }
 }
 
-/// A job's rows in line order after `after_line` (the API pages them).
+/// A job's rows in line order after `after_line` (the API pages them), as
+/// they read at the job's cursor.
 pub fn import_rows_after(
     conn: &mut DbConn,
-    job_id: i64,
+    job: &crate::db::models::ImportJob,
     after_line: i64,
     limit: i64,
 ) -> ServiceResult<Vec<crate::db::models::ImportRow>> {
     use crate::db::schema::import_rows;
-    Ok(import_rows::table
-        .filter(import_rows::job_id.eq(job_id))
+    let rows: Vec<crate::db::models::ImportRow> = import_rows::table
+        .filter(import_rows::job_id.eq(job.id))
         .filter(import_rows::line.gt(after_line))
         .order(import_rows::line)
         .limit(limit)
         .select(crate::db::models::ImportRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| super::import::as_applied(row, job.applied_through))
+        .collect())
 }

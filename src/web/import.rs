@@ -221,7 +221,7 @@ async fn job_page(state: web::Data<AppState>, admin: Admin, path: web::Path<i64>
     let (job, rows) = state
         .db(move |conn| {
             let job = import::find_job(conn, account_id, id)?;
-            let rows = import::report_rows(conn, job.id, REPORT_ROWS)?;
+            let rows = import::report_rows(conn, &job, REPORT_ROWS)?;
             Ok::<_, ServiceError>((job, rows))
         })
         .await?;

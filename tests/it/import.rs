@@ -49,7 +49,16 @@ pub(crate) fn job_id_of(r: &Resp) -> i64 {
     loc.trim_start_matches("/import/jobs/").parse().expect("job id")
 }
 
+/// Every row of a job as the report reads it (at the job's cursor).
 pub(crate) fn rows(app: &TestApp, job: i64) -> Vec<(i64, String, String)> {
+    // A purged job has no rows left either.
+    let cursor: i64 = import_jobs::table
+        .find(job)
+        .select(import_jobs::applied_through)
+        .first(&mut *app.conn())
+        .optional()
+        .unwrap()
+        .unwrap_or(0);
     import_rows::table
         .filter(import_rows::job_id.eq(job))
         .order(import_rows::line)
@@ -57,6 +66,7 @@ pub(crate) fn rows(app: &TestApp, job: i64) -> Vec<(i64, String, String)> {
         .load::<ImportRow>(&mut *app.conn())
         .unwrap()
         .into_iter()
+        .map(|r| import::as_applied(r, cursor))
         .map(|r| (r.line, r.state.to_string(), r.reason))
         .collect()
 }
@@ -546,12 +556,36 @@ async fn batches_walk_the_rows_by_line_past_invalid_and_refused_ones() {
         .unwrap();
     assert_eq!((state.as_str(), done, skipped, through), ("done", 3, 1, 7));
     // The report lists the rows that need a look first, then the others.
-    let report: Vec<i64> = import::report_rows(&mut app.conn(), job, 4)
+    let found = import::find_job(&mut app.conn(), app.account_id, job).unwrap();
+    let report: Vec<i64> = import::report_rows(&mut app.conn(), &found, 4)
         .unwrap()
         .iter()
         .map(|r| r.line)
         .collect();
     assert_eq!(report, [3, 4, 5, 2]);
+}
+
+#[actix_web::test]
+async fn a_failed_job_keeps_its_applied_rows_done() {
+    let app = world();
+    let c = app.signed_in("owner@acme.test").await;
+    c.get("/import").await;
+    let file = "Email\nalice@gmail.test\nbob@gmail.test\ncarol@acme.test\n";
+    let job = job_id_of(&c.upload("deactivate", "f.csv", file.as_bytes()).await);
+    c.post(&format!("/import/jobs/{job}/apply"), &[]).await;
+    let now = offboard::services::now();
+    assert!(import::apply_batch(&mut app.conn(), job, 1, now).unwrap());
+    import::fail_job(&mut app.conn(), job, "the worker stopped", now).unwrap();
+    let got: Vec<(i64, String)> = rows(&app, job).into_iter().map(|(l, s, _)| (l, s)).collect();
+    let want = [(2, "done"), (3, "failed"), (4, "failed")];
+    assert_eq!(got, want.map(|(l, s)| (l, s.to_string())));
+    let page = c.get(&format!("/import/jobs/{job}/result.csv")).await;
+    let alice = page
+        .body
+        .lines()
+        .find(|l| l.contains("alice@gmail.test"))
+        .expect("alice's row");
+    assert!(alice.ends_with(",2,done,"), "{alice}");
 }
 
 #[actix_web::test]

@@ -192,7 +192,7 @@ pub async fn create(state: web::Data<AppState>, caller: Caller, mut form: Multip
         drop(bytes);
         crate::release_free_memory();
         let job = import::find_job(conn, by.account_id, id)?;
-        let rows = api_users::import_rows_after(conn, id, 0, FIRST_ROWS)?;
+        let rows = api_users::import_rows_after(conn, &job, 0, FIRST_ROWS)?;
         Ok((job, rows))
     })
     .await
@@ -254,7 +254,8 @@ pub async fn apply(
         import::find_job(conn, by.account_id, id)?;
         import::start(conn, &by, id, services::now())?;
         let job = import::find_job(conn, by.account_id, id)?;
-        Ok((job, api_users::import_rows_after(conn, id, 0, FIRST_ROWS)?))
+        let rows = api_users::import_rows_after(conn, &job, 0, FIRST_ROWS)?;
+        Ok((job, rows))
     })
     .await
     .map_err(|e| job_not_found(lang, e))?;
@@ -330,7 +331,8 @@ pub async fn get(
     let account_id = caller.0.by.account_id;
     let (job, rows) = run(&state, move |conn| {
         let job = import::find_job(conn, account_id, id)?;
-        Ok((job, api_users::import_rows_after(conn, id, after, page_size)?))
+        let rows = api_users::import_rows_after(conn, &job, after, page_size)?;
+        Ok((job, rows))
     })
     .await
     .map_err(|e| job_not_found(lang, e))?;
