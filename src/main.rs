@@ -152,7 +152,7 @@ fn run() -> Result<(), AnyError> {
 /// `serve`: the portal, its worker and its webhook sender.
 fn serve_command(bind: &str, demo: bool, workers: Option<usize>) -> Result<(), AnyError> {
     let config = Config::from_env(bind)?;
-    let pool = db::connect(&config.database, config.db_pool)?;
+    let pool = db::connect_serving(&config.database, config.db_pool)?;
     // Named by host and address: restarted there, it takes its own CSV job back at once.
     offboard::cluster::set_instance(format!("{}/{bind}", offboard::cluster::host_name()));
     if demo {

@@ -63,6 +63,8 @@ pub enum DbError {
     NewerSchema(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    #[error("cannot start the WAL checkpoint thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// Where the data lives, parsed once from `DATABASE_URL`.
@@ -126,6 +128,9 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, DbError> {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DbUrl,
+    /// SQLite: the WAL goes back into the database on a thread of its own
+    /// ([`connect_serving`]), never in a writer's commit.
+    checkpoints_elsewhere: bool,
 }
 
 impl ManageConnection for Manager {
@@ -133,7 +138,11 @@ impl ManageConnection for Manager {
     type Error = DbError;
 
     fn connect(&self) -> Result<DbConn, DbError> {
-        establish(&self.url)
+        let mut conn = establish(&self.url)?;
+        if self.checkpoints_elsewhere {
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+        }
+        Ok(conn)
     }
 
     /// Checked at each check-out. A file has no connection to lose, so
@@ -156,6 +165,43 @@ impl ManageConnection for Manager {
 
 /// Opens a pool and brings the schema up to date.
 pub fn connect(url: &DbUrl, max_size: u32) -> Result<Pool, DbError> {
+    open_pool(url, max_size, false)
+}
+
+/// [`connect`] for a long-running server. On SQLite a thread of its own
+/// copies the write-ahead log back into the database every
+/// [`CHECKPOINT_EVERY`], and the pool's connections never do: a commit that
+/// crossed the WAL's size limit used to copy 40 MB and wait for the disk
+/// before it returned, in the middle of a CSV job's batch or of its
+/// validation (a fifth of a 100,000-row deactivate, issue 20). A passive
+/// checkpoint waits for no reader or writer; it copies what no reader
+/// still needs, and the WAL starts over once all of it is copied.
+pub fn connect_serving(url: &DbUrl, max_size: u32) -> Result<Pool, DbError> {
+    let pool = open_pool(url, max_size, url.is_sqlite())?;
+    if url.is_sqlite() {
+        spawn_checkpointer(establish(url)?)?;
+    }
+    Ok(pool)
+}
+
+/// How often the checkpoint thread looks at the WAL (a look finds nothing
+/// to copy at once when nothing was written).
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+fn spawn_checkpointer(mut conn: DbConn) -> Result<(), DbError> {
+    std::thread::Builder::new()
+        .name("offboard-checkpoint".into())
+        .spawn(move || loop {
+            std::thread::sleep(CHECKPOINT_EVERY);
+            if let Err(error) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                tracing::warn!(%error, "WAL checkpoint failed; trying again");
+            }
+        })
+        .map(|_| ())
+        .map_err(DbError::Thread)
+}
+
+fn open_pool(url: &DbUrl, max_size: u32, checkpoints_elsewhere: bool) -> Result<Pool, DbError> {
     // Fail fast with the real error before r2d2 turns it into a timeout.
     let mut first = establish(url)?;
     run_migrations(&mut first)?;
@@ -163,7 +209,10 @@ pub fn connect(url: &DbUrl, max_size: u32) -> Result<Pool, DbError> {
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(std::time::Duration::from_secs(30))
-        .build(Manager { url: url.clone() })
+        .build(Manager {
+            url: url.clone(),
+            checkpoints_elsewhere,
+        })
         .map_err(|e| DbError::Migrate(e.to_string()))
 }
 

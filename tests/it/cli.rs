@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use offboard::db::schema::{custom_roles, managed_domains, scheduled_acts, users};
 use offboard::db::{self, DbUrl};
@@ -282,5 +283,39 @@ fn api_token_create_prints_the_token_last_and_revoke_ends_it() {
     let caller = offboard::services::api_tokens::authenticate(&mut pool.get().unwrap(), &token, now).unwrap();
     assert!(caller.is_none());
     drop(pool);
+    let _ = std::fs::remove_file(&db);
+}
+
+/// The server's pool on SQLite (issue 20): its connections never copy the
+/// WAL back in a commit; the checkpoint thread does, without being asked.
+#[test]
+fn the_server_pool_leaves_the_wal_to_the_checkpoint_thread() {
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        wal_autocheckpoint: i64,
+    }
+    let db = temp_db("checkpoint");
+    let pool = db::connect_serving(&DbUrl::Sqlite(db.clone()), 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    let db::DbConn::Sqlite(c) = &mut *conn else {
+        unreachable!()
+    };
+    let setting: Setting = diesel::sql_query("PRAGMA wal_autocheckpoint").get_result(c).unwrap();
+    assert_eq!(setting.wal_autocheckpoint, 0);
+    let before = std::fs::metadata(&db).unwrap().len();
+    // 8 MB written: in WAL mode the database file grows only by a checkpoint.
+    c.batch_execute(
+        "CREATE TABLE filler (b BLOB); \
+         WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 2000) \
+         INSERT INTO filler SELECT randomblob(4000) FROM k;",
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&db).unwrap().len() < before + 8_000_000 {
+        assert!(std::time::Instant::now() < deadline, "the WAL was never copied back");
+        std::thread::sleep(db::CHECKPOINT_EVERY);
+    }
+    drop(conn);
     let _ = std::fs::remove_file(&db);
 }
