@@ -177,8 +177,9 @@ fn matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -
                     .filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone())))
                     .load::<Matched>(conn)?,
             );
-            for col in [NameCol::First, NameCol::Last] {
-                match by_each_name(conn, account_id, col, term, query.size(), &|| emails(query))? {
+            let starts = first_names(conn, account_id, &lo, &hi)?;
+            for (col, start) in [(NameCol::First, starts.0), (NameCol::Last, starts.1)] {
+                match by_each_name(conn, account_id, col, start, term, query.size(), &|| emails(query))? {
                     Some(names) => found.extend(names),
                     None => found.extend(
                         emails(query)
@@ -214,48 +215,47 @@ impl NameCol {
             NameCol::Last => Box::new(users::last_lc.eq(value)),
         }
     }
-    /// The smallest value of the column above `after` (or from `lo`) below `hi`: one index seek.
-    fn next_value(
-        self,
-        conn: &mut DbConn,
-        account_id: i64,
-        after: Option<&str>,
-        lo: &str,
-        hi: &str,
-    ) -> ServiceResult<Option<String>> {
+    /// The smallest value of the column above `after` below `hi`: one index seek.
+    fn next_value(self, conn: &mut DbConn, account_id: i64, after: &str, hi: &str) -> ServiceResult<Option<String>> {
         use diesel::dsl::min;
         let q = users::table.filter(users::account_id.eq(account_id));
-        Ok(match (self, after) {
-            (NameCol::First, Some(a)) => crate::direct!(
+        Ok(match self {
+            NameCol::First => crate::direct!(
                 conn,
-                q.filter(users::first_lc.gt(a))
+                q.filter(users::first_lc.gt(after))
                     .filter(users::first_lc.lt(hi))
                     .select(min(users::first_lc)),
                 first
             )?,
-            (NameCol::First, None) => crate::direct!(
+            NameCol::Last => crate::direct!(
                 conn,
-                q.filter(users::first_lc.ge(lo))
-                    .filter(users::first_lc.lt(hi))
-                    .select(min(users::first_lc)),
-                first
-            )?,
-            (NameCol::Last, Some(a)) => crate::direct!(
-                conn,
-                q.filter(users::last_lc.gt(a))
-                    .filter(users::last_lc.lt(hi))
-                    .select(min(users::last_lc)),
-                first
-            )?,
-            (NameCol::Last, None) => crate::direct!(
-                conn,
-                q.filter(users::last_lc.ge(lo))
+                q.filter(users::last_lc.gt(after))
                     .filter(users::last_lc.lt(hi))
                     .select(min(users::last_lc)),
                 first
             )?,
         })
     }
+}
+
+/// The first first name and the first last name in `[lo, hi)`: both index
+/// seeks in one statement, as every name search starts with them.
+fn first_names(conn: &mut DbConn, account_id: i64, lo: &str, hi: &str) -> ServiceResult<(Option<String>, Option<String>)> {
+    use diesel::dsl::min;
+    let q = users::table.filter(users::account_id.eq(account_id));
+    let first = q
+        .filter(users::first_lc.ge(lo))
+        .filter(users::first_lc.lt(hi))
+        .select(min(users::first_lc));
+    let last = q
+        .filter(users::last_lc.ge(lo))
+        .filter(users::last_lc.lt(hi))
+        .select(min(users::last_lc));
+    Ok(crate::direct!(
+        conn,
+        diesel::select((first.single_value(), last.single_value())),
+        get_result
+    )?)
 }
 
 /// A matching user's email and id, ordered by email.
@@ -269,27 +269,29 @@ const MAX_NAMES: usize = 64;
 /// `(account_id, name, email)` index, so its rows come in email order and
 /// only a page of each is read. A range over the index would read every
 /// match (28,000 for a common first name at a million users) to sort them.
-/// None when the prefix covers more than `MAX_NAMES` names.
+/// None when the prefix covers more than `MAX_NAMES` names. `first` is the
+/// column's first name in the range ([`first_names`]).
 fn by_each_name<'a>(
     conn: &mut DbConn,
     account_id: i64,
     col: NameCol,
+    first: Option<String>,
     term: &str,
     size: i64,
     emails: &dyn Fn() -> users::BoxedQuery<'a, Backend, (diesel::sql_types::Text, diesel::sql_types::BigInt)>,
 ) -> ServiceResult<Option<Vec<Matched>>> {
-    let (lo, hi) = prefix_range(term);
+    let (_, hi) = prefix_range(term);
     let mut page = std::collections::BTreeSet::new();
-    let mut value: Option<String> = None;
+    let mut value = first;
     for _ in 0..MAX_NAMES {
-        value = col.next_value(conn, account_id, value.as_deref(), &lo, &hi)?;
-        let Some(v) = &value else {
+        let Some(v) = value else {
             return Ok(Some(page.into_iter().collect()));
         };
         page.extend(emails().filter(col.is(v.clone())).load::<Matched>(conn)?);
         while page.len() > size as usize + 1 {
             page.pop_last();
         }
+        value = col.next_value(conn, account_id, &v, &hi)?;
     }
     Ok(None)
 }
