@@ -114,14 +114,40 @@ pub fn establish(url: &DbUrl) -> Result<DbConn, DbError> {
             // delete applied 12% faster (issue 20).
             // busy_timeout first: switching a new file to WAL takes a lock
             // another process (a second `migrate`) may hold for a moment.
-            conn.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+            conn.batch_execute(&format!(
+                "{BUSY_TIMEOUT}; PRAGMA journal_mode = WAL; \
                  PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                 PRAGMA wal_autocheckpoint = 10000;",
-            )
+                 PRAGMA wal_autocheckpoint = 10000;"
+            ))
             .map_err(DbError::Query)?;
             Ok(DbConn::Sqlite(conn))
         }
+    }
+}
+
+/// How long a SQLite writer waits for the write lock before "database is locked".
+const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 10000";
+
+/// Runs `f`, one write in autocommit, unless another writer holds SQLite's
+/// write lock right now: then it is skipped (`Ok(None)`) instead of waiting
+/// for it. For a write that can as well be made on a later request (a
+/// session's last-seen time): pages are read on the async workers, and a
+/// request that waited there for a CSV job's batches held up every request
+/// of its worker for as long (the Users page's p99 beside a 100,000-row
+/// delete was ~1 s, once a minute). PostgreSQL runs `f` as it is.
+pub fn unless_locked<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<Option<T>> {
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return f(conn).map(Some);
+    }
+    conn.batch_execute("PRAGMA busy_timeout = 0")?;
+    let result = f(conn);
+    conn.batch_execute(BUSY_TIMEOUT)?;
+    match result {
+        Err(diesel::result::Error::DatabaseError(_, info)) if info.message().contains("database is locked") => Ok(None),
+        other => other.map(Some),
     }
 }
 

@@ -66,9 +66,12 @@ pub fn resume(
         return Ok(None);
     }
     if needs_touch(session.last_seen_at, now) {
-        diesel::update(sessions::table.find(id))
-            .set(sessions::last_seen_at.eq(now))
-            .execute(conn)?;
+        // Skipped while a job holds the write lock; a later request touches it.
+        crate::db::unless_locked(conn, |conn| {
+            diesel::update(sessions::table.find(id))
+                .set(sessions::last_seen_at.eq(now))
+                .execute(conn)
+        })?;
     }
     Ok(Some(user))
 }

@@ -240,7 +240,12 @@ impl NameCol {
 
 /// The first first name and the first last name in `[lo, hi)`: both index
 /// seeks in one statement, as every name search starts with them.
-fn first_names(conn: &mut DbConn, account_id: i64, lo: &str, hi: &str) -> ServiceResult<(Option<String>, Option<String>)> {
+fn first_names(
+    conn: &mut DbConn,
+    account_id: i64,
+    lo: &str,
+    hi: &str,
+) -> ServiceResult<(Option<String>, Option<String>)> {
     use diesel::dsl::min;
     let q = users::table.filter(users::account_id.eq(account_id));
     let first = q

@@ -65,6 +65,38 @@ async fn sessions_end_on_the_server_when_idle_or_too_old() {
     assert!(seen >= now - chrono::Duration::minutes(1), "touched: {seen}");
 }
 
+/// A page whose session is due a touch while a job holds SQLite's write
+/// lock is served at once, untouched; the next one after the lock touches.
+#[actix_web::test]
+async fn a_session_touch_never_waits_for_a_writer() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::new();
+    let offboard::db::DbUrl::Sqlite(path) = app.state.config.database.clone() else {
+        return; // PostgreSQL locks rows, not the database: nothing waits here.
+    };
+    let now = offboard::services::now();
+    let c = app.signed_in("owner@acme.test").await;
+    let before = now - chrono::Duration::minutes(5);
+    diesel::update(sessions::table)
+        .set(sessions::last_seen_at.eq(before))
+        .execute(&mut *app.conn())
+        .expect("due a touch");
+    let seen = || -> chrono::NaiveDateTime {
+        sessions::table
+            .select(sessions::last_seen_at)
+            .first(&mut *app.conn())
+            .expect("row")
+    };
+    let mut job = diesel::SqliteConnection::establish(&path).expect("second connection");
+    job.batch_execute("BEGIN IMMEDIATE").expect("the write lock");
+    // Waiting would end in "database is locked" after the busy timeout.
+    assert_eq!(c.get("/users").await.status, StatusCode::OK);
+    assert_eq!(seen(), before, "touched through another writer's lock");
+    job.batch_execute("COMMIT").expect("released");
+    assert_eq!(c.get("/users").await.status, StatusCode::OK);
+    assert!(seen() >= now - chrono::Duration::minutes(1), "touched once free");
+}
+
 #[actix_web::test]
 async fn the_owner_signs_a_user_out_everywhere_audited() {
     let app = TestApp::new();
