@@ -139,7 +139,9 @@ one_run() { # run number -> appends a line to $work/summary
   sleep 1
   local valid rows audit distinct events got dups mails mail_got mail_dups non2xx sockerr retries redisp
   valid=$(sql "SELECT valid FROM import_jobs WHERE id = $job")
-  rows=$(sql "SELECT count(*) FROM import_rows WHERE job_id = $job AND state = 'done'")
+  # A row the cursor passed that is still pending was applied (import::as_applied).
+  rows=$(sql "SELECT count(*) FROM import_rows r JOIN import_jobs j ON j.id = r.job_id WHERE r.job_id = $job \
+    AND (r.state = 'done' OR (r.state = 'pending' AND r.line <= j.applied_through))")
   audit=$(sql "SELECT count(*) FROM audit_log WHERE job_id = $job")
   distinct=$(sql "SELECT count(DISTINCT target_id) FROM audit_log WHERE job_id = $job")
   events=$(sql "SELECT count(*) FROM webhook_events")

@@ -86,7 +86,9 @@ def q(sql, *args):
     cmd = ["psql", "-Atq", "-F", "|", url, "-c", sql] if backend == "postgres" else ["sqlite3", url, sql]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return [tuple(int(c) if c.isdigit() else c for c in line.split("|")) for line in out.splitlines() if line]
-done_rows = {r[0] for r in q("SELECT user_id FROM import_rows WHERE job_id=? AND state='done'", job)}
+# A row the job's cursor passed that is still pending was applied (import::as_applied).
+done_rows = {r[0] for r in q("SELECT r.user_id FROM import_rows r JOIN import_jobs j ON j.id = r.job_id "
+                             "WHERE r.job_id=? AND (r.state='done' OR (r.state='pending' AND r.line <= j.applied_through))", job)}
 job_audit = [r[0] for r in q("SELECT target_id FROM audit_log WHERE job_id=?", job)]
 bulk_audit = [r[0] for r in q("SELECT target_id FROM audit_log WHERE source='bulk'")]
 # ">=": timestamps are to the second, and the job now starts within the second it was created.
