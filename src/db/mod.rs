@@ -364,6 +364,58 @@ where
     conn.transaction(f)
 }
 
+/// Runs `f` where PostgreSQL reads rows in an index's order instead of
+/// sorting them: a newest-first page of a log whose statistics are older
+/// than its rows (a new account's audit log filling during a CSV job) was
+/// planned as a scan of every entry and a sort, for an estimate of 19 rows
+/// (0.1-0.9 s a page in `load.sh`, issue 20). Each listing it serves has
+/// an index in its order. On SQLite, whose plans do not follow row counts
+/// here, it only runs `f`.
+pub fn in_index_order<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, diesel::result::Error>,
+) -> Result<T, diesel::result::Error> {
+    match conn {
+        DbConn::Sqlite(_) => f(conn),
+        DbConn::Pg(_) => conn.transaction(|conn| {
+            conn.batch_execute("SET LOCAL enable_sort = off")?;
+            f(conn)
+        }),
+    }
+}
+
+/// A query that PostgreSQL plans at each execution, for its parameters and
+/// the table as it is now: diesel prepares it unnamed instead of keeping it.
+/// For a read of a table that starts empty and grows while the server runs
+/// (a new account's audit log): after five executions PostgreSQL keeps a
+/// generic plan if it looks no dearer, and one made while the log was empty
+/// does not know which index a filter's value makes cheap. Costs a parse
+/// and a plan per execution, a fraction of a millisecond.
+#[derive(Debug, Clone, Copy)]
+pub struct Uncached<Q>(pub Q);
+
+impl<Q> diesel::query_builder::QueryId for Uncached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Uncached<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for Uncached<Q>
+where
+    Q: diesel::query_builder::QueryFragment<DB>,
+    DB: diesel::backend::Backend,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q, C> diesel::RunQueryDsl<C> for Uncached<Q> {}
+
 /// On PostgreSQL, plans each statement of the current transaction for its
 /// parameters and the tables as they are now. A worker's queue table is
 /// often empty when its connection first runs a claim; after five runs

@@ -118,7 +118,12 @@ pub fn list(conn: &mut DbConn, account_id: i64, f: &AuditFilter, limit: i64) -> 
     if let Some(before) = f.before {
         q = q.filter(audit_log::id.lt(before));
     }
-    Ok(q.load(conn)?)
+    // The log starts empty and grows: no plan made for its size at one
+    // moment, and never a sort of the whole log for one page.
+    Ok(crate::db::in_index_order(conn, |conn| match conn {
+        DbConn::Pg(_) => crate::db::Uncached(q).load(conn),
+        DbConn::Sqlite(_) => q.load(conn),
+    })?)
 }
 
 /// One entry as export cells (the columns of `web::audit::EXPORT_COLUMNS`); the writer (`csv_import::CsvStyle`) escapes

@@ -359,10 +359,10 @@ pub fn status_counts(conn: &mut DbConn, account_id: i64) -> ServiceResult<Status
 /// How many users a search matches, for "Showing 1-50 of N". A common first
 /// name matches tens of thousands at a million users, so each instance
 /// keeps a count for 30 s per (account, term, tab): paging and the
-/// as-you-type requests that repeat it do not count again.
+/// as-you-type requests that repeat it do not count again. Requests that
+/// miss together wait for one count instead of each running it (16 at once
+/// kept every connection busy for a quarter of a second, issue 20).
 pub fn search_count(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> ServiceResult<Option<i64>> {
-    type Counted = std::sync::Mutex<std::collections::HashMap<(i64, String, String, bool), (i64, std::time::Instant)>>;
-    static COUNTED: std::sync::OnceLock<Counted> = std::sync::OnceLock::new();
     let Some(term) = query
         .search
         .as_deref()
@@ -373,23 +373,68 @@ pub fn search_count(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Se
     };
     let status = query.status.map(|s| s.as_str().to_string()).unwrap_or_default();
     let key = (account_id, term.clone(), status, query.scheduled);
-    let counted = COUNTED.get_or_init(Default::default);
-    if let Some((n, at)) = counted.lock().ok().and_then(|c| c.get(&key).copied()) {
+    let slot = counted_slot(&key);
+    let mut failed = None;
+    let n = *slot.get_or_init(|| match count_matches(conn, account_id, query, &term) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            failed = Some(e);
+            None
+        }
+    });
+    match (failed, n) {
+        (Some(e), _) => {
+            forget_count(&key, &slot);
+            Err(e)
+        }
+        (None, Some(n)) => Ok(Some(n)),
+        // The count this request waited for failed: its own try.
+        (None, None) => Ok(Some(count_matches(conn, account_id, query, &term)?)),
+    }
+}
+
+type CountKey = (i64, String, String, bool);
+/// A count, set once by the request that runs it; the others wait on it.
+type CountSlot = std::sync::Arc<std::sync::OnceLock<Option<i64>>>;
+type Counted = std::sync::Mutex<std::collections::HashMap<CountKey, (CountSlot, std::time::Instant)>>;
+
+fn counts() -> &'static Counted {
+    static COUNTED: std::sync::OnceLock<Counted> = std::sync::OnceLock::new();
+    COUNTED.get_or_init(Default::default)
+}
+
+/// The key's count under 30 s old, or a new empty one for this request to fill.
+fn counted_slot(key: &CountKey) -> CountSlot {
+    let Ok(mut c) = counts().lock() else {
+        return CountSlot::default();
+    };
+    if let Some((slot, at)) = c.get(key) {
         if at.elapsed() < std::time::Duration::from_secs(30) {
-            return Ok(Some(n));
+            return slot.clone();
         }
     }
-    let n = count_matches(conn, account_id, query, &term)?;
-    if let Ok(mut c) = counted.lock() {
-        if c.len() > 10_000 {
-            c.clear();
-        }
-        c.insert(key, (n, std::time::Instant::now()));
+    if c.len() > 10_000 {
+        c.clear();
     }
-    Ok(Some(n))
+    let slot = CountSlot::default();
+    c.insert(key.clone(), (slot.clone(), std::time::Instant::now()));
+    slot
+}
+
+fn forget_count(key: &CountKey, slot: &CountSlot) {
+    if let Ok(mut c) = counts().lock() {
+        if c.get(key).is_some_and(|(s, _)| std::sync::Arc::ptr_eq(s, slot)) {
+            c.remove(key);
+        }
+    }
 }
 
 fn count_matches(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -> ServiceResult<i64> {
+    if let DbConn::Pg(pg) = conn {
+        if query.status.is_none() && !query.scheduled && is_any_prefix(term) {
+            return Ok(count_any_prefix_pg(pg, account_id, term)?);
+        }
+    }
     let mut q = users::table
         .filter(users::account_id.eq(account_id))
         .into_boxed::<Backend>();
@@ -416,6 +461,39 @@ fn count_matches(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &s
         ),
     };
     Ok(q.count().get_result(conn)?)
+}
+
+/// A one-word term that is no email: it matches an email, first name or
+/// last name starting with it.
+fn is_any_prefix(term: &str) -> bool {
+    !is_email_term(term) && term.split_once(' ').is_none_or(|(_, last)| last.trim().is_empty())
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// [`count_matches`] of a one-word term on PostgreSQL: the union of the
+/// three index ranges, each read from its index alone. The OR of the
+/// three, as SQLite runs it, is a bitmap scan that visits every matching
+/// row's page (18,000 pages, 60 ms for a common first name at a million
+/// users; 16 ms this way). Users are unique by email.
+fn count_any_prefix_pg(conn: &mut diesel::PgConnection, account_id: i64, term: &str) -> QueryResult<i64> {
+    use diesel::sql_types::{BigInt, Text};
+    let (lo, hi) = prefix_range(term);
+    diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM ( \
+         SELECT email FROM users WHERE account_id = $1 AND email >= $2 AND email < $3 \
+         UNION SELECT email FROM users WHERE account_id = $1 AND first_lc >= $2 AND first_lc < $3 \
+         UNION SELECT email FROM users WHERE account_id = $1 AND last_lc >= $2 AND last_lc < $3) AS matched",
+    )
+    .bind::<BigInt, _>(account_id)
+    .bind::<Text, _>(lo)
+    .bind::<Text, _>(hi)
+    .get_result::<Count>(conn)
+    .map(|c| c.n)
 }
 
 /// The ids of the account's users with a waiting plan, as a subquery.

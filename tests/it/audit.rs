@@ -1,6 +1,7 @@
 //! The Audit log page and export (B1), append-only, and sign-in throttling.
 
 use actix_web::http::StatusCode;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use offboard::db::schema::audit_log;
 
@@ -271,4 +272,102 @@ async fn the_charts_show_the_same_figures_as_their_tables() {
         "{}",
         advanced.body
     );
+}
+
+#[derive(QueryableByName)]
+struct Kept {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The statements a PostgreSQL connection keeps prepared that read `table`.
+fn kept_statements(conn: &mut offboard::db::DbConn, table: &str) -> Option<i64> {
+    let offboard::db::DbConn::Pg(pg) = conn else {
+        return None;
+    };
+    let like = format!("%FROM \"{table}\"%");
+    diesel::sql_query("SELECT COUNT(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1")
+        .bind::<diesel::sql_types::Text, _>(like)
+        .get_result::<Kept>(pg)
+        .ok()
+        .map(|k| k.n)
+}
+
+/// On PostgreSQL the Audit log is read with a plan made for its size at
+/// that moment: a statement kept prepared gets a generic plan after five
+/// runs, and one made while a new account's log was empty scans and sorts
+/// the whole log at each page once it has filled. The connection keeps no
+/// prepared statement of the log's reads (it keeps the Users listing's).
+#[test]
+fn the_audit_log_is_read_with_a_plan_for_its_size_now() {
+    use offboard::services::{audit, users};
+    let app = TestApp::new();
+    let mut conn = offboard::db::establish(&app.state.config.database).unwrap();
+    let filters = [
+        audit::AuditFilter::default(),
+        audit::AuditFilter {
+            target: Some("m1@gmail.test".into()),
+            ..Default::default()
+        },
+    ];
+    for _ in 0..7 {
+        for f in &filters {
+            audit::list(&mut conn, app.account_id, f, 51).unwrap();
+        }
+    }
+    users::list_users(&mut conn, app.account_id, &Default::default()).unwrap();
+    if let (Some(audit_kept), Some(users_kept)) = (
+        kept_statements(&mut conn, "audit_log"),
+        kept_statements(&mut conn, "users"),
+    ) {
+        assert_eq!(audit_kept, 0, "the Audit log's reads are planned each time");
+        assert!(users_kept > 0, "the probe sees kept statements");
+    }
+}
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+fn plan_of(conn: &mut offboard::db::DbConn, account_id: i64) -> String {
+    diesel::sql_query(format!(
+        "EXPLAIN SELECT * FROM audit_log WHERE account_id = {account_id} ORDER BY id DESC LIMIT 51"
+    ))
+    .load::<PlanLine>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|l| l.line)
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
+/// On PostgreSQL a page of the Audit log walks an index newest first even
+/// when the log's statistics are older than its rows (taken while a new
+/// account's log was nearly empty, 3,000 entries since): planned on those,
+/// the page reads every entry and sorts them (the control below).
+#[test]
+fn the_audit_log_is_walked_in_index_order_whatever_its_statistics_say() {
+    let app = TestApp::new();
+    let mut conn = offboard::db::establish(&app.state.config.database).unwrap();
+    if !matches!(conn, offboard::db::DbConn::Pg(_)) {
+        return;
+    }
+    conn.batch_execute("ANALYZE audit_log").unwrap();
+    conn.batch_execute(&format!(
+        "INSERT INTO audit_log (account_id, at, actor_email, action, target_email, source) \
+         SELECT {}, now(), 'owner@acme.test', 'deactivate', 'u' || i || '@acme.test', 'csv' \
+         FROM generate_series(1, 3000) AS i",
+        app.account_id
+    ))
+    .unwrap();
+    let stale = plan_of(&mut conn, app.account_id);
+    assert!(
+        stale.contains("Sort"),
+        "the control: planned on stale statistics\n{stale}"
+    );
+    let walked = offboard::db::in_index_order(&mut conn, |c| Ok(plan_of(c, app.account_id))).unwrap();
+    assert!(!walked.contains("Sort"), "{walked}");
+    assert!(walked.contains("Index Scan Backward"), "{walked}");
 }

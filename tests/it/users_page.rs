@@ -149,6 +149,26 @@ async fn htmx_gets_the_table_partial_and_the_address_bar_the_page() {
     assert_eq!(part.emails(), ["owner@acme.test"]);
 }
 
+/// The count beside a search is the number of users listed: a user whose
+/// email and first name both match counts once, other accounts never (on
+/// PostgreSQL it is a union of three index ranges, on SQLite an OR).
+#[actix_web::test]
+async fn a_search_counts_each_matching_user_once() {
+    let app = TestApp::new();
+    app.named("zedcount@acme.test", "Zedcount", "Both");
+    app.named("a1@acme.test", "Zedcounter", "First");
+    app.named("b1@acme.test", "Last", "Zedcountson");
+    app.named("c1@acme.test", "Anna", "Neither");
+    let (other, _) = app.other_account("boss@other.test");
+    app.user_in(other, UserSpec::member("zedcount.other@other.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    let page = c.get("/users?q=zedcount").await;
+    assert_eq!(page.emails().len(), 3, "{}", page.body);
+    assert!(page.body.contains("Showing 1-3 of 3"), "{}", page.body);
+    let tab = c.get("/users?q=zedcount&status=active").await;
+    assert!(tab.body.contains("Showing 1-3 of 3"), "{}", tab.body);
+}
+
 #[actix_web::test]
 async fn users_of_another_account_are_never_listed() {
     let app = TestApp::new();
