@@ -282,6 +282,12 @@ pub fn planned(conn: &mut DbConn, account_id: i64, user_ids: &[i64]) -> ServiceR
     if !any {
         return Ok(HashMap::new());
     }
+    planned_among(conn, account_id, user_ids)
+}
+
+/// [`planned`] for a caller that already knows some plan is waiting (the
+/// Users page counts them for its tab).
+pub fn planned_among(conn: &mut DbConn, account_id: i64, user_ids: &[i64]) -> ServiceResult<HashMap<i64, Planned>> {
     let rows: Vec<(i64, String, NaiveDateTime)> = sa::table
         .filter(sa::account_id.eq(account_id))
         .filter(sa::user_id.eq_any(user_ids))

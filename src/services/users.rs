@@ -104,10 +104,10 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
         }
         q
     };
-    let mut users: Vec<T> = match search {
-        // Only an email has '@' or digits: one range on the email index, in order.
-        Some(term) if is_email_term(&term) => {
-            let (lo, hi) = prefix_range(&term);
+    let mut users: Vec<T> = match search.as_deref().map(Term::read) {
+        // One range on the email index, in order.
+        Some(Term::Email(term)) => {
+            let (lo, hi) = prefix_range(term);
             T::load(
                 page(query).filter(users::email.ge(lo)).filter(users::email.lt(hi)),
                 conn,
@@ -116,7 +116,7 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
         // Fetched by id (each name index carries it) and sorted here: with an
         // ORDER BY, the planner may walk the account's whole email index instead.
         Some(term) => {
-            let ids: Vec<i64> = matching(conn, account_id, query, &term)?
+            let ids: Vec<i64> = matching(conn, account_id, query, term)?
                 .into_iter()
                 .map(|(_, id)| id)
                 .collect();
@@ -139,7 +139,7 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
 /// The emails and ids of the next page of a search. One query per matched
 /// column, each an index range that carries the email and the id, so none
 /// reads the table (an OR of the three would); the union is cut to a page here.
-fn matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -> ServiceResult<Vec<Matched>> {
+fn matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: Term) -> ServiceResult<Vec<Matched>> {
     let emails = |query: &UserQuery| {
         let mut q = users::table
             .filter(users::account_id.eq(account_id))
@@ -158,12 +158,10 @@ fn matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -
         }
         q
     };
-    let (lo, hi) = prefix_range(term);
     let mut found = std::collections::BTreeSet::new();
-    match term.split_once(' ') {
-        // "jan de": first name "jan", last name starting with "de".
-        Some((first, last)) if !last.trim().is_empty() => {
-            let (llo, lhi) = prefix_range(last.trim());
+    match term {
+        Term::FullName { first, last } => {
+            let (llo, lhi) = prefix_range(last);
             found.extend(
                 emails(query)
                     .filter(users::first_lc.eq(first.to_string()))
@@ -171,7 +169,8 @@ fn matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -
                     .load::<Matched>(conn)?,
             );
         }
-        _ => {
+        Term::Email(term) | Term::AnyPrefix(term) => {
+            let (lo, hi) = prefix_range(term);
             found.extend(
                 emails(query)
                     .filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone())))
@@ -328,15 +327,27 @@ impl StatusCounts {
 /// exact at any size) and the account's waiting plans.
 pub fn status_counts(conn: &mut DbConn, account_id: i64) -> ServiceResult<StatusCounts> {
     use crate::db::schema::user_counts as uc;
+    use diesel::sql_types::Text;
+    // One statement for both tables: on PostgreSQL each is a round trip,
+    // and a page's round trips are most of its cost there (issue 20).
+    let waiting = sa::table
+        .filter(sa::account_id.eq(account_id))
+        .filter(sa::state.eq(ScheduleState::Scheduled))
+        .select((SCHEDULED_TAB.into_sql::<Text>(), diesel::dsl::count_star()));
     let rows: Vec<(String, i64)> = crate::direct!(
         conn,
         uc::table
             .filter(uc::account_id.eq(account_id))
-            .select((uc::status, uc::n)),
+            .select((uc::status, uc::n))
+            .union_all(waiting),
         load
     )?;
     let mut c = StatusCounts::default();
     for (status, n) in rows {
+        if status == SCHEDULED_TAB {
+            c.scheduled = n;
+            continue;
+        }
         match Status::parse(&status) {
             Some(Status::Active) => c.active = n,
             Some(Status::Deactivated) => c.deactivated = n,
@@ -345,16 +356,11 @@ pub fn status_counts(conn: &mut DbConn, account_id: i64) -> ServiceResult<Status
         }
         c.all += n;
     }
-    c.scheduled = crate::direct!(
-        conn,
-        sa::table
-            .filter(sa::account_id.eq(account_id))
-            .filter(sa::state.eq(ScheduleState::Scheduled))
-            .count(),
-        get_result
-    )?;
     Ok(c)
 }
+
+/// Marks the Scheduled tab's count among the statuses' (no status is named so).
+const SCHEDULED_TAB: &str = "scheduled";
 
 /// How many users a search matches, for "Showing 1-50 of N". A common first
 /// name matches tens of thousands at a million users, so each instance
@@ -430,9 +436,10 @@ fn forget_count(key: &CountKey, slot: &CountSlot) {
 }
 
 fn count_matches(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &str) -> ServiceResult<i64> {
-    if let DbConn::Pg(pg) = conn {
-        if query.status.is_none() && !query.scheduled && is_any_prefix(term) {
-            return Ok(count_any_prefix_pg(pg, account_id, term)?);
+    let term = Term::read(term);
+    if let (DbConn::Pg(pg), Term::AnyPrefix(word)) = (&mut *conn, term) {
+        if query.status.is_none() && !query.scheduled {
+            return Ok(count_any_prefix_pg(pg, account_id, word)?);
         }
     }
     let mut q = users::table
@@ -444,29 +451,28 @@ fn count_matches(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: &s
     if query.scheduled {
         q = q.filter(users::id.eq_any(planned_ids(account_id)));
     }
-    let (lo, hi) = prefix_range(term);
-    q = match term.split_once(' ') {
-        _ if is_email_term(term) => q.filter(users::email.ge(lo).and(users::email.lt(hi))),
-        Some((first, last)) if !last.trim().is_empty() => {
-            let (llo, lhi) = prefix_range(last.trim());
+    q = match term {
+        Term::Email(term) => {
+            let (lo, hi) = prefix_range(term);
+            q.filter(users::email.ge(lo).and(users::email.lt(hi)))
+        }
+        Term::FullName { first, last } => {
+            let (llo, lhi) = prefix_range(last);
             q.filter(users::first_lc.eq(first.to_string()))
                 .filter(users::last_lc.ge(llo).and(users::last_lc.lt(lhi)))
         }
-        _ => q.filter(
-            users::email
-                .ge(lo.clone())
-                .and(users::email.lt(hi.clone()))
-                .or(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone())))
-                .or(users::last_lc.ge(lo).and(users::last_lc.lt(hi))),
-        ),
+        Term::AnyPrefix(term) => {
+            let (lo, hi) = prefix_range(term);
+            q.filter(
+                users::email
+                    .ge(lo.clone())
+                    .and(users::email.lt(hi.clone()))
+                    .or(users::first_lc.ge(lo.clone()).and(users::first_lc.lt(hi.clone())))
+                    .or(users::last_lc.ge(lo).and(users::last_lc.lt(hi))),
+            )
+        }
     };
     Ok(q.count().get_result(conn)?)
-}
-
-/// A one-word term that is no email: it matches an email, first name or
-/// last name starting with it.
-fn is_any_prefix(term: &str) -> bool {
-    !is_email_term(term) && term.split_once(' ').is_none_or(|(_, last)| last.trim().is_empty())
 }
 
 #[derive(QueryableByName)]
@@ -512,8 +518,31 @@ fn planned_ids(account_id: i64) -> PlannedIds {
         .select(sa::user_id)
 }
 
-fn is_email_term(term: &str) -> bool {
-    term.contains('@') || term.chars().any(|c| c.is_ascii_digit())
+/// What a search term (`q`, trimmed and lower-cased) matches; the listing
+/// and the count read it here, so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Term<'a> {
+    /// Only an email has '@' or digits: a prefix of the email.
+    Email(&'a str),
+    /// "jan de": first name "jan", last name starting with "de".
+    FullName { first: &'a str, last: &'a str },
+    /// One word: a prefix of the email, the first name or the last name.
+    AnyPrefix(&'a str),
+}
+
+impl<'a> Term<'a> {
+    fn read(term: &'a str) -> Self {
+        if term.contains('@') || term.chars().any(|c| c.is_ascii_digit()) {
+            return Term::Email(term);
+        }
+        match term.split_once(' ') {
+            Some((first, last)) if !last.trim().is_empty() => Term::FullName {
+                first,
+                last: last.trim(),
+            },
+            _ => Term::AnyPrefix(term),
+        }
+    }
 }
 
 /// `[p, p + U+10FFFF)`: every string starting with `p` in byte order, as an
@@ -670,4 +699,32 @@ pub fn set_language(
         )?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Term;
+
+    #[test]
+    fn a_search_term_is_read_as_an_email_a_full_name_or_any_prefix() {
+        assert_eq!(Term::read("jan@acme"), Term::Email("jan@acme"));
+        assert_eq!(Term::read("u00042"), Term::Email("u00042"));
+        assert_eq!(
+            Term::read("jan de"),
+            Term::FullName {
+                first: "jan",
+                last: "de"
+            }
+        );
+        assert_eq!(
+            Term::read("jan  de"),
+            Term::FullName {
+                first: "jan",
+                last: "de"
+            }
+        );
+        assert_eq!(Term::read("jan 2"), Term::Email("jan 2"));
+        assert_eq!(Term::read("maria"), Term::AnyPrefix("maria"));
+        assert_eq!(Term::read("maria "), Term::AnyPrefix("maria "));
+    }
 }

@@ -102,7 +102,10 @@ async fn users_page(
                 let found = user_service::search_count(conn, account_id, &query)?;
                 let domains = services::users::managed_domains(conn, account_id)?;
                 let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
-                let plans = services::schedule::planned(conn, account_id, &ids)?;
+                let plans = match counts.scheduled {
+                    0 => Default::default(),
+                    _ => services::schedule::planned_among(conn, account_id, &ids)?,
+                };
                 // The zone is read only when a plan is shown.
                 let tz = match plans.is_empty() {
                     true => crate::domain::schedule::Tz::UTC,

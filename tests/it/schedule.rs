@@ -42,6 +42,17 @@ async fn a_planned_deactivation_happens_when_due_and_not_before() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = c.get("/users?q=leaver").await;
     assert!(page.body.contains("data-scheduled"), "the badge");
+    // The Scheduled tab's count comes with the statuses' and is not one of them.
+    assert!(
+        page.body.contains(r#"data-status-tab="scheduled" data-count="1""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"data-status-tab="all" data-count="2""#),
+        "{}",
+        page.body
+    );
     // The filter lists the scheduled users only.
     app.user(UserSpec::member("stays@acme.test"));
     let filtered = c.get("/users?status=scheduled").await;
