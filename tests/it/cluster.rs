@@ -332,3 +332,62 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[derive(QueryableByName)]
+struct Backend {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+fn backend_pid(conn: &mut DbConn) -> QueryResult<i32> {
+    diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Backend>(conn)
+        .map(|b| b.pid)
+}
+
+/// Ends a PostgreSQL backend as a restart or an administrator would, and
+/// waits until it is gone.
+fn drop_backend(app: &TestApp, pid: i32) {
+    app.conn()
+        .batch_execute(&format!("SELECT pg_terminate_backend({pid})"))
+        .expect("terminate");
+    let started = Instant::now();
+    while backend_pids(app).contains(&pid) && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn backend_pids(app: &TestApp) -> Vec<i32> {
+    diesel::sql_query("SELECT pid FROM pg_stat_activity")
+        .load::<Backend>(&mut *app.conn())
+        .expect("backends")
+        .into_iter()
+        .map(|b| b.pid)
+        .collect()
+}
+
+/// The pool skips its `SELECT 1` at check-out within a moment of a healthy
+/// give-back, so a connection the database dropped meanwhile costs at most
+/// the one statement that finds it dead: the pool then drops it, and the
+/// next check-out gets a new connection. After that moment the check-out
+/// itself finds a dead connection and replaces it, with no statement lost.
+#[test]
+fn a_connection_the_database_dropped_costs_at_most_one_statement() {
+    let app = TestApp::new();
+    if !matches!(&mut *app.conn(), DbConn::Pg(_)) {
+        return; // a file has no connection to lose
+    }
+    let pool = offboard::db::connect(&app.state.config.database, 1).expect("pool");
+    let first = backend_pid(&mut pool.get().expect("conn")).expect("pid");
+    drop_backend(&app, first);
+    let tried = backend_pid(&mut pool.get().expect("conn"));
+    let next = backend_pid(&mut pool.get().expect("conn")).expect("a new connection");
+    assert_ne!(next, first);
+    if let Ok(pid) = tried {
+        assert_eq!(pid, next, "checked at check-out and replaced at once");
+    }
+    drop_backend(&app, next);
+    std::thread::sleep(offboard::db::ALIVE_WINDOW + Duration::from_millis(100));
+    let after = backend_pid(&mut pool.get().expect("conn")).expect("checked at check-out");
+    assert_ne!(after, next);
+}
