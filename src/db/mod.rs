@@ -430,13 +430,22 @@ pub fn in_index_order<T>(
     conn: &mut DbConn,
     f: impl FnOnce(&mut DbConn) -> Result<T, diesel::result::Error>,
 ) -> Result<T, diesel::result::Error> {
-    match conn {
-        DbConn::Sqlite(_) => f(conn),
-        DbConn::Pg(_) => conn.transaction(|conn| {
+    if let DbConn::Sqlite(_) = conn {
+        return f(conn);
+    }
+    if transaction_depth(conn)?.is_some() {
+        return conn.transaction(|conn| {
             conn.batch_execute("SET LOCAL enable_sort = off")?;
             f(conn)
-        }),
+        });
     }
+    // The BEGIN and the setting in one round trip (a page's round trips are
+    // most of its cost on PostgreSQL).
+    if let DbConn::Pg(c) = conn {
+        AnsiTransactionManager::begin_transaction_sql(c, "BEGIN; SET LOCAL enable_sort = off")?;
+    }
+    let result = f(conn);
+    finish(conn, result)
 }
 
 /// A query that PostgreSQL plans at each execution, for its parameters and
@@ -495,17 +504,13 @@ where
     F: FnMut(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error> + Retryable,
 {
-    let depth = match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-        DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-    }?;
-    if depth.is_some() {
+    if transaction_depth(conn)?.is_some() {
         return conn.transaction(f);
     }
     if let DbConn::Sqlite(c) = conn {
         AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
         let result = f(conn);
-        return finish_sqlite(conn, result);
+        return finish(conn, result);
     }
     let mut tries = 1;
     loop {
@@ -522,10 +527,27 @@ where
     }
 }
 
-fn finish_sqlite<T, E: From<diesel::result::Error>>(conn: &mut DbConn, result: Result<T, E>) -> Result<T, E> {
-    let DbConn::Sqlite(c) = conn else {
-        return result;
-    };
+fn transaction_depth(conn: &mut DbConn) -> diesel::QueryResult<Option<std::num::NonZeroU32>> {
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        DbConn::Pg(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+    }
+}
+
+/// Commits a transaction begun with `begin_transaction_sql` if `result` is
+/// a success, else rolls it back.
+fn finish<T, E: From<diesel::result::Error>>(conn: &mut DbConn, result: Result<T, E>) -> Result<T, E> {
+    match conn {
+        DbConn::Sqlite(c) => end_transaction(c, result),
+        DbConn::Pg(c) => end_transaction(c, result),
+    }
+}
+
+fn end_transaction<C, T, E>(c: &mut C, result: Result<T, E>) -> Result<T, E>
+where
+    C: Connection<TransactionManager = AnsiTransactionManager>,
+    E: From<diesel::result::Error>,
+{
     match result {
         Ok(value) => match AnsiTransactionManager::commit_transaction(c) {
             Ok(()) => Ok(value),

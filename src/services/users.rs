@@ -311,6 +311,17 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
+    /// Counts `n` users of the status named `status` (stored as text).
+    fn add(&mut self, status: &str, n: i64) {
+        match Status::parse(status) {
+            Some(Status::Active) => self.active = n,
+            Some(Status::Deactivated) => self.deactivated = n,
+            Some(Status::Pending) => self.pending = n,
+            None => {}
+        }
+        self.all += n;
+    }
+
     /// The count of the tab a query lists (`all` without a status).
     pub fn of(&self, query: &UserQuery) -> i64 {
         match (query.scheduled, query.status) {
@@ -325,42 +336,55 @@ impl StatusCounts {
 
 /// The tabs' counts: the trigger-kept `user_counts` rows (one indexed read,
 /// exact at any size) and the account's waiting plans.
-pub fn status_counts(conn: &mut DbConn, account_id: i64) -> ServiceResult<StatusCounts> {
+/// What the Users page shows beside its rows: the tabs' counts and the
+/// account's managed domains (which decide the actions a row offers).
+pub struct ListingFacts {
+    pub counts: StatusCounts,
+    pub domains: Vec<String>,
+}
+
+/// [`ListingFacts`] in one statement over three tables: on PostgreSQL each
+/// statement is a round trip, and a page's round trips are most of its
+/// cost there (issue 20). Each row is (kind, key, n).
+pub fn listing_facts(conn: &mut DbConn, account_id: i64) -> ServiceResult<ListingFacts> {
+    use crate::db::schema::managed_domains as md;
     use crate::db::schema::user_counts as uc;
-    use diesel::sql_types::Text;
-    // One statement for both tables: on PostgreSQL each is a round trip,
-    // and a page's round trips are most of its cost there (issue 20).
+    use diesel::sql_types::{BigInt, Text};
+    let statuses =
+        uc::table
+            .filter(uc::account_id.eq(account_id))
+            .select((FACT_STATUS.into_sql::<Text>(), uc::status, uc::n));
     let waiting = sa::table
         .filter(sa::account_id.eq(account_id))
         .filter(sa::state.eq(ScheduleState::Scheduled))
-        .select((SCHEDULED_TAB.into_sql::<Text>(), diesel::dsl::count_star()));
-    let rows: Vec<(String, i64)> = crate::direct!(
-        conn,
-        uc::table
-            .filter(uc::account_id.eq(account_id))
-            .select((uc::status, uc::n))
-            .union_all(waiting),
-        load
-    )?;
-    let mut c = StatusCounts::default();
-    for (status, n) in rows {
-        if status == SCHEDULED_TAB {
-            c.scheduled = n;
-            continue;
+        .select((
+            FACT_SCHEDULED.into_sql::<Text>(),
+            "".into_sql::<Text>(),
+            diesel::dsl::count_star(),
+        ));
+    let domains = md::table.filter(md::account_id.eq(account_id)).select((
+        FACT_DOMAIN.into_sql::<Text>(),
+        md::domain,
+        0i64.into_sql::<BigInt>(),
+    ));
+    let rows: Vec<(String, String, i64)> = crate::direct!(conn, statuses.union_all(waiting).union_all(domains), load)?;
+    let mut facts = ListingFacts {
+        counts: StatusCounts::default(),
+        domains: Vec::new(),
+    };
+    for (kind, key, n) in rows {
+        match kind.as_str() {
+            FACT_SCHEDULED => facts.counts.scheduled = n,
+            FACT_DOMAIN => facts.domains.push(key),
+            _ => facts.counts.add(&key, n),
         }
-        match Status::parse(&status) {
-            Some(Status::Active) => c.active = n,
-            Some(Status::Deactivated) => c.deactivated = n,
-            Some(Status::Pending) => c.pending = n,
-            None => {}
-        }
-        c.all += n;
     }
-    Ok(c)
+    Ok(facts)
 }
 
-/// Marks the Scheduled tab's count among the statuses' (no status is named so).
-const SCHEDULED_TAB: &str = "scheduled";
+const FACT_STATUS: &str = "status";
+const FACT_SCHEDULED: &str = "scheduled";
+const FACT_DOMAIN: &str = "domain";
 
 /// How many users a search matches, for "Showing 1-50 of N". A common first
 /// name matches tens of thousands at a million users, so each instance

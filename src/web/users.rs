@@ -98,9 +98,8 @@ async fn users_page(
         .read(move |conn| {
             crate::db::read_snapshot(conn, |conn| {
                 let page = user_service::list_rows(conn, account_id, &query)?;
-                let counts = user_service::status_counts(conn, account_id)?;
+                let user_service::ListingFacts { counts, domains } = user_service::listing_facts(conn, account_id)?;
                 let found = user_service::search_count(conn, account_id, &query)?;
-                let domains = services::users::managed_domains(conn, account_id)?;
                 let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
                 let plans = match counts.scheduled {
                     0 => Default::default(),

@@ -550,7 +550,8 @@ async fn concurrent_deactivations_keep_the_counts_and_run_once() {
 }
 
 fn active_count(app: &TestApp) -> i64 {
-    offboard::services::users::status_counts(&mut app.conn(), app.account_id)
+    offboard::services::users::listing_facts(&mut app.conn(), app.account_id)
         .expect("counts")
+        .counts
         .active
 }

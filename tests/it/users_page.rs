@@ -334,3 +334,25 @@ async fn a_name_prefix_over_several_names_lists_them_in_email_order_across_pages
     }
     assert_eq!(got, want, "first names and last names (Annema), by email, every page");
 }
+
+/// The managed domains come with the tabs' counts in one statement; a row's
+/// menu still follows them (R32: unlink is for users outside them).
+#[actix_web::test]
+async fn a_row_offers_unlink_only_outside_the_managed_domains() {
+    let app = TestApp::new();
+    let inside = app.user(UserSpec::member("inside@acme.test"));
+    let outside = app.user(UserSpec::member("outside@gmail.test"));
+    let c = app.signed_in("owner@acme.test").await;
+    let page = c.get("/users").await;
+    assert!(
+        page.body.contains(&format!("href=\"/users/{outside}/unlink\"")),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains(&format!("href=\"/users/{inside}/unlink\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("href=\"/users/{inside}/deactivate\"")));
+}
