@@ -56,7 +56,7 @@ ensure_postgres() {
 
 ensure_database() {
   if [ -z "${DATABASE_URL:-}" ]; then
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/offboard_cluster
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/offboard_cluster?sslmode=disable"
     psql "$PG_ADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname = 'offboard_cluster'" | grep -q 1 ||
       psql "$PG_ADMIN" -qc "CREATE DATABASE offboard_cluster"
   fi
