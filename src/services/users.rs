@@ -334,10 +334,9 @@ impl StatusCounts {
     }
 }
 
-/// The tabs' counts: the trigger-kept `user_counts` rows (one indexed read,
-/// exact at any size) and the account's waiting plans.
-/// What the Users page shows beside its rows: the tabs' counts and the
-/// account's managed domains (which decide the actions a row offers).
+/// What the Users page shows beside its rows: the tabs' counts (the
+/// trigger-kept `user_counts` rows, exact at any size, and the account's
+/// waiting plans) and the managed domains (which decide a row's actions).
 pub struct ListingFacts {
     pub counts: StatusCounts,
     pub domains: Vec<String>,
