@@ -50,6 +50,48 @@ export OFFBOARD_DEMO_PASSWORD=bench-password-1
 export OFFBOARD_API_RATE=${OFFBOARD_API_RATE:-1000000}
 cd "$work"
 
+# The statements of each page (session check, rows, counts; a name search
+# also walks the names), written as pgbench scripts under $work/floor-*.sql.
+pg_floor_scripts() {
+  local acc sid ids cols
+  acc=$(psql -tA "$DATABASE_URL" -c "SELECT account_id FROM users WHERE email = 'owner@bench.example'")
+  sid=$(psql -tA "$DATABASE_URL" -c "SELECT id FROM sessions ORDER BY last_seen_at DESC LIMIT 1")
+  ids=$(psql -tA "$DATABASE_URL" -c "SELECT array_agg(id) FROM (SELECT id FROM users WHERE account_id = $acc AND first_lc = 'maria' ORDER BY email LIMIT 51) s")
+  cols="id, account_id, email, first_name, last_name, role, status, user_type, webinar_license, phone_license, large_meeting_license, is_external, is_room"
+  local head="\\set acc $acc
+\\set lim 51
+SELECT s.id, s.user_id, s.created_at, s.last_seen_at, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = '$sid';
+(SELECT 'status', status, n FROM user_counts WHERE account_id = :acc) UNION ALL (SELECT 'scheduled', '', COUNT(*) FROM scheduled_acts WHERE account_id = :acc AND state = 'scheduled') UNION ALL (SELECT 'domain', domain, 0 FROM managed_domains WHERE account_id = :acc);"
+  printf '%s\n%s\n' "$head" "SELECT $cols FROM users WHERE account_id = :acc ORDER BY email LIMIT :lim;" >"$work/floor-first.sql"
+  printf '%s\n%s\n' "$head" "SELECT $cols FROM users WHERE account_id = :acc AND email >= 'u00042' AND email < 'u00043' ORDER BY email LIMIT :lim;" >"$work/floor-email.sql"
+  printf '%s\n%s\n' "$head" "SELECT $cols FROM users WHERE account_id = :acc AND status = 'deactivated' ORDER BY email LIMIT :lim;" >"$work/floor-status.sql"
+  printf '%s\n%s\n' "$head" "SELECT $cols FROM users WHERE account_id = :acc AND email > '$(printf 'u%07d@bench.example' $((N * 9 / 10)))' ORDER BY email LIMIT :lim;" >"$work/floor-deep.sql"
+  cat >"$work/floor-name.sql" <<SQL
+$head
+SELECT email, id FROM users WHERE account_id = :acc AND email >= 'maria' AND email < 'marib' ORDER BY email LIMIT :lim;
+SELECT (SELECT min(first_lc) FROM users WHERE account_id = :acc AND first_lc >= 'maria' AND first_lc < 'marib'), (SELECT min(last_lc) FROM users WHERE account_id = :acc AND last_lc >= 'maria' AND last_lc < 'marib');
+SELECT email, id FROM users WHERE account_id = :acc AND first_lc = 'maria' ORDER BY email LIMIT :lim;
+SELECT min(first_lc) FROM users WHERE account_id = :acc AND first_lc > 'maria' AND first_lc < 'marib';
+SELECT $cols FROM users WHERE id = ANY('$ids'::bigint[]);
+SQL
+}
+
+pg_page_floors() {
+  local pgbench
+  pgbench=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
+  [ -x "$pgbench" ] || { echo "(no pgbench: the PostgreSQL floors are left out)"; return; }
+  pg_floor_scripts
+  printf '\n%-34s %10s %9s %9s\n' "PostgreSQL alone, same statements" "tx/s" "p50" "p99"
+  for spec in "first page|first" "search (email prefix)|email" "search (first name)|name" \
+              "status filter|status" "deep page (90%)|deep"; do
+    rm -f "$work"/pgb.*
+    (cd "$work" && "$pgbench" -n -M prepared -c "$C" -j 1 -T "$D" -f "floor-${spec#*|}.sql" -l --log-prefix=pgb "$DATABASE_URL" >"$work/pgbench.out" 2>&1) \
+      || { echo "pgbench failed:"; cat "$work/pgbench.out"; return; }
+    cat "$work"/pgb.* | awk '{print $3}' | sort -n | awk -v name="${spec%%|*}" -v d="$D" \
+      '{a[NR]=$1} END{printf "%-34s %10.0f %7.2fms %7.2fms\n", name, NR/d, a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}'
+  done
+}
+
 echo "== seeding $N users on $BACKEND"
 /usr/bin/time -f "seed: %e s wall, %M KB peak RSS" "$BIN" seed --users "$N" 2>&1 | grep -v "sign in at"
 
@@ -255,6 +297,13 @@ for spec in "static app.css (hashed, gzip)|$css" "sign-in page|/login"; do
   printf '%-34s %10s %9s %9s %8s\n' "$name" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
     "$(awk '$1=="50%"{print $2}' <<<"$out")" "$(awk '$1=="99%"{print $2}' <<<"$out")" "$(awk '/Non-2xx/{print $5}' <<<"$out")"
 done
+
+
+# PostgreSQL alone doing each page's statements, as the server sends them
+# (the floor beside each page): pgbench at the same concurrency, one
+# thread like wrk, prepared statements with the account and the page size
+# as parameters, so PostgreSQL plans each execution as it plans ours.
+[ "$BACKEND" = postgres ] && pg_page_floors
 
 [ "${BENCH_ONLY:-}" = pages ] && exit 0
 
