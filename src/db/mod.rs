@@ -171,6 +171,10 @@ struct Alive {
     given_back_ms: std::sync::atomic::AtomicU64,
 }
 
+/// The longest a request waits for a connection before it is told the
+/// server is busy.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How long a give-back vouches for the server (HikariCP's default).
 pub const ALIVE_WINDOW: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -282,7 +286,7 @@ fn open_pool(url: &DbUrl, max_size: u32, checkpoints_elsewhere: bool) -> Result<
     drop(first);
     r2d2::Pool::builder()
         .max_size(max_size)
-        .connection_timeout(std::time::Duration::from_secs(30))
+        .connection_timeout(POOL_WAIT)
         .build(Manager {
             url: url.clone(),
             checkpoints_elsewhere,

@@ -43,6 +43,12 @@ impl From<diesel::result::Error> for ScimFailure {
     }
 }
 
+impl From<crate::db::DbError> for ScimFailure {
+    fn from(e: crate::db::DbError) -> Self {
+        ScimFailure::Service(e.into())
+    }
+}
+
 impl crate::db::Retryable for ScimFailure {
     fn retryable(&self) -> bool {
         matches!(self, ScimFailure::Service(e) if e.retryable())

@@ -51,7 +51,14 @@ pub struct AppState {
     pub api_rate: std::sync::Arc<api::RateLimiter>,
     /// SCIM requests not yet written to their log (`scim::log`).
     pub scim_log: std::sync::Arc<scim::log::RequestLog>,
+    /// One permit per pooled connection: see [`AppState::blocking`].
+    pub connections: std::sync::Arc<tokio::sync::Semaphore>,
 }
+
+/// The blocking thread of [`AppState::blocking`] stopped, or no connection
+/// came free within the pool's wait.
+#[derive(Debug)]
+pub struct NoConnection;
 
 impl AppState {
     pub fn new(pool: Pool, config: Config) -> AppState {
@@ -60,6 +67,7 @@ impl AppState {
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(config.password_checks)),
             api_rate: std::sync::Arc::new(api::RateLimiter::new(config.api_rate)),
             scim_log: Default::default(),
+            connections: std::sync::Arc::new(tokio::sync::Semaphore::new(config.db_pool as usize)),
             config,
         }
     }
@@ -70,14 +78,37 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, crate::services::ServiceError> + Send + 'static,
         T: Send + 'static,
     {
+        self.blocking(f)
+            .await
+            .map_err(|NoConnection| WebError::Busy)?
+            .map_err(WebError::from)
+    }
+
+    /// Runs `f` on a blocking thread with a pooled connection, for the
+    /// portal, the API and SCIM alike. Requests wait for a connection here,
+    /// in the order they came (the semaphore is fair) and holding no
+    /// thread, instead of each parking a blocking thread on the pool's
+    /// condition variable, woken in no set order.
+    pub async fn blocking<T, E, F>(&self, f: F) -> Result<Result<T, E>, NoConnection>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        E: From<crate::db::DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let wait = actix_web::rt::time::timeout(crate::db::POOL_WAIT, self.connections.clone().acquire_owned());
+        let permit = wait.await.map_err(|_| NoConnection)?.map_err(|_| NoConnection)?;
         let pool = self.pool.clone();
         web::block(move || {
             let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-            f(&mut conn)
+            let done = f(&mut conn);
+            // Given back here, not when the async thread next gets to this
+            // request: the next in line starts as the connection comes free.
+            drop(conn);
+            drop(permit);
+            done
         })
         .await
-        .map_err(|_| WebError::Internal("the worker thread stopped".into()))?
-        .map_err(WebError::from)
+        .map_err(|_| NoConnection)
     }
 
     /// A short read (the session check, one page of a table) runs on the

@@ -391,3 +391,56 @@ fn a_connection_the_database_dropped_costs_at_most_one_statement() {
     let after = backend_pid(&mut pool.get().expect("conn")).expect("checked at check-out");
     assert_ne!(after, next);
 }
+
+/// Requests beyond the connections wait for one in the order they came:
+/// with every connection held, A then B queue; as one connection at a time
+/// comes free, A runs before B, and every request is answered.
+#[actix_web::test]
+async fn requests_wait_for_a_connection_in_the_order_they_came() {
+    use std::sync::{mpsc, Arc, Mutex};
+    let mut app = TestApp::new();
+    app.state.connections = Arc::new(tokio::sync::Semaphore::new(4));
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let mut gates = Vec::new();
+    let mut holders = Vec::new();
+    for _ in 0..4 {
+        let (open, gate) = mpsc::channel::<()>();
+        gates.push(open);
+        let state = app.state.clone();
+        holders.push(actix_web::rt::spawn(async move {
+            state
+                .blocking(move |_conn| gate.recv().map_err(|_| offboard::services::ServiceError::Busy))
+                .await
+        }));
+    }
+    let queued = |name: &'static str| {
+        let (state, ran) = (app.state.clone(), ran.clone());
+        actix_web::rt::spawn(async move {
+            state
+                .blocking(move |_conn| {
+                    ran.lock().unwrap().push(name);
+                    Ok::<_, offboard::services::ServiceError>(())
+                })
+                .await
+        })
+    };
+    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    let a = queued("A");
+    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    let b = queued("B");
+    actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        ran.lock().unwrap().is_empty(),
+        "no request ran while every connection was held"
+    );
+    for open in gates {
+        open.send(()).unwrap();
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    for holder in holders {
+        assert!(matches!(holder.await.unwrap(), Ok(Ok(()))));
+    }
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert!(matches!(a, Ok(Ok(()))) && matches!(b, Ok(Ok(()))));
+    assert_eq!(*ran.lock().unwrap(), vec!["A", "B"]);
+}

@@ -23,6 +23,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use crate::db::DbConn;
 use crate::domain::api_tokens::Scope;
 use crate::services::{self, api_tokens, ServiceError, ServiceResult};
+use crate::web::NoConnection;
 
 use super::AppState;
 pub use errors::{refusal_answer, Answer, ApiError, ErrorBody, FieldError};
@@ -84,13 +85,7 @@ where
     F: FnOnce(&mut DbConn) -> ServiceResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|_| ServiceError::Busy)?
+    state.blocking(f).await.map_err(|NoConnection| ServiceError::Busy)?
 }
 
 /// The caller behind `Authorization: Bearer TOKEN`, within its rate.

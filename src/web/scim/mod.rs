@@ -22,9 +22,10 @@ use futures_util::StreamExt;
 
 use crate::db::DbConn;
 use crate::domain::scim::ScimError;
+use crate::services;
 use crate::services::scim::requests::NewScimRequest;
-use crate::services::scim::{self as service, ScimCaller, ScimFailure, ScimResult};
-use crate::services::{self, ServiceError};
+use crate::services::scim::{self as service, ScimCaller, ScimResult};
+use crate::web::NoConnection;
 
 use super::AppState;
 
@@ -80,16 +81,11 @@ where
     F: FnOnce(&mut DbConn) -> ScimResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = state.pool.clone();
-    web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| ScimFailure::Service(ServiceError::Db(crate::db::DbError::from(e))))?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|_| ScimError::Busy)?
-    .map_err(ScimError::from)
+    state
+        .blocking(f)
+        .await
+        .map_err(|NoConnection| ScimError::Busy)?
+        .map_err(ScimError::from)
 }
 
 /// A short read on the request's own thread when it can be (see `AppState::read`).
