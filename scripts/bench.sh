@@ -143,6 +143,8 @@ if [ "${BENCH_ONLY:-}" = audit ]; then
 fi
 
 # Webhooks go to the benchmark's own receiver on loopback.
+# Another server on the port would be measured instead of this one.
+! curl -s -o /dev/null "http://127.0.0.1:$PORT/" || { echo "port $PORT is in use: stop that server first"; exit 1; }
 OFFBOARD_WEBHOOK_ALLOW_PRIVATE=true "$BIN" serve --bind 127.0.0.1:$PORT >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$PORT/login && break; sleep 0.1; done

@@ -39,6 +39,8 @@ fi
 export OFFBOARD_DEMO_PASSWORD=load-password-1 OFFBOARD_SWEEP_SECONDS=100000
 cd "$work"
 "$BIN" seed --users "$N" >/dev/null
+# Another server on the port would be measured instead of this one.
+! curl -s -o /dev/null "http://127.0.0.1:$PORT/" || { echo "port $PORT is in use: stop that server first"; exit 1; }
 "$BIN" serve --bind 127.0.0.1:$PORT >serve.log 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do curl -sf -o /dev/null http://127.0.0.1:$PORT/login && break; sleep 0.1; done
