@@ -171,10 +171,6 @@ struct Alive {
     given_back_ms: std::sync::atomic::AtomicU64,
 }
 
-/// The longest a request waits for a connection before it is told the
-/// server is busy.
-pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// How long a give-back vouches for the server (HikariCP's default).
 pub const ALIVE_WINDOW: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -278,6 +274,10 @@ fn spawn_checkpointer(mut conn: DbConn) -> Result<(), DbError> {
         .map(|_| ())
         .map_err(DbError::Thread)
 }
+
+/// The longest a request waits for a connection before it is told the
+/// server is busy.
+pub const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn open_pool(url: &DbUrl, max_size: u32, checkpoints_elsewhere: bool) -> Result<Pool, DbError> {
     // Fail fast with the real error before r2d2 turns it into a timeout.

@@ -63,11 +63,11 @@ pub struct NoConnection;
 impl AppState {
     pub fn new(pool: Pool, config: Config) -> AppState {
         AppState {
+            connections: std::sync::Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize)),
             pool,
             password_checks: std::sync::Arc::new(tokio::sync::Semaphore::new(config.password_checks)),
             api_rate: std::sync::Arc::new(api::RateLimiter::new(config.api_rate)),
             scim_log: Default::default(),
-            connections: std::sync::Arc::new(tokio::sync::Semaphore::new(config.db_pool as usize)),
             config,
         }
     }

@@ -398,12 +398,12 @@ fn a_connection_the_database_dropped_costs_at_most_one_statement() {
 #[actix_web::test]
 async fn requests_wait_for_a_connection_in_the_order_they_came() {
     use std::sync::{mpsc, Arc, Mutex};
-    let mut app = TestApp::new();
-    app.state.connections = Arc::new(tokio::sync::Semaphore::new(4));
+    let app = TestApp::new();
     let ran = Arc::new(Mutex::new(Vec::new()));
     let mut gates = Vec::new();
     let mut holders = Vec::new();
-    for _ in 0..4 {
+    // One permit per pooled connection: hold them all.
+    for _ in 0..app.state.pool.max_size() {
         let (open, gate) = mpsc::channel::<()>();
         gates.push(open);
         let state = app.state.clone();
