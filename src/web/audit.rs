@@ -2,7 +2,7 @@
 //! transferred to whom; filtered, paged newest first, exported as CSV.
 
 use actix_web::web::Bytes;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
@@ -100,26 +100,25 @@ impl AuditParams {
     }
 }
 
-async fn page(
-    state: web::Data<AppState>,
-    admin: Admin,
-    params: web::Query<AuditParams>,
-) -> Result<HttpResponse, WebError> {
-    let filter = params.filter()?;
+async fn page(req: HttpRequest, params: web::Query<AuditParams>) -> Result<HttpResponse, WebError> {
+    let filter = match params.filter() {
+        Ok(filter) => filter,
+        Err(e) => return Err(Admin::refusal_or(&req, e).await),
+    };
     let seek = filter.is_index_seek();
-    let account_id = admin.user.account_id;
     let today = crate::services::now().date();
-    let read = move |conn: &mut crate::db::DbConn| {
+    let read = move |conn: &mut crate::db::DbConn, me: &crate::db::models::User| {
+        let account_id = me.account_id;
         crate::db::read_snapshot(conn, |conn| {
             let entries = audit::list(conn, account_id, &filter, PAGE + 1)?;
             Ok((entries, audit::per_day(conn, account_id, today, 30)?))
         })
     };
     // A page that may walk much of the log goes off the request's thread.
-    let (entries, per_day) = if seek {
-        state.read(read).await?
+    let (admin, (entries, per_day)) = if seek {
+        Admin::read(&req, read).await?
     } else {
-        state.db(read).await?
+        Admin::read_long(&req, read).await?
     };
     let more = entries.len() as i64 > PAGE;
     let entries: Vec<_> = entries.into_iter().take(PAGE as usize).collect();

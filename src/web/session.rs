@@ -126,35 +126,93 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let signed_out = WebError::SignedOut { htmx: is_htmx(&req) };
-            let session = req.get_session();
-            let (Ok(Some(id)), Ok(Some(epoch))) = (session.get::<String>(SESSION_ID), session.get::<i32>(EPOCH)) else {
-                return Err(signed_out);
-            };
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or(WebError::Internal("no state".into()))?;
-            let limits = SessionLimits {
-                idle: state.config.session_idle,
-                lifetime: state.config.session_lifetime,
-            };
+            let (claim, state) = Claim::of(&req)?;
+            let (id, epoch, limits) = (claim.id.clone(), claim.epoch, claim.limits);
             let user = state
                 .read(move |conn| services::sessions::resume(conn, &id, epoch, limits, services::now()))
                 .await?;
             match user {
                 Some(user) => Ok(SignedIn {
                     user,
-                    csrf: csrf_token(&session),
-                    flash: take_flash(&req, &session),
+                    csrf: csrf_token(&claim.session),
+                    flash: take_flash(&req, &claim.session),
                 }),
-                None => {
-                    // Deactivated, deleted, or sessions ended since: this session is over (R11).
-                    session.purge();
-                    Err(signed_out)
-                }
+                None => Err(claim.over(&req)),
             }
         })
     }
+}
+
+/// Who the session cookie says is signed in, not yet checked against the
+/// database.
+struct Claim {
+    session: Session,
+    id: String,
+    epoch: i32,
+    limits: SessionLimits,
+}
+
+impl Claim {
+    fn of(req: &HttpRequest) -> Result<(Claim, web::Data<AppState>), WebError> {
+        let session = req.get_session();
+        let (Ok(Some(id)), Ok(Some(epoch))) = (session.get::<String>(SESSION_ID), session.get::<i32>(EPOCH)) else {
+            return Err(WebError::SignedOut { htmx: is_htmx(req) });
+        };
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or(WebError::Internal("no state".into()))?;
+        let limits = SessionLimits {
+            idle: state.config.session_idle,
+            lifetime: state.config.session_lifetime,
+        };
+        Ok((
+            Claim {
+                session,
+                id,
+                epoch,
+                limits,
+            },
+            state,
+        ))
+    }
+
+    /// Deactivated, deleted, or sessions ended since: this session is over (R11).
+    fn over(&self, req: &HttpRequest) -> WebError {
+        self.session.purge();
+        WebError::SignedOut { htmx: is_htmx(req) }
+    }
+}
+
+/// Why a session may not open an admin page.
+enum Refusal {
+    Over,
+    NotAdmin,
+}
+
+/// A custom role's privileges beyond an admin's own: (bulk actions, API tokens).
+type Privileges = (bool, bool);
+
+/// The session check of an admin page, on the request's connection.
+fn check_admin(
+    conn: &mut crate::db::DbConn,
+    claim: (&str, i32, SessionLimits),
+) -> services::ServiceResult<Result<(User, Privileges), Refusal>> {
+    let (id, epoch, limits) = claim;
+    let Some(user) = services::sessions::resume(conn, id, epoch, limits, services::now())? else {
+        return Ok(Err(Refusal::Over));
+    };
+    if !matches!(user.role, Role::Owner | Role::Admin) {
+        return Ok(Err(Refusal::NotAdmin));
+    }
+    let privileges = match user.custom_role_id {
+        Some(_) if user.role == Role::Admin => (
+            services::roles::has_privilege(conn, user.custom_role_id, BULK_PRIVILEGE)?,
+            services::roles::has_privilege(conn, user.custom_role_id, API_TOKENS_PRIVILEGE)?,
+        ),
+        _ => (false, false),
+    };
+    Ok(Ok((user, privileges)))
 }
 
 /// The account owner or an admin (R1); members get 403.
@@ -188,48 +246,85 @@ impl Admin {
     }
 }
 
+impl Admin {
+    /// The admin check and a page's reads in one hand-off to the database:
+    /// on PostgreSQL each hand-off is a trip to a blocking thread and a
+    /// connection checked out (issue 20). `read` runs only for a signed-in
+    /// owner or admin (R1, R11), after the session check's writes. A short
+    /// read ([`AppState::read`]); a long one goes through [`Admin::read_long`].
+    pub async fn read<T, F>(req: &HttpRequest, read: F) -> Result<(Admin, T), WebError>
+    where
+        F: FnOnce(&mut crate::db::DbConn, &User) -> services::ServiceResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        Admin::checked(req, true, read).await
+    }
+
+    /// [`Admin::read`] for a read that may take long: always off the
+    /// request's thread ([`AppState::db`]).
+    pub async fn read_long<T, F>(req: &HttpRequest, read: F) -> Result<(Admin, T), WebError>
+    where
+        F: FnOnce(&mut crate::db::DbConn, &User) -> services::ServiceResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        Admin::checked(req, false, read).await
+    }
+
+    /// The error for a request whose input is bad, unless who asks is
+    /// refused first (the sign-in page for a stale session, 403 for a
+    /// member), as when the check ran before the input was read.
+    pub async fn refusal_or(req: &HttpRequest, bad_input: WebError) -> WebError {
+        Admin::read(req, |_, _| Ok(())).await.err().unwrap_or(bad_input)
+    }
+
+    async fn checked<T, F>(req: &HttpRequest, short: bool, read: F) -> Result<(Admin, T), WebError>
+    where
+        F: FnOnce(&mut crate::db::DbConn, &User) -> services::ServiceResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (claim, state) = Claim::of(req)?;
+        let (id, epoch, limits) = (claim.id.clone(), claim.epoch, claim.limits);
+        let work = move |conn: &mut crate::db::DbConn| {
+            Ok(match check_admin(conn, (&id, epoch, limits))? {
+                Ok((user, privileges)) => {
+                    let data = read(conn, &user)?;
+                    Ok((user, privileges, data))
+                }
+                Err(refusal) => Err(refusal),
+            })
+        };
+        let checked = match short {
+            true => state.read(work).await?,
+            false => state.db(work).await?,
+        };
+        let (user, (custom_bulk_privilege, custom_api_tokens), data) = match checked {
+            Ok(found) => found,
+            Err(Refusal::Over) => return Err(claim.over(req)),
+            Err(Refusal::NotAdmin) => return Err(WebError::Forbidden(crate::i18n::t("error-admins-only"))),
+        };
+        let role = user.role;
+        let admin = Admin {
+            api_tokens: may_manage_tokens(role, user.custom_role_id.is_some(), custom_api_tokens),
+            actor: Actor {
+                id: user.id,
+                role,
+                custom_bulk_privilege,
+            },
+            csrf: csrf_token(&claim.session),
+            flash: take_flash(req, &claim.session),
+            user,
+        };
+        Ok((admin, data))
+    }
+}
+
 impl FromRequest for Admin {
     type Error = WebError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, WebError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let signed_in = SignedIn::from_request(req, payload);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        Box::pin(async move {
-            let SignedIn { user, csrf, flash } = signed_in.await?;
-            let role = user.role;
-            if !matches!(role, Role::Owner | Role::Admin) {
-                return Err(WebError::Forbidden(crate::i18n::t("error-admins-only")));
-            }
-            let state = state.ok_or(WebError::Internal("no state".into()))?;
-            let role_id = user.custom_role_id;
-            let (custom_bulk_privilege, custom_api_tokens) = match role_id {
-                Some(_) if role == Role::Admin => {
-                    state
-                        .db(move |conn| {
-                            Ok((
-                                services::roles::has_privilege(conn, role_id, BULK_PRIVILEGE)?,
-                                services::roles::has_privilege(conn, role_id, API_TOKENS_PRIVILEGE)?,
-                            ))
-                        })
-                        .await?
-                }
-                _ => (false, false),
-            };
-            let api_tokens = may_manage_tokens(role, role_id.is_some(), custom_api_tokens);
-            let actor = Actor {
-                id: user.id,
-                role,
-                custom_bulk_privilege,
-            };
-            Ok(Admin {
-                user,
-                actor,
-                api_tokens,
-                csrf,
-                flash,
-            })
-        })
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Ok(Admin::read(&req, |_, _| Ok(())).await?.0) })
     }
 }
 

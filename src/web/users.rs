@@ -85,35 +85,32 @@ impl UsersParams {
     }
 }
 
-async fn users_page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: Admin,
-    params: web::Query<UsersParams>,
-) -> Result<HttpResponse, WebError> {
-    let query = params.query()?;
-    let account_id = admin.user.account_id;
+async fn users_page(req: HttpRequest, params: web::Query<UsersParams>) -> Result<HttpResponse, WebError> {
+    let query = match params.query() {
+        Ok(query) => query,
+        Err(e) => return Err(Admin::refusal_or(&req, e).await),
+    };
     let counted = query.clone();
-    let (page, domains, (plans, tz), (counts, found)) = state
-        .read(move |conn| {
-            crate::db::read_snapshot(conn, |conn| {
-                let page = user_service::list_rows(conn, account_id, &query)?;
-                let user_service::ListingFacts { counts, domains } = user_service::listing_facts(conn, account_id)?;
-                let found = user_service::search_count(conn, account_id, &query)?;
-                let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
-                let plans = match counts.scheduled {
-                    0 => Default::default(),
-                    _ => services::schedule::planned_among(conn, account_id, &ids)?,
-                };
-                // The zone is read only when a plan is shown.
-                let tz = match plans.is_empty() {
-                    true => crate::domain::schedule::Tz::UTC,
-                    false => services::schedule::time_zone(conn, account_id)?,
-                };
-                Ok::<_, ServiceError>((page, domains, (plans, tz), (counts, found)))
-            })
+    let (admin, (page, domains, (plans, tz), (counts, found))) = Admin::read(&req, move |conn, me| {
+        let account_id = me.account_id;
+        crate::db::read_snapshot(conn, |conn| {
+            let page = user_service::list_rows(conn, account_id, &query)?;
+            let user_service::ListingFacts { counts, domains } = user_service::listing_facts(conn, account_id)?;
+            let found = user_service::search_count(conn, account_id, &query)?;
+            let ids: Vec<i64> = page.users.iter().map(|u| u.id).collect();
+            let plans = match counts.scheduled {
+                0 => Default::default(),
+                _ => services::schedule::planned_among(conn, account_id, &ids)?,
+            };
+            // The zone is read only when a plan is shown.
+            let tz = match plans.is_empty() {
+                true => crate::domain::schedule::Tz::UTC,
+                false => services::schedule::time_zone(conn, account_id)?,
+            };
+            Ok::<_, ServiceError>((page, domains, (plans, tz), (counts, found)))
         })
-        .await?;
+    })
+    .await?;
     let table = UsersTable {
         rows: page
             .users

@@ -532,3 +532,40 @@ async fn password_checks_are_bounded_and_the_rest_get_429() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// The Users and Audit pages check who asks and read their rows in one
+/// trip to the database (issue 20): who asks is still answered first, and
+/// only an active owner or admin ever gets rows.
+#[actix_web::test]
+async fn the_admin_pages_answer_who_asks_before_their_input_and_rows() {
+    let app = TestApp::new();
+    app.user(UserSpec::member("mia@acme.test"));
+    app.user(UserSpec::admin("ada@acme.test"));
+    for path in ["/users?status=bogus", "/audit?from=not-a-day", "/users", "/audit"] {
+        assert!(signed_out(&app.client().get(path).await), "{path}: signed out first");
+        let member = app.signed_in("mia@acme.test").await;
+        let r = member.get(path).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: a member is refused before the input is read");
+        assert!(!r.body.contains("data-user-email"), "{path}: no rows for a member");
+    }
+    let admin = app.signed_in("ada@acme.test").await;
+    assert_eq!(admin.get("/users?status=bogus").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(admin.get("/audit?from=not-a-day").await.status, StatusCode::BAD_REQUEST);
+    let r = admin.get("/users").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("data-user-email=\"mia@acme.test\""), "the admin gets the rows");
+    // Deactivated since: the next page is the sign-in page, and the session is gone (R11).
+    diesel::update(users::table.filter(users::email.eq("ada@acme.test")))
+        .set(users::status.eq("deactivated"))
+        .execute(&mut *app.conn())
+        .expect("deactivate");
+    assert!(signed_out(&admin.get("/users").await), "a deactivated admin's session is over");
+    let left: i64 = sessions::table
+        .inner_join(users::table)
+        .filter(users::email.eq("ada@acme.test"))
+        .count()
+        .get_result(&mut *app.conn())
+        .expect("count");
+    assert_eq!(left, 0, "the over session was removed");
+    assert!(signed_out(&admin.get("/audit").await));
+}
