@@ -545,7 +545,11 @@ async fn the_admin_pages_answer_who_asks_before_their_input_and_rows() {
         assert!(signed_out(&app.client().get(path).await), "{path}: signed out first");
         let member = app.signed_in("mia@acme.test").await;
         let r = member.get(path).await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: a member is refused before the input is read");
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "{path}: a member is refused before the input is read"
+        );
         assert!(!r.body.contains("data-user-email"), "{path}: no rows for a member");
     }
     let admin = app.signed_in("ada@acme.test").await;
@@ -553,13 +557,19 @@ async fn the_admin_pages_answer_who_asks_before_their_input_and_rows() {
     assert_eq!(admin.get("/audit?from=not-a-day").await.status, StatusCode::BAD_REQUEST);
     let r = admin.get("/users").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("data-user-email=\"mia@acme.test\""), "the admin gets the rows");
+    assert!(
+        r.body.contains("data-user-email=\"mia@acme.test\""),
+        "the admin gets the rows"
+    );
     // Deactivated since: the next page is the sign-in page, and the session is gone (R11).
     diesel::update(users::table.filter(users::email.eq("ada@acme.test")))
         .set(users::status.eq("deactivated"))
         .execute(&mut *app.conn())
         .expect("deactivate");
-    assert!(signed_out(&admin.get("/users").await), "a deactivated admin's session is over");
+    assert!(
+        signed_out(&admin.get("/users").await),
+        "a deactivated admin's session is over"
+    );
     let left: i64 = sessions::table
         .inner_join(users::table)
         .filter(users::email.eq("ada@acme.test"))
