@@ -127,10 +127,8 @@ impl FromRequest for SignedIn {
         let req = req.clone();
         Box::pin(async move {
             let (claim, state) = Claim::of(&req)?;
-            let (id, epoch, limits) = (claim.id.clone(), claim.epoch, claim.limits);
-            let user = state
-                .read(move |conn| services::sessions::resume(conn, &id, epoch, limits, services::now()))
-                .await?;
+            let key = claim.key.clone();
+            let user = state.read(move |conn| key.resume(conn)).await?;
             match user {
                 Some(user) => Ok(SignedIn {
                     user,
@@ -147,9 +145,21 @@ impl FromRequest for SignedIn {
 /// database.
 struct Claim {
     session: Session,
+    key: SessionKey,
+}
+
+/// What the database check of a claim needs (sent to the database's thread).
+#[derive(Clone)]
+struct SessionKey {
     id: String,
     epoch: i32,
     limits: SessionLimits,
+}
+
+impl SessionKey {
+    fn resume(&self, conn: &mut crate::db::DbConn) -> services::ServiceResult<Option<User>> {
+        services::sessions::resume(conn, &self.id, self.epoch, self.limits, services::now())
+    }
 }
 
 impl Claim {
@@ -169,9 +179,7 @@ impl Claim {
         Ok((
             Claim {
                 session,
-                id,
-                epoch,
-                limits,
+                key: SessionKey { id, epoch, limits },
             },
             state,
         ))
@@ -196,10 +204,9 @@ type Privileges = (bool, bool);
 /// The session check of an admin page, on the request's connection.
 fn check_admin(
     conn: &mut crate::db::DbConn,
-    claim: (&str, i32, SessionLimits),
+    key: &SessionKey,
 ) -> services::ServiceResult<Result<(User, Privileges), Refusal>> {
-    let (id, epoch, limits) = claim;
-    let Some(user) = services::sessions::resume(conn, id, epoch, limits, services::now())? else {
+    let Some(user) = key.resume(conn)? else {
         return Ok(Err(Refusal::Over));
     };
     if !matches!(user.role, Role::Owner | Role::Admin) {
@@ -283,13 +290,10 @@ impl Admin {
         T: Send + 'static,
     {
         let (claim, state) = Claim::of(req)?;
-        let (id, epoch, limits) = (claim.id.clone(), claim.epoch, claim.limits);
+        let key = claim.key.clone();
         let work = move |conn: &mut crate::db::DbConn| {
-            Ok(match check_admin(conn, (&id, epoch, limits))? {
-                Ok((user, privileges)) => {
-                    let data = read(conn, &user)?;
-                    Ok((user, privileges, data))
-                }
+            Ok(match check_admin(conn, &key)? {
+                Ok((user, privileges)) => Ok((read(conn, &user)?, user, privileges)),
                 Err(refusal) => Err(refusal),
             })
         };
@@ -297,7 +301,7 @@ impl Admin {
             true => state.read(work).await?,
             false => state.db(work).await?,
         };
-        let (user, (custom_bulk_privilege, custom_api_tokens), data) = match checked {
+        let (data, user, (custom_bulk_privilege, custom_api_tokens)) = match checked {
             Ok(found) => found,
             Err(Refusal::Over) => return Err(claim.over(req)),
             Err(Refusal::NotAdmin) => return Err(WebError::Forbidden(crate::i18n::t("error-admins-only"))),
