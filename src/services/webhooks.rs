@@ -242,7 +242,7 @@ fn wanted(conn: &mut DbConn, account_id: i64, kind: EventKind) -> ServiceResult<
 /// returns how many events were handled.
 pub fn fan_out(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> ServiceResult<usize> {
     write_transaction(conn, |conn| {
-        crate::db::plan_each_time(conn)?;
+        crate::db::plan_claim(conn)?;
         let pending = ev::table
             .filter(ev::fanned_out.eq(false))
             .order(ev::id)
@@ -308,7 +308,7 @@ pub struct Due {
 /// bodies and endpoints follow by id.
 pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime, limit: i64, lease: Duration) -> ServiceResult<Vec<Due>> {
     write_transaction(conn, |conn| {
-        crate::db::plan_each_time(conn)?;
+        crate::db::plan_claim(conn)?;
         let endpoints: std::collections::HashMap<i64, WebhookEndpoint> = we::table
             .filter(we::state.eq(EndpointState::Active))
             .select(WebhookEndpoint::as_select())

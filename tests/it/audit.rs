@@ -325,22 +325,11 @@ fn the_audit_log_is_read_with_a_plan_for_its_size_now() {
     }
 }
 
-#[derive(QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-    line: String,
-}
-
 fn plan_of(conn: &mut offboard::db::DbConn, account_id: i64) -> String {
-    diesel::sql_query(format!(
-        "EXPLAIN SELECT * FROM audit_log WHERE account_id = {account_id} ORDER BY id DESC LIMIT 51"
-    ))
-    .load::<PlanLine>(conn)
-    .unwrap()
-    .into_iter()
-    .map(|l| l.line)
-    .collect::<Vec<_>>()
-    .join("\n")
+    explain(
+        conn,
+        &format!("SELECT * FROM audit_log WHERE account_id = {account_id} ORDER BY id DESC LIMIT 51"),
+    )
 }
 
 /// On PostgreSQL a page of the Audit log walks an index newest first even

@@ -734,3 +734,20 @@ fn csrf_in(body: &str) -> Option<String> {
     let start = i + marker.len();
     body[start..].find('"').map(|e| body[start..start + e].to_string())
 }
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// PostgreSQL's plan of `sql`, one line per node.
+pub fn explain(conn: &mut db::DbConn, sql: &str) -> String {
+    diesel::sql_query(format!("EXPLAIN {sql}"))
+        .load::<PlanLine>(conn)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
