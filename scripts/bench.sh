@@ -93,6 +93,9 @@ pg_page_floors() {
 }
 
 echo "== seeding $N users on $BACKEND"
+# Without autovacuum (this workplace's machines turn it off) the dead rows
+# and index entries the jobs leave stay for the whole run.
+[ "$BACKEND" = postgres ] && echo "   PostgreSQL: autovacuum $(psql -tA "$DATABASE_URL" -c 'SHOW autovacuum'), shared_buffers $(psql -tA "$DATABASE_URL" -c 'SHOW shared_buffers')"
 /usr/bin/time -f "seed: %e s wall, %M KB peak RSS" "$BIN" seed --users "$N" 2>&1 | grep -v "sign in at"
 
 # BENCH_ONLY=audit: the Audit log page at BENCH_AUDIT entries (default
