@@ -339,10 +339,9 @@ fn plan_of(conn: &mut offboard::db::DbConn, account_id: i64) -> String {
 #[test]
 fn the_audit_log_is_walked_in_index_order_whatever_its_statistics_say() {
     let app = TestApp::new();
-    let mut conn = offboard::db::establish(&app.state.config.database).unwrap();
-    if !matches!(conn, offboard::db::DbConn::Pg(_)) {
+    let Some(mut conn) = pg_connection(&app) else {
         return;
-    }
+    };
     conn.batch_execute("ANALYZE audit_log").unwrap();
     conn.batch_execute(&format!(
         "INSERT INTO audit_log (account_id, at, actor_email, action, target_email, source) \

@@ -751,3 +751,10 @@ pub fn explain(conn: &mut db::DbConn, sql: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A connection of its own to the test's database when it is PostgreSQL
+/// (for checks of PostgreSQL's plans), `None` on SQLite.
+pub fn pg_connection(app: &TestApp) -> Option<db::DbConn> {
+    let conn = db::establish(&app.state.config.database).unwrap();
+    matches!(conn, db::DbConn::Pg(_)).then_some(conn)
+}

@@ -424,10 +424,9 @@ async fn deliveries_waiting_for_a_paused_endpoint_go_out_in_order_once_it_is_res
 #[test]
 fn the_sender_claims_in_index_order_past_deliveries_already_made() {
     let app = TestApp::new();
-    let mut conn = offboard::db::establish(&app.state.config.database).unwrap();
-    if !matches!(conn, offboard::db::DbConn::Pg(_)) {
+    let Some(mut conn) = pg_connection(&app) else {
         return;
-    }
+    };
     let a = app.account_id;
     conn.batch_execute(&format!(
         "ANALYZE webhook_deliveries; \
