@@ -81,28 +81,47 @@ fn key_of(key: &str) -> String {
     key.replace(':', "-")
 }
 
-/// A per-language cache of formatted messages, read without allocating.
-type Cache = std::sync::RwLock<[std::collections::HashMap<String, String>; 3]>;
+/// A per-language cache of formatted messages. Each message is kept once
+/// for the life of the process (leaked: the set of keys comes from
+/// templates and data and is small; the bound is a guard), so a hit is a
+/// lookup and a pointer, with no allocation or copy: a Users page asks for
+/// a few hundred (issue 20: a tenth of the page's CPU went to copies).
+type Cache = std::sync::RwLock<[std::collections::HashMap<String, &'static str>; 3]>;
 
-fn cached(cache: &'static std::sync::OnceLock<Cache>, lang: Lang, key: &str, make: impl FnOnce() -> String) -> String {
+/// A message as kept: borrowed from the cache, or owned past its bound.
+pub type Text = std::borrow::Cow<'static, str>;
+
+const CACHE_BOUND: usize = 10_000;
+
+fn cached(cache: &'static std::sync::OnceLock<Cache>, lang: Lang, key: &str, make: impl FnOnce() -> String) -> Text {
     let cache = cache.get_or_init(Default::default);
-    if let Some(hit) = cache.read().ok().and_then(|c| c[lang as usize].get(key).cloned()) {
-        return hit;
+    if let Some(hit) = cache.read().ok().and_then(|c| c[lang as usize].get(key).copied()) {
+        return Text::Borrowed(hit);
     }
     let text = make();
-    if let Ok(mut c) = cache.write() {
-        // Keys come from templates and data, so the set is small; the bound is a guard.
-        if c[lang as usize].len() < 10_000 {
-            c[lang as usize].insert(key.to_string(), text.clone());
-        }
+    let Ok(mut c) = cache.write() else {
+        return Text::Owned(text);
+    };
+    let kept = &mut c[lang as usize];
+    if let Some(hit) = kept.get(key) {
+        return Text::Borrowed(hit);
     }
-    text
+    if kept.len() >= CACHE_BOUND {
+        return Text::Owned(text);
+    }
+    let leaked: &'static str = Box::leak(text.into_boxed_str());
+    kept.insert(key.to_string(), leaked);
+    Text::Borrowed(leaked)
 }
 
 /// The message `key` in `lang`, falling back to English, then to the key.
-/// Messages without arguments are formatted once and kept: a Users page
-/// asks for a few hundred of them.
+/// Messages without arguments are formatted once and kept.
 pub fn tr(lang: Lang, key: &str) -> String {
+    tr_kept(lang, key).into_owned()
+}
+
+/// [`tr`] without a copy: what templates show.
+pub fn tr_kept(lang: Lang, key: &str) -> Text {
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
     cached(&CACHE, lang, key, || {
         let id = key_of(key);
@@ -143,13 +162,20 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
         fluent_args(lang, key, &slots)
     });
     let mut out = String::with_capacity(shape.len() + args.iter().map(|(_, v)| v.len()).sum::<usize>());
-    for c in shape.chars() {
-        match (c as u32).checked_sub(0xF8F0).and_then(|i| args.get(i as usize)) {
-            Some((_, value)) => out.push_str(value),
-            None => out.push(c),
+    let mut rest: &str = &shape;
+    while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_slot(*c)) {
+        out.push_str(&rest[..at]);
+        if let Some((_, value)) = args.get((c as u32 - 0xF8F0) as usize) {
+            out.push_str(value);
         }
+        rest = &rest[at + c.len_utf8()..];
     }
+    out.push_str(rest);
     out
+}
+
+fn is_slot(c: char) -> bool {
+    ('\u{F8F0}'..='\u{F8F7}').contains(&c)
 }
 
 fn fluent_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
@@ -193,8 +219,8 @@ pub fn ta(key: &str, args: &[(&str, String)]) -> String {
 
 /// `t("key")` and `ta("key", "name", value)` inside every template.
 pub trait Translate {
-    fn t(&self, key: impl AsRef<str>) -> String {
-        t(key.as_ref())
+    fn t(&self, key: impl AsRef<str>) -> Text {
+        tr_kept(current(), key.as_ref())
     }
     fn ta(&self, key: impl AsRef<str>, name: &str, value: impl std::fmt::Display) -> String {
         ta(key.as_ref(), &[(name, value.to_string())])
@@ -251,6 +277,18 @@ mod tests {
             }
         }
         assert_eq!(tr_args(Lang::En, "no-such-key", &[("a", "b".into())]), "no-such-key");
+    }
+
+    /// A message is formatted once per language and then lent out, not copied.
+    #[test]
+    fn a_kept_message_is_lent_not_copied() {
+        let first = tr_kept(Lang::Nl, "deactivate");
+        let again = tr_kept(Lang::Nl, "deactivate");
+        assert_eq!(first, "Deactiveren");
+        assert!(matches!(again, Text::Borrowed(_)));
+        assert!(std::ptr::eq(first.as_ptr(), again.as_ptr()));
+        assert_eq!(tr_kept(Lang::En, "deactivate"), "Deactivate");
+        assert_eq!(tr(Lang::Id, "deactivate"), "Nonaktifkan");
     }
 
     #[test]
