@@ -198,10 +198,14 @@ where
     }
 }
 
-/// The sweeper's own work: due users, expired jobs, token warnings.
+/// The sweeper's own work: due users, expired jobs and webhook events, token warnings.
 fn sweep_locked(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -> Result<SweepReport, ServiceError> {
     let report = auto_delete::sweep(conn, now)?;
     let purged = import::purge_jobs(conn, now, retention_days)?;
+    let events = crate::services::webhooks::purge_delivered(conn, now, retention_days)?;
+    if events > 0 {
+        tracing::info!(events, "webhook events past their keeping time removed");
+    }
     let token_warnings = crate::services::api_tokens::queue_expiry_warnings(conn, now)?;
     if token_warnings > 0 {
         tracing::info!(mails = token_warnings, "API token expiry warnings queued");

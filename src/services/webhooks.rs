@@ -470,3 +470,56 @@ pub fn redeliver(conn: &mut DbConn, by: &ActorInfo, delivery_id: i64, now: Naive
         audited(conn, by, "webhook_redeliver", &e.url, now)
     })
 }
+
+/// Events a purge removes per transaction, and transactions per sweep: a
+/// backlog goes over a few sweeps without holding the write lock long.
+const PURGE_CHUNK: i64 = 1_000;
+const PURGE_CHUNKS_PER_SWEEP: usize = 50;
+
+/// Removes the events older than `retention_days` whose deliveries are all
+/// made or given up, with those deliveries (the delivery log's rows); an
+/// event with a delivery still waiting stays whatever its age. Without it
+/// the outbox grows by a row per change of state forever, and the sender's
+/// claim walks its index (issue 20). Returns how many events went.
+pub fn purge_delivered(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -> ServiceResult<usize> {
+    let before = now - Duration::days(retention_days);
+    let mut purged = 0;
+    for _ in 0..PURGE_CHUNKS_PER_SWEEP {
+        let (seen, gone) = write_transaction(conn, |conn| purge_chunk(conn, before))?;
+        purged += gone;
+        if (seen as i64) < PURGE_CHUNK {
+            break;
+        }
+    }
+    Ok(purged)
+}
+
+/// One chunk: (events looked at, events removed).
+fn purge_chunk(conn: &mut DbConn, before: NaiveDateTime) -> ServiceResult<(usize, usize)> {
+    use diesel::dsl::{exists, not};
+    let waiting = || {
+        wd::table
+            .filter(wd::event_id.eq(ev::id))
+            .filter(wd::delivered_at.is_null())
+            .filter(wd::given_up.eq(false))
+    };
+    let ids: Vec<i64> = ev::table
+        .filter(ev::fanned_out.eq(true))
+        .filter(ev::created_at.lt(before))
+        .filter(not(exists(waiting())))
+        .order(ev::id)
+        .limit(PURGE_CHUNK)
+        .select(ev::id)
+        .load(conn)?;
+    // Only finished deliveries go, and only events left with none: a
+    // redelivery asked for meanwhile keeps its event.
+    diesel::delete(
+        wd::table
+            .filter(wd::event_id.eq_any(&ids))
+            .filter(wd::delivered_at.is_not_null().or(wd::given_up.eq(true))),
+    )
+    .execute(conn)?;
+    let any = wd::table.filter(wd::event_id.eq(ev::id));
+    let gone = diesel::delete(ev::table.filter(ev::id.eq_any(&ids)).filter(not(exists(any)))).execute(conn)?;
+    Ok((ids.len(), gone))
+}

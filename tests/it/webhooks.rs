@@ -459,3 +459,72 @@ fn the_sender_claims_in_index_order_past_deliveries_already_made() {
         "{walked}"
     );
 }
+
+/// The sweeper removes events past the keeping days once every delivery of
+/// theirs is made or given up, with those deliveries; an old event still
+/// waiting for its receiver, and a recent one, stay.
+#[actix_web::test]
+async fn the_sweeper_purges_finished_deliveries_past_their_keeping_time() {
+    let app = TestApp::new();
+    let r = Receiver::start();
+    validated_endpoint(&app, &r, &[EventKind::Deactivated]);
+    let c = app.signed_in("owner@acme.test").await;
+    let mut ids = Vec::new();
+    for who in ["delivered", "given-up", "waiting", "recent"] {
+        let member = app.user(UserSpec::member(&format!("{who}@acme.test")));
+        c.post(&format!("/users/{member}/deactivate"), &[]).await;
+        ids.push(member);
+    }
+    let now = offboard::services::now();
+    assert_eq!(
+        deliver_once(&app.state.pool, &settings(), now, 100).expect("deliver"),
+        4
+    );
+    let mut pooled = app.conn();
+    let conn = &mut *pooled;
+    let events: Vec<i64> = webhook_events::table
+        .order(webhook_events::id)
+        .select(webhook_events::id)
+        .load(conn)
+        .unwrap();
+    let old = now - chrono::Duration::days(31);
+    diesel::update(webhook_events::table.filter(webhook_events::id.eq_any(&events[..3])))
+        .set(webhook_events::created_at.eq(old))
+        .execute(conn)
+        .unwrap();
+    let of = |e: i64| webhook_deliveries::table.filter(webhook_deliveries::event_id.eq(e));
+    diesel::update(of(events[1]))
+        .set((
+            webhook_deliveries::delivered_at.eq(None::<chrono::NaiveDateTime>),
+            webhook_deliveries::given_up.eq(true),
+        ))
+        .execute(conn)
+        .unwrap();
+    diesel::update(of(events[2]))
+        .set(webhook_deliveries::delivered_at.eq(None::<chrono::NaiveDateTime>))
+        .execute(conn)
+        .unwrap();
+    assert_eq!(hooks::purge_delivered(conn, now, 30).expect("purge"), 2);
+    let left: Vec<i64> = webhook_events::table
+        .order(webhook_events::id)
+        .select(webhook_events::id)
+        .load(conn)
+        .unwrap();
+    assert_eq!(
+        left,
+        vec![events[2], events[3]],
+        "the waiting and the recent event stay"
+    );
+    let deliveries: Vec<i64> = webhook_deliveries::table
+        .order(webhook_deliveries::event_id)
+        .select(webhook_deliveries::event_id)
+        .load(conn)
+        .unwrap();
+    assert_eq!(deliveries, vec![events[2], events[3]]);
+    // Nothing more to do on a second sweep; at 0 keeping days the recent one goes too.
+    assert_eq!(hooks::purge_delivered(conn, now, 30).expect("again"), 0);
+    assert_eq!(
+        hooks::purge_delivered(conn, now + chrono::Duration::seconds(1), 0).expect("all"),
+        1
+    );
+}
