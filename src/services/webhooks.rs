@@ -497,16 +497,14 @@ pub fn purge_delivered(conn: &mut DbConn, now: NaiveDateTime, retention_days: i6
 /// One chunk: (events looked at, events removed).
 fn purge_chunk(conn: &mut DbConn, before: NaiveDateTime) -> ServiceResult<(usize, usize)> {
     use diesel::dsl::{exists, not};
-    let waiting = || {
-        wd::table
-            .filter(wd::event_id.eq(ev::id))
-            .filter(wd::delivered_at.is_null())
-            .filter(wd::given_up.eq(false))
-    };
+    let waiting = wd::table
+        .filter(wd::event_id.eq(ev::id))
+        .filter(wd::delivered_at.is_null())
+        .filter(wd::given_up.eq(false));
     let ids: Vec<i64> = ev::table
         .filter(ev::fanned_out.eq(true))
         .filter(ev::created_at.lt(before))
-        .filter(not(exists(waiting())))
+        .filter(not(exists(waiting)))
         .order(ev::id)
         .limit(PURGE_CHUNK)
         .select(ev::id)

@@ -17,9 +17,12 @@ impl From<askama::Error> for WebError {
 /// A rendered template as a 200 HTML response.
 pub fn html<T: Template>(template: &T) -> Result<HttpResponse, WebError> {
     let name = std::any::type_name::<T>();
-    let mut body = String::with_capacity(size_hint(name).max(T::SIZE_HINT));
+    let hint = size_hint(name);
+    let mut body = String::with_capacity(hint.max(T::SIZE_HINT));
     template.render_into(&mut body)?;
-    remember_size(name, body.len());
+    if body.len() > hint {
+        SIZES.with(|s| s.borrow_mut().insert(name, body.len().min(MAX_HINT)));
+    }
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
 }
 
@@ -35,12 +38,6 @@ const MAX_HINT: usize = 1 << 20;
 
 fn size_hint(name: &'static str) -> usize {
     SIZES.with(|s| s.borrow().get(name).copied().unwrap_or(0))
-}
-
-fn remember_size(name: &'static str, len: usize) {
-    if len > size_hint(name) {
-        SIZES.with(|s| s.borrow_mut().insert(name, len.min(MAX_HINT)));
-    }
 }
 
 /// The partial alone for an htmx request; otherwise the full page that
