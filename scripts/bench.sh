@@ -346,7 +346,9 @@ csv_job() { # action, file, label[, alone] -> one line; sets job_total (validate
   fi
   t0=$(date +%s.%N)
   curl -s -o /dev/null -H "Cookie: $cookie" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/import/jobs/$job/apply"
-  until curl -s -H "Cookie: $cookie" -H "HX-Request: true" "http://127.0.0.1:$PORT/import/jobs/$job/progress" | grep -q 'data-job-state="done"'; do sleep 0.2; done
+  # Polled every 50 ms: at 200 ms the end was seen 0.1 s late on average,
+  # a tenth of a job that takes a second.
+  until curl -s -H "Cookie: $cookie" -H "HX-Request: true" "http://127.0.0.1:$PORT/import/jobs/$job/progress" | grep -q 'data-job-state="done"'; do sleep 0.05; done
   at=$(echo "$(date +%s.%N) - $t0" | bc)
   beside="nothing else served meanwhile"
   if [ -n "$wpid" ]; then

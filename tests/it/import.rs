@@ -593,16 +593,19 @@ async fn a_file_longer_than_one_insert_stores_every_row_in_order() {
     let app = world();
     let c = app.signed_in("owner@acme.test").await;
     c.get("/import").await;
-    // 450 unknown addresses (two inserts of 200 rows and the 50 left), then Alice.
+    // 2,450 unknown addresses (rows are checked a thousand at a time on a
+    // second thread and stored 200 per insert), then Alice.
     let mut file = String::from("Email\n");
-    for i in 0..450 {
+    for i in 0..2_450 {
         file.push_str(&format!("nobody{i}@gmail.test\n"));
     }
     file.push_str("alice@gmail.test\n");
     let job = job_id_of(&c.upload("deactivate", "f.csv", file.as_bytes()).await);
     let got = rows(&app, job);
-    assert_eq!(got.len(), 451);
+    assert_eq!(got.len(), 2_451);
     assert!(got.iter().enumerate().all(|(i, r)| r.0 == i as i64 + 2));
-    assert!(got[..450].iter().all(|r| r.1 == "invalid"));
-    assert_eq!(got[450].1, "pending");
+    assert!(got[..2_450].iter().all(|r| r.1 == "invalid"));
+    assert_eq!(got[2_450].1, "pending");
+    let report = c.get(&format!("/import/jobs/{job}")).await;
+    assert!(report.body.contains("data-rows-valid=\"1\""), "{}", report.body);
 }
