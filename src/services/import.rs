@@ -173,7 +173,7 @@ pub fn validate(
     conn.transaction(|conn| {
         let job_id = insert_job(conn, by, action, filename, &file, now)?;
         // The rows are checked on a second thread while this one stores the
-        // previous thousand: the checks are a third of the work, and the
+        // previous thousand: the checks are a quarter of the work, and the
         // inserts (the database's part) no longer wait for them.
         let valid = std::thread::scope(|s| {
             let (send, checked_rows) = std::sync::mpsc::sync_channel::<Vec<ImportRow>>(2);
