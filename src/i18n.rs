@@ -165,7 +165,7 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     let mut rest: &str = &shape;
     while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_slot(*c)) {
         out.push_str(&rest[..at]);
-        if let Some((_, value)) = args.get((c as u32 - 0xF8F0) as usize) {
+        if let Some((_, value)) = args.get((c as u32 - slot(0) as u32) as usize) {
             out.push_str(value);
         }
         rest = &rest[at + c.len_utf8()..];
@@ -175,7 +175,7 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
 }
 
 fn is_slot(c: char) -> bool {
-    ('\u{F8F0}'..='\u{F8F7}').contains(&c)
+    (slot(0)..=slot(7)).contains(&c)
 }
 
 fn fluent_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {

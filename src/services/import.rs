@@ -313,16 +313,17 @@ fn check_row_transfer(
         return;
     }
     let by = checks.by;
-    let to = row.transfer_to.clone().unwrap_or_default();
-    // No address, no lookup (a binary search over every user the file names).
-    let target = Some(to.as_str())
-        .filter(|to| !to.is_empty())
+    // `check_row` keeps no empty address: no address, no lookup.
+    let to = row.transfer_to.as_deref().unwrap_or_default();
+    let target = row
+        .transfer_to
+        .as_deref()
         .and_then(|to| checks.found.get(to))
-        .map(|t| super::users::transfer_target(&t.user(&to), by.account_id));
+        .map(|t| super::users::transfer_target(&t.user(to), by.account_id));
     let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
     match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
         Ok(()) => {
-            let plan = plan(by.lang, checks.action, choice, &to);
+            let plan = plan(by.lang, checks.action, choice, to);
             row.reason = match row.due_at {
                 None => plan,
                 Some(at) => tr_args(
