@@ -86,14 +86,49 @@ fn key_of(key: &str) -> String {
 /// templates and data and is small; the bound is a guard), so a hit is a
 /// lookup and a pointer, with no allocation or copy: a Users page asks for
 /// a few hundred (issue 20: a tenth of the page's CPU went to copies).
-type Cache = std::sync::RwLock<[std::collections::HashMap<String, &'static str>; 3]>;
+type Cache = std::sync::RwLock<[Kept; 3]>;
+
+/// Messages by key, hashed with Fx: the keys are ours, not an attacker's
+/// choice (a data key is one of a few enum words), and SipHash was 2% of
+/// a Users page.
+type Kept = rustc_hash::FxHashMap<Box<str>, &'static str>;
+
+/// Each thread's copy of what it found in a [`Cache`]: a hit takes no lock.
+/// A page looks up a few hundred messages, and every read lock of the
+/// shared cache wrote to one cache line that both workers' cores passed
+/// back and forth. It only mirrors kept messages, so it has the same bound.
+type Local = std::cell::RefCell<[Kept; 3]>;
 
 /// A message as kept: borrowed from the cache, or owned past its bound.
 pub type Text = std::borrow::Cow<'static, str>;
 
 const CACHE_BOUND: usize = 10_000;
 
-fn cached(cache: &'static std::sync::OnceLock<Cache>, lang: Lang, key: &str, make: impl FnOnce() -> String) -> Text {
+fn cached(
+    (shared, local): (
+        &'static std::sync::OnceLock<Cache>,
+        &'static std::thread::LocalKey<Local>,
+    ),
+    lang: Lang,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> Text {
+    if let Some(hit) = local.with(|l| l.borrow()[lang as usize].get(key).copied()) {
+        return Text::Borrowed(hit);
+    }
+    let text = cached_shared(shared, lang, key, make);
+    if let Text::Borrowed(hit) = text {
+        local.with(|l| l.borrow_mut()[lang as usize].insert(key.into(), hit));
+    }
+    text
+}
+
+fn cached_shared(
+    cache: &'static std::sync::OnceLock<Cache>,
+    lang: Lang,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> Text {
     let cache = cache.get_or_init(Default::default);
     if let Some(hit) = cache.read().ok().and_then(|c| c[lang as usize].get(key).copied()) {
         return Text::Borrowed(hit);
@@ -110,7 +145,7 @@ fn cached(cache: &'static std::sync::OnceLock<Cache>, lang: Lang, key: &str, mak
         return Text::Owned(text);
     }
     let leaked: &'static str = Box::leak(text.into_boxed_str());
-    kept.insert(key.to_string(), leaked);
+    kept.insert(key.into(), leaked);
     Text::Borrowed(leaked)
 }
 
@@ -123,7 +158,8 @@ pub fn tr(lang: Lang, key: &str) -> String {
 /// [`tr`] without a copy: what templates show.
 pub fn tr_kept(lang: Lang, key: &str) -> Text {
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
-    cached(&CACHE, lang, key, || {
+    thread_local!(static LOCAL: Local = Default::default());
+    cached((&CACHE, &LOCAL), lang, key, || {
         let id = key_of(key);
         LOCALES
             .try_lookup(&lang.id(), &id)
@@ -144,6 +180,7 @@ fn slot(i: usize) -> char {
 /// places: a Users page formats two such messages per row.
 pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    thread_local!(static LOCAL: Local = Default::default());
     if args.len() > 8 {
         return fluent_args(lang, key, args);
     }
@@ -153,7 +190,7 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
         shape_key.push('\0');
         shape_key.push_str(name);
     }
-    let shape = cached(&CACHE, lang, &shape_key, || {
+    let shape = cached((&CACHE, &LOCAL), lang, &shape_key, || {
         let slots: Vec<(&str, String)> = args
             .iter()
             .enumerate()
@@ -289,6 +326,22 @@ mod tests {
         assert!(std::ptr::eq(first.as_ptr(), again.as_ptr()));
         assert_eq!(tr_kept(Lang::En, "deactivate"), "Deactivate");
         assert_eq!(tr(Lang::Id, "deactivate"), "Nonaktifkan");
+    }
+
+    #[test]
+    fn every_thread_is_lent_the_one_kept_copy() {
+        // Each thread's own cache mirrors the shared one: a message looked
+        // up on two threads is the one kept copy, and one with values reads
+        // the same on both.
+        let here = tr_kept(Lang::Id, "activate");
+        let there = std::thread::spawn(|| tr_kept(Lang::Id, "activate").as_ptr() as usize)
+            .join()
+            .unwrap();
+        assert!(std::ptr::eq(here.as_ptr(), there as *const u8));
+        let args = || tr_args(Lang::Nl, "select-user", &[("email", "a@b.example".into())]);
+        let on_another = std::thread::spawn(args).join().unwrap();
+        assert_eq!(args(), on_another);
+        assert!(on_another.contains("a@b.example"));
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn visible_text(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
     while !rest.is_empty() {
-        let next = [rest.find("{{"), rest.find("{%"), rest.find('<')]
+        let next = [rest.find("{{"), rest.find("{%"), rest.find("{#"), rest.find('<')]
             .into_iter()
             .flatten()
             .min();
@@ -112,6 +112,9 @@ fn visible_text(html: &str) -> String {
             ("}}", 2)
         } else if rest[i..].starts_with("{%") {
             ("%}", 2)
+        } else if rest[i..].starts_with("{#") {
+            // A template comment: never shown.
+            ("#}", 2)
         } else {
             (">", 1)
         };
