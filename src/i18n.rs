@@ -113,12 +113,13 @@ fn cached(
     key: &str,
     make: impl FnOnce() -> String,
 ) -> Text {
-    if let Some(hit) = local.with(|l| l.borrow()[lang as usize].get(key).copied()) {
+    // `try_with`: a thread being torn down has no copy left, only the shared one.
+    if let Ok(Some(hit)) = local.try_with(|l| l.borrow()[lang as usize].get(key).copied()) {
         return Text::Borrowed(hit);
     }
     let text = cached_shared(shared, lang, key, make);
     if let Text::Borrowed(hit) = text {
-        local.with(|l| l.borrow_mut()[lang as usize].insert(key.into(), hit));
+        let _ = local.try_with(|l| l.borrow_mut()[lang as usize].insert(key.into(), hit));
     }
     text
 }
