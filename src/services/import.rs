@@ -314,16 +314,15 @@ fn check_row_transfer(
     }
     let by = checks.by;
     // `check_row` keeps no empty address: no address, no lookup.
-    let to = row.transfer_to.as_deref().unwrap_or_default();
-    let target = row
-        .transfer_to
-        .as_deref()
-        .and_then(|to| checks.found.get(to))
-        .map(|t| super::users::transfer_target(&t.user(to), by.account_id));
+    let to = row.transfer_to.as_deref();
+    let target = to.and_then(|to| {
+        let found = checks.found.get(to)?;
+        Some(super::users::transfer_target(&found.user(to), by.account_id))
+    });
     let in_batch: Vec<i64> = target.iter().map(|t| t.id).filter(|id| removed.contains(id)).collect();
     match check_transfer(row.user_id.unwrap_or(0), choice, target.as_ref(), &in_batch) {
         Ok(()) => {
-            let plan = plan(by.lang, checks.action, choice, to);
+            let plan = plan(by.lang, checks.action, choice, to.unwrap_or_default());
             row.reason = match row.due_at {
                 None => plan,
                 Some(at) => tr_args(
