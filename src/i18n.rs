@@ -212,6 +212,17 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
     out
 }
 
+/// The text of a message with one argument, cut where the argument goes:
+/// a page that shows the message on every row formats it once and puts
+/// each row's value between the parts.
+pub fn parts(lang: Lang, key: &str, arg: &str) -> Vec<String> {
+    let mark = slot(0).to_string();
+    tr_args(lang, key, &[(arg, mark.clone())])
+        .split(mark.as_str())
+        .map(str::to_string)
+        .collect()
+}
+
 fn is_slot(c: char) -> bool {
     (slot(0)..=slot(7)).contains(&c)
 }
@@ -315,6 +326,22 @@ mod tests {
             }
         }
         assert_eq!(tr_args(Lang::En, "no-such-key", &[("a", "b".into())]), "no-such-key");
+    }
+
+    #[test]
+    fn a_message_is_cut_where_its_argument_goes() {
+        for lang in ALL {
+            for key in ["select-user", "more-actions"] {
+                let whole = tr_args(lang, key, &[("email", "a@b.example".into())]);
+                assert_eq!(
+                    parts(lang, key, "email").join("a@b.example"),
+                    whole,
+                    "{key} in {lang:?}"
+                );
+            }
+        }
+        assert_eq!(parts(Lang::Nl, "select-user", "email"), ["", " selecteren"]);
+        assert_eq!(parts(Lang::En, "deactivate", "email"), ["Deactivate"]);
     }
 
     /// A message is formatted once per language and then lent out, not copied.

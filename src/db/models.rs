@@ -100,8 +100,17 @@ pub trait UserFacts {
     }
     fn first_name(&self) -> &str;
     fn last_name(&self) -> &str;
+    /// "First Last", trimmed. Written without `format!`: 50 of them a page.
     fn full_name(&self) -> String {
-        format!("{} {}", self.first_name(), self.last_name()).trim().to_string()
+        let (first, last) = (self.first_name(), self.last_name());
+        let mut name = String::with_capacity(first.len() + last.len() + 1);
+        name.push_str(first);
+        name.push(' ');
+        name.push_str(last);
+        match name.trim() {
+            trimmed if trimmed.len() == name.len() => name,
+            trimmed => trimmed.to_string(),
+        }
     }
 }
 
@@ -506,4 +515,36 @@ pub struct NewApiToken {
     pub created_by_email: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_name_is_first_and_last_trimmed() {
+        let named = |first: &str, last: &str| {
+            UserListing {
+                id: 1,
+                account_id: 1,
+                email: "a@b.example".into(),
+                first_name: first.into(),
+                last_name: last.into(),
+                role: Role::Member,
+                status: Status::Active,
+                user_type: UserType::Basic,
+                webinar_license: false,
+                phone_license: false,
+                large_meeting_license: false,
+                is_external: false,
+                is_room: false,
+            }
+            .full_name()
+        };
+        assert_eq!(named("Ann", "Lee"), "Ann Lee");
+        assert_eq!(named("", "Lee"), "Lee");
+        assert_eq!(named("Ann", ""), "Ann");
+        assert_eq!(named(" Ann", "Lee "), "Ann Lee");
+        assert_eq!(named("", ""), "");
+    }
 }
