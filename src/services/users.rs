@@ -46,29 +46,71 @@ type Backend = <DbConn as diesel::Connection>::Backend;
 /// a table shows.
 pub trait Listed: UserFacts + Sized {
     fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>>;
+    /// A [`Window`] of the account's users, by email.
+    fn window(w: &Window<'_>, conn: &mut DbConn) -> QueryResult<Vec<Self>>;
     /// The users of these ids, in no order: a statement cached by type.
     fn by_ids(ids: &[i64], conn: &mut DbConn) -> QueryResult<Vec<Self>>;
 }
 
-impl Listed for User {
-    fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
-        q.select(User::as_select()).load(conn)
-    }
-    fn by_ids(ids: &[i64], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
-        let q = users::table.filter(in_list(users::id, ids));
-        crate::direct!(conn, q.select(User::as_select()), load)
-    }
+/// The rows of a page that no name search or plan filters: the account's
+/// users from the cursor on (`after`, "" for the first page: every email
+/// sorts after it), in a status tab or all, in an email prefix's range or
+/// all. Each of the four shapes is a statement of its own type, run on the
+/// concrete connection: diesel finds it in its cache by type, where a boxed
+/// query's SQL text is written again at every call to look it up, and its
+/// rows are read without the multi-backend wrapper (issue 20).
+pub struct Window<'a> {
+    account_id: i64,
+    after: &'a str,
+    status: Option<Status>,
+    range: Option<(String, String)>,
+    rows: i64,
 }
 
-impl Listed for UserListing {
-    fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
-        q.select(UserListing::as_select()).load(conn)
-    }
-    fn by_ids(ids: &[i64], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
-        let q = users::table.filter(in_list(users::id, ids));
-        crate::direct!(conn, q.select(UserListing::as_select()), load)
-    }
+/// [`Listed`] for a row type: the same statements, selecting its columns.
+macro_rules! listed {
+    ($row:ty) => {
+        impl Listed for $row {
+            fn load(q: users::BoxedQuery<'_, Backend>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+                q.select(<$row>::as_select()).load(conn)
+            }
+            fn window(w: &Window<'_>, conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+                let q = users::table
+                    .filter(users::account_id.eq(w.account_id))
+                    .filter(users::email.gt(w.after))
+                    .order(users::email.asc())
+                    .limit(w.rows);
+                // `as_select` is typed by the backend: written in each arm of `direct!`.
+                match (w.status, &w.range) {
+                    (None, None) => crate::direct!(conn, q.select(<$row>::as_select()), load),
+                    (Some(s), None) => {
+                        let q = q.filter(users::status.eq(s));
+                        crate::direct!(conn, q.select(<$row>::as_select()), load)
+                    }
+                    (None, Some((lo, hi))) => {
+                        let q = q.filter(users::email.ge(lo)).filter(users::email.lt(hi));
+                        crate::direct!(conn, q.select(<$row>::as_select()), load)
+                    }
+                    (Some(s), Some((lo, hi))) => {
+                        let q = q.filter(users::email.ge(lo)).filter(users::email.lt(hi));
+                        crate::direct!(
+                            conn,
+                            q.filter(users::status.eq(s)).select(<$row>::as_select()),
+                            load
+                        )
+                    }
+                }
+            }
+            fn by_ids(ids: &[i64], conn: &mut DbConn) -> QueryResult<Vec<Self>> {
+                let q = users::table.filter(in_list(users::id, ids));
+                crate::direct!(conn, q.select(<$row>::as_select()), load)
+            }
+        }
+    };
 }
+
+listed!(User);
+listed!(UserListing);
 
 /// One page of users, ordered by email. Keyset paging (`email > after`) on
 /// the `(account_id, email)` index makes page 20,000 as fast as page 1.
@@ -87,32 +129,9 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
         .as_deref()
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty());
-    let page = |query: &UserQuery| {
-        let mut q = users::table
-            .filter(users::account_id.eq(account_id))
-            .order(users::email.asc())
-            .limit(query.size() + 1)
-            .into_boxed();
-        if let Some(status) = query.status {
-            q = q.filter(users::status.eq(status.as_str()));
-        }
-        if query.scheduled {
-            q = q.filter(users::id.eq_any(planned_ids(account_id)));
-        }
-        if let Some(after) = &query.after {
-            q = q.filter(users::email.gt(after.clone()));
-        }
-        q
-    };
     let mut users: Vec<T> = match search.as_deref().map(Term::read) {
         // One range on the email index, in order.
-        Some(Term::Email(term)) => {
-            let (lo, hi) = prefix_range(term);
-            T::load(
-                page(query).filter(users::email.ge(lo)).filter(users::email.lt(hi)),
-                conn,
-            )?
-        }
+        Some(Term::Email(term)) => by_email(conn, account_id, query, Some(prefix_range(term)))?,
         // Fetched by id (each name index carries it) and sorted here: with an
         // ORDER BY, the planner may walk the account's whole email index instead.
         Some(term) => {
@@ -124,7 +143,7 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
             found.sort_by(|a, b| a.email().cmp(b.email()));
             found
         }
-        None => T::load(page(query), conn)?,
+        None => by_email(conn, account_id, query, None)?,
     };
     let size = query.size();
     let next_after = if users.len() as i64 > size {
@@ -134,6 +153,42 @@ fn list<T: Listed>(conn: &mut DbConn, account_id: i64, query: &UserQuery) -> Ser
         None
     };
     Ok(UserPage { users, next_after })
+}
+
+/// A page (and one row more) by email, within `range` when a search gives one.
+fn by_email<T: Listed>(
+    conn: &mut DbConn,
+    account_id: i64,
+    query: &UserQuery,
+    range: Option<(String, String)>,
+) -> QueryResult<Vec<T>> {
+    if !query.scheduled {
+        let w = Window {
+            account_id,
+            after: query.after.as_deref().unwrap_or(""),
+            status: query.status,
+            range,
+            rows: query.size() + 1,
+        };
+        return T::window(&w, conn);
+    }
+    // The Scheduled tab's users (few): its filter is a subquery, boxed.
+    let mut q = users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::id.eq_any(planned_ids(account_id)))
+        .order(users::email.asc())
+        .limit(query.size() + 1)
+        .into_boxed();
+    if let Some(status) = query.status {
+        q = q.filter(users::status.eq(status.as_str()));
+    }
+    if let Some(after) = &query.after {
+        q = q.filter(users::email.gt(after.clone()));
+    }
+    if let Some((lo, hi)) = range {
+        q = q.filter(users::email.ge(lo)).filter(users::email.lt(hi));
+    }
+    T::load(q, conn)
 }
 
 /// The emails and ids of the next page of a search. One query per matched
