@@ -195,56 +195,102 @@ fn by_email<T: Listed>(
 /// column, each an index range that carries the email and the id, so none
 /// reads the table (an OR of the three would); the union is cut to a page here.
 fn matching(conn: &mut DbConn, account_id: i64, query: &UserQuery, term: Term) -> ServiceResult<Vec<Matched>> {
-    let emails = |query: &UserQuery| {
-        let mut q = users::table
-            .filter(users::account_id.eq(account_id))
-            .select((users::email, users::id))
-            .order(users::email.asc())
-            .limit(query.size() + 1)
-            .into_boxed::<Backend>();
-        if let Some(status) = query.status {
-            q = q.filter(users::status.eq(status.as_str()));
-        }
-        if query.scheduled {
-            q = q.filter(users::id.eq_any(planned_ids(account_id)));
-        }
-        if let Some(after) = &query.after {
-            q = q.filter(users::email.gt(after.clone()));
-        }
-        q
-    };
     let mut found = std::collections::BTreeSet::new();
     match term {
         Term::FullName { first, last } => {
-            let (llo, lhi) = prefix_range(last);
-            found.extend(
-                emails(query)
-                    .filter(users::first_lc.eq(first.to_string()))
-                    .filter(users::last_lc.ge(llo).and(users::last_lc.lt(lhi)))
-                    .load::<Matched>(conn)?,
-            );
+            let (lo, hi) = prefix_range(last);
+            found.extend(picked(
+                conn,
+                account_id,
+                query,
+                Pick::FullName {
+                    first,
+                    lo: &lo,
+                    hi: &hi,
+                },
+            )?);
         }
         Term::Email(term) | Term::AnyPrefix(term) => {
             let (lo, hi) = prefix_range(term);
-            found.extend(
-                emails(query)
-                    .filter(users::email.ge(lo.clone()).and(users::email.lt(hi.clone())))
-                    .load::<Matched>(conn)?,
-            );
+            found.extend(picked(conn, account_id, query, Pick::Emails(&lo, &hi))?);
             let starts = first_names(conn, account_id, &lo, &hi)?;
             for (col, start) in [(NameCol::First, starts.0), (NameCol::Last, starts.1)] {
-                match by_each_name(conn, account_id, col, start, term, query.size(), &|| emails(query))? {
+                match by_each_name(conn, account_id, col, start, term, query)? {
                     Some(names) => found.extend(names),
-                    None => found.extend(
-                        emails(query)
-                            .filter(col.range(lo.clone(), hi.clone()))
-                            .load::<Matched>(conn)?,
-                    ),
+                    None => found.extend(picked(conn, account_id, query, Pick::Names(col, &lo, &hi))?),
                 }
             }
         }
     }
     Ok(found.into_iter().take(query.size() as usize + 1).collect())
+}
+
+/// What one statement of a search matches.
+#[derive(Clone, Copy)]
+enum Pick<'a> {
+    /// Emails in `[lo, hi)`.
+    Emails(&'a str, &'a str),
+    /// The column's names in `[lo, hi)`.
+    Names(NameCol, &'a str, &'a str),
+    /// The column's name equal to this one.
+    Name(NameCol, &'a str),
+    /// The first name equal to `first`, the last name in `[lo, hi)`.
+    FullName { first: &'a str, lo: &'a str, hi: &'a str },
+}
+
+/// The first page (and one row more), by email, of the `(email, id)` of the
+/// users `pick` matches, from the cursor on. Outside the status tabs and
+/// the plans' filter (a search's usual case) each pick is a statement typed
+/// per backend, as a [`Window`] is; within them, a boxed query.
+fn picked(conn: &mut DbConn, account_id: i64, query: &UserQuery, pick: Pick<'_>) -> QueryResult<Vec<Matched>> {
+    if query.status.is_some() || query.scheduled {
+        return tab_emails(account_id, query).filter(pick.boxed()).load(conn);
+    }
+    let q = users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::email.gt(query.after.as_deref().unwrap_or("")))
+        .select((users::email, users::id))
+        .order(users::email.asc())
+        .limit(query.size() + 1);
+    use users::{email, first_lc, last_lc};
+    match pick {
+        Pick::Emails(lo, hi) => crate::direct!(conn, q.filter(email.ge(lo)).filter(email.lt(hi)), load),
+        Pick::Names(NameCol::First, lo, hi) => {
+            crate::direct!(conn, q.filter(first_lc.ge(lo)).filter(first_lc.lt(hi)), load)
+        }
+        Pick::Names(NameCol::Last, lo, hi) => {
+            crate::direct!(conn, q.filter(last_lc.ge(lo)).filter(last_lc.lt(hi)), load)
+        }
+        Pick::Name(NameCol::First, v) => crate::direct!(conn, q.filter(first_lc.eq(v)), load),
+        Pick::Name(NameCol::Last, v) => crate::direct!(conn, q.filter(last_lc.eq(v)), load),
+        Pick::FullName { first, lo, hi } => {
+            let q = q.filter(first_lc.eq(first));
+            crate::direct!(conn, q.filter(last_lc.ge(lo)).filter(last_lc.lt(hi)), load)
+        }
+    }
+}
+
+/// [`picked`]'s query within a status tab or the plans' filter.
+fn tab_emails<'a>(
+    account_id: i64,
+    query: &UserQuery,
+) -> users::BoxedQuery<'a, Backend, (diesel::sql_types::Text, diesel::sql_types::BigInt)> {
+    let mut q = users::table
+        .filter(users::account_id.eq(account_id))
+        .select((users::email, users::id))
+        .order(users::email.asc())
+        .limit(query.size() + 1)
+        .into_boxed::<Backend>();
+    if let Some(status) = query.status {
+        q = q.filter(users::status.eq(status.as_str()));
+    }
+    if query.scheduled {
+        q = q.filter(users::id.eq_any(planned_ids(account_id)));
+    }
+    if let Some(after) = &query.after {
+        q = q.filter(users::email.gt(after.clone()));
+    }
+    q
 }
 
 /// A name column of the Users table, each with its `(account_id, col, email)` index.
@@ -256,19 +302,25 @@ enum NameCol {
 
 type NameFilter = Box<dyn BoxableExpression<users::table, Backend, SqlType = diesel::sql_types::Bool>>;
 
+impl Pick<'_> {
+    /// The pick as a filter of a boxed query.
+    fn boxed(self) -> NameFilter {
+        use users::{email, first_lc, last_lc};
+        let s = |v: &str| v.to_string();
+        match self {
+            Pick::Emails(lo, hi) => Box::new(email.ge(s(lo)).and(email.lt(s(hi)))),
+            Pick::Names(NameCol::First, lo, hi) => Box::new(first_lc.ge(s(lo)).and(first_lc.lt(s(hi)))),
+            Pick::Names(NameCol::Last, lo, hi) => Box::new(last_lc.ge(s(lo)).and(last_lc.lt(s(hi)))),
+            Pick::Name(NameCol::First, v) => Box::new(first_lc.eq(s(v))),
+            Pick::Name(NameCol::Last, v) => Box::new(last_lc.eq(s(v))),
+            Pick::FullName { first, lo, hi } => {
+                Box::new(first_lc.eq(s(first)).and(last_lc.ge(s(lo))).and(last_lc.lt(s(hi))))
+            }
+        }
+    }
+}
+
 impl NameCol {
-    fn range(self, lo: String, hi: String) -> NameFilter {
-        match self {
-            NameCol::First => Box::new(users::first_lc.ge(lo).and(users::first_lc.lt(hi))),
-            NameCol::Last => Box::new(users::last_lc.ge(lo).and(users::last_lc.lt(hi))),
-        }
-    }
-    fn is(self, value: String) -> NameFilter {
-        match self {
-            NameCol::First => Box::new(users::first_lc.eq(value)),
-            NameCol::Last => Box::new(users::last_lc.eq(value)),
-        }
-    }
     /// The smallest value of the column above `after` below `hi`: one index seek.
     fn next_value(self, conn: &mut DbConn, account_id: i64, after: &str, hi: &str) -> ServiceResult<Option<String>> {
         use diesel::dsl::min;
@@ -330,24 +382,24 @@ const MAX_NAMES: usize = 64;
 /// match (28,000 for a common first name at a million users) to sort them.
 /// None when the prefix covers more than `MAX_NAMES` names. `first` is the
 /// column's first name in the range ([`first_names`]).
-fn by_each_name<'a>(
+fn by_each_name(
     conn: &mut DbConn,
     account_id: i64,
     col: NameCol,
     first: Option<String>,
     term: &str,
-    size: i64,
-    emails: &dyn Fn() -> users::BoxedQuery<'a, Backend, (diesel::sql_types::Text, diesel::sql_types::BigInt)>,
+    query: &UserQuery,
 ) -> ServiceResult<Option<Vec<Matched>>> {
     let (_, hi) = prefix_range(term);
+    let size = query.size() as usize;
     let mut page = std::collections::BTreeSet::new();
     let mut value = first;
     for _ in 0..MAX_NAMES {
         let Some(v) = value else {
             return Ok(Some(page.into_iter().collect()));
         };
-        page.extend(emails().filter(col.is(v.clone())).load::<Matched>(conn)?);
-        while page.len() > size as usize + 1 {
+        page.extend(picked(conn, account_id, query, Pick::Name(col, &v))?);
+        while page.len() > size + 1 {
             page.pop_last();
         }
         value = col.next_value(conn, account_id, &v, &hi)?;
