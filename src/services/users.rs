@@ -243,6 +243,7 @@ enum Pick<'a> {
 /// the plans' filter (a search's usual case) each pick is a statement typed
 /// per backend, as a [`Window`] is; within them, a boxed query.
 fn picked(conn: &mut DbConn, account_id: i64, query: &UserQuery, pick: Pick<'_>) -> QueryResult<Vec<Matched>> {
+    use users::{email, first_lc, last_lc};
     if query.status.is_some() || query.scheduled {
         return tab_emails(account_id, query).filter(pick.boxed()).load(conn);
     }
@@ -252,7 +253,6 @@ fn picked(conn: &mut DbConn, account_id: i64, query: &UserQuery, pick: Pick<'_>)
         .select((users::email, users::id))
         .order(users::email.asc())
         .limit(query.size() + 1);
-    use users::{email, first_lc, last_lc};
     match pick {
         Pick::Emails(lo, hi) => crate::direct!(conn, q.filter(email.ge(lo)).filter(email.lt(hi)), load),
         Pick::Names(NameCol::First, lo, hi) => {
