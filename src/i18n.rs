@@ -216,9 +216,9 @@ pub fn tr_args(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
 /// a page that shows the message on every row formats it once and puts
 /// each row's value between the parts.
 pub fn parts(lang: Lang, key: &str, arg: &str) -> Vec<String> {
-    let mark = slot(0).to_string();
-    tr_args(lang, key, &[(arg, mark.clone())])
-        .split(mark.as_str())
+    let mark = slot(0);
+    tr_args(lang, key, &[(arg, mark.to_string())])
+        .split(mark)
         .map(str::to_string)
         .collect()
 }

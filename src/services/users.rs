@@ -173,18 +173,7 @@ fn by_email<T: Listed>(
         return T::window(&w, conn);
     }
     // The Scheduled tab's users (few): its filter is a subquery, boxed.
-    let mut q = users::table
-        .filter(users::account_id.eq(account_id))
-        .filter(users::id.eq_any(planned_ids(account_id)))
-        .order(users::email.asc())
-        .limit(query.size() + 1)
-        .into_boxed();
-    if let Some(status) = query.status {
-        q = q.filter(users::status.eq(status.as_str()));
-    }
-    if let Some(after) = &query.after {
-        q = q.filter(users::email.gt(after.clone()));
-    }
+    let mut q = tab_query(account_id, query);
     if let Some((lo, hi)) = range {
         q = q.filter(users::email.ge(lo)).filter(users::email.lt(hi));
     }
@@ -245,7 +234,10 @@ enum Pick<'a> {
 fn picked(conn: &mut DbConn, account_id: i64, query: &UserQuery, pick: Pick<'_>) -> QueryResult<Vec<Matched>> {
     use users::{email, first_lc, last_lc};
     if query.status.is_some() || query.scheduled {
-        return tab_emails(account_id, query).filter(pick.boxed()).load(conn);
+        return tab_query(account_id, query)
+            .filter(pick.boxed())
+            .select((email, users::id))
+            .load(conn);
     }
     let q = users::table
         .filter(users::account_id.eq(account_id))
@@ -270,14 +262,12 @@ fn picked(conn: &mut DbConn, account_id: i64, query: &UserQuery, pick: Pick<'_>)
     }
 }
 
-/// [`picked`]'s query within a status tab or the plans' filter.
-fn tab_emails<'a>(
-    account_id: i64,
-    query: &UserQuery,
-) -> users::BoxedQuery<'a, Backend, (diesel::sql_types::Text, diesel::sql_types::BigInt)> {
+/// A page of the account's users by email within a status tab or the
+/// plans' filter, from the cursor on, boxed: [`by_email`]'s Scheduled tab
+/// and [`picked`]'s tabs.
+fn tab_query<'a>(account_id: i64, query: &UserQuery) -> users::BoxedQuery<'a, Backend> {
     let mut q = users::table
         .filter(users::account_id.eq(account_id))
-        .select((users::email, users::id))
         .order(users::email.asc())
         .limit(query.size() + 1)
         .into_boxed::<Backend>();
